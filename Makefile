@@ -1,0 +1,38 @@
+# Thin wrapper over CMake. `make run` and `make test` work from a clean clone:
+# both install missing Debian packages first (tools/setup-deps.sh).
+BUILD      ?= build/release
+ASAN_BUILD ?= build/asan
+JOBS       ?= $(shell nproc)
+CMAKE_ARGS ?=
+# Older OpenBLAS builds misbehave on this CPU family; tests and CI keep this set.
+export OPENBLAS_CORETYPE ?= Haswell
+
+.PHONY: all deps build build-asan run test test-release test-asan clean
+
+all: build
+
+deps:
+	@bash tools/setup-deps.sh
+
+build: deps
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release $(CMAKE_ARGS) >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS)
+
+build-asan: deps
+	@cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DSLM_SANITIZE=ON $(CMAKE_ARGS) >/dev/null
+	@cmake --build $(ASAN_BUILD) -j $(JOBS)
+
+# The main job: a story from the bundled model, streamed to stdout.
+run: build
+	$(BUILD)/slm run -p "Once upon a time" -n 256 --temp 0.8 --seed 42
+
+test: test-release test-asan
+
+test-release: build
+	@cd $(BUILD) && ctest --output-on-failure
+
+test-asan: build-asan
+	@cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure
+
+clean:
+	rm -rf build

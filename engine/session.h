@@ -1,0 +1,34 @@
+/*
+ * session.h — one conversation's state: the KV cache, the number of cached
+ * positions, and the scratch buffers of a forward pass (allocated once, so
+ * the per-token path allocates nothing).
+ */
+#ifndef SLM_SESSION_H
+#define SLM_SESSION_H
+
+#include "kv_cache.h"
+#include "model.h"
+
+/* Prompt tokens are processed in chunks of at most this many (matrix-matrix). */
+#define SLM_MAX_BATCH 256
+
+struct slm_session {
+    slm_model *model;
+    int n_ctx;
+    int n_past; /* positions already in the KV cache */
+    slm_kv_cache kv;
+    /* scratch, sized for SLM_MAX_BATCH tokens */
+    float *x;      /* [batch][hidden]      residual stream */
+    float *xb;     /* [batch][hidden]      normed input of a block */
+    float *q;      /* [batch][heads*hd]    queries, then attention output */
+    float *k;      /* [batch][kv_dim] */
+    float *v;      /* [batch][kv_dim] */
+    float *att;    /* [batch][heads*hd]    attention output */
+    float *hb;     /* [batch][intermediate] gate */
+    float *hb2;    /* [batch][intermediate] up */
+    float *rope_cos; /* [batch][hd/2] */
+    float *rope_sin; /* [batch][hd/2] */
+    float *logits; /* [vocab] */
+};
+
+#endif

@@ -1,0 +1,174 @@
+/*
+ * slm.h — the public C API of slm, a small-language-model inference engine.
+ *
+ * Contract:
+ *   - Every fallible call returns an slm_status and, when given a non-NULL
+ *     slm_error, fills it with one human-readable line naming the file,
+ *     tensor or field at fault. Nothing here prints or exits.
+ *   - Every object returned through an `**out` parameter is owned by the
+ *     caller and released with the matching *_free function (NULL is fine).
+ *   - There is no global mutable state: separate models/sessions may be used
+ *     from separate threads.
+ */
+#ifndef SLM_H
+#define SLM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---------------------------------------------------------------- errors */
+
+typedef enum {
+    SLM_OK = 0,
+    SLM_ERR_IO,          /* a file could not be opened, read or mapped */
+    SLM_ERR_FORMAT,      /* a file is malformed: bad JSON, lying header, wrong shape */
+    SLM_ERR_UNSUPPORTED, /* well-formed but not something slm runs (architecture, dtype) */
+    SLM_ERR_INVALID_ARG, /* the caller passed something out of range */
+    SLM_ERR_NOMEM,       /* an allocation failed */
+    SLM_ERR_RANGE,       /* input too long for the context / position limits */
+} slm_status;
+
+typedef struct {
+    slm_status status;
+    char msg[1024];
+} slm_error;
+
+const char *slm_status_name(slm_status status);
+
+/* ------------------------------------------------------------ tokenizer */
+
+typedef struct slm_tokenizer slm_tokenizer;
+
+/* A growable list of token ids; free with slm_tokens_free. */
+typedef struct {
+    int32_t *ids;
+    size_t n;
+    size_t cap;
+} slm_tokens;
+
+void slm_tokens_free(slm_tokens *tokens);
+slm_status slm_tokens_push(slm_tokens *tokens, int32_t id);
+
+/* Loads tokenizer.json (+ tokenizer_config.json when present) from `dir`. */
+slm_status slm_tokenizer_load(const char *dir, slm_tokenizer **out, slm_error *err);
+void slm_tokenizer_free(slm_tokenizer *tok);
+
+/* Encodes UTF-8 `text` (len bytes) and appends the ids to `out`.
+ * add_special mirrors Hugging Face's add_special_tokens (BOS, templates). */
+slm_status slm_tokenize(const slm_tokenizer *tok, const char *text, size_t len,
+                        bool add_special, slm_tokens *out, slm_error *err);
+
+/* Decodes ids to a NUL-terminated UTF-8 string (malloc'd, caller frees). */
+slm_status slm_detokenize(const slm_tokenizer *tok, const int32_t *ids, size_t n,
+                          bool skip_special, char **text, slm_error *err);
+
+size_t slm_tokenizer_vocab_size(const slm_tokenizer *tok);
+int32_t slm_tokenizer_bos_id(const slm_tokenizer *tok); /* -1 when none */
+int32_t slm_tokenizer_eos_id(const slm_tokenizer *tok); /* -1 when none */
+/* The id of a token spelled exactly `piece` (vocab or added token), or -1. */
+int32_t slm_tokenizer_token_id(const slm_tokenizer *tok, const char *piece);
+
+/* Streaming decoder: turns ids into text one at a time and never emits a
+ * partial UTF-8 character (bytes are held back until complete). */
+typedef struct slm_stream_decoder slm_stream_decoder;
+
+slm_status slm_stream_decoder_new(const slm_tokenizer *tok, bool skip_special,
+                                  slm_stream_decoder **out, slm_error *err);
+void slm_stream_decoder_free(slm_stream_decoder *dec);
+/* Feeds one id; `text` and `len` receive the newly printable bytes (may be 0),
+ * valid until the next call on this decoder. */
+slm_status slm_stream_decoder_push(slm_stream_decoder *dec, int32_t id,
+                                   const char **text, size_t *len, slm_error *err);
+/* Ends the stream: returns whatever is held back (invalid bytes as U+FFFD). */
+slm_status slm_stream_decoder_finish(slm_stream_decoder *dec, const char **text,
+                                     size_t *len, slm_error *err);
+
+/* ---------------------------------------------------------------- model */
+
+typedef struct slm_model slm_model;
+
+typedef struct {
+    bool use_mmap; /* map tensor data instead of reading it into memory */
+    int n_threads; /* 0 = number of physical cores */
+} slm_load_options;
+
+slm_load_options slm_load_options_default(void);
+
+/* Loads a Hugging Face model folder: config.json, model.safetensors (or a
+ * sharded index), tokenizer.json, tokenizer_config.json, generation_config.json. */
+slm_status slm_model_load(const char *dir, const slm_load_options *opts,
+                          slm_model **out, slm_error *err);
+void slm_model_free(slm_model *model);
+
+const slm_tokenizer *slm_model_tokenizer(const slm_model *model);
+const char *slm_model_architecture(const slm_model *model);
+int slm_model_vocab_size(const slm_model *model);
+int slm_model_max_positions(const slm_model *model);
+/* True when `id` is one of the ids generation stops at
+ * (generation_config.json / config.json eos_token_id). */
+bool slm_model_is_eos(const slm_model *model, int32_t id);
+
+/* -------------------------------------------------------------- sampler */
+
+typedef struct {
+    float temperature;    /* 0 = greedy (argmax) */
+    int top_k;            /* 0 = off */
+    float top_p;          /* 1 = off */
+    float min_p;          /* 0 = off */
+    float repeat_penalty; /* 1 = off (as in llama.cpp / HF repetition_penalty) */
+    int repeat_last_n;    /* how many recent tokens the penalty looks at; -1 = all */
+    uint64_t seed;
+} slm_sampler_params;
+
+slm_sampler_params slm_sampler_params_default(void);
+
+/* ------------------------------------------------------ session / generate */
+
+typedef struct slm_session slm_session;
+
+/* A session owns a KV cache of n_ctx positions (0 = the model's maximum)
+ * and the scratch buffers of a forward pass. */
+slm_status slm_session_new(slm_model *model, int n_ctx, slm_session **out, slm_error *err);
+void slm_session_free(slm_session *session);
+void slm_session_reset(slm_session *session);
+
+/* Runs `ids` through the model after the positions already cached; returns
+ * the logits of the last position (vocab_size floats owned by the session,
+ * valid until the next call). */
+slm_status slm_session_eval(slm_session *session, const int32_t *ids, size_t n,
+                            const float **logits, slm_error *err);
+
+/* Called once per generated token with its printable text (may be empty).
+ * Return false to stop generation. */
+typedef bool (*slm_token_callback)(void *user, int32_t id, const char *text, size_t len);
+
+typedef struct {
+    int max_new_tokens;
+    slm_sampler_params sampling;
+    slm_token_callback on_token;
+    void *user;
+} slm_generate_params;
+
+typedef enum { SLM_STOP_LENGTH, SLM_STOP_EOS, SLM_STOP_CALLBACK, SLM_STOP_CONTEXT } slm_stop_reason;
+
+typedef struct {
+    int n_prompt;
+    int n_generated;
+    double prefill_seconds;
+    double decode_seconds;
+    slm_stop_reason stop_reason;
+} slm_generate_stats;
+
+slm_status slm_generate(slm_session *session, const int32_t *prompt, size_t n_prompt,
+                        const slm_generate_params *params, slm_generate_stats *stats,
+                        slm_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* SLM_H */

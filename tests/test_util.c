@@ -1,0 +1,113 @@
+/* test_util.c — see test_util.h. */
+#define _XOPEN_SOURCE 700
+#include "test_util.h"
+
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+const char *test_source_path(const char *rel)
+{
+    static char bufs[8][4096];
+    static int slot;
+    char *b = bufs[slot++ % 8];
+    snprintf(b, sizeof bufs[0], "%s/%s", SLM_SOURCE_DIR, rel);
+    return b;
+}
+
+char *test_make_tmpdir(void)
+{
+    const char *base = getenv("TMPDIR");
+    char tmpl[4096];
+    snprintf(tmpl, sizeof tmpl, "%s/slm-test-XXXXXX", base && *base ? base : "/tmp");
+    char *d = mkdtemp(tmpl);
+    return d ? strdup(d) : NULL;
+}
+
+static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb, (void)flag, (void)ftw;
+    return remove(path);
+}
+
+void test_rmtree(const char *dir)
+{
+    if (dir)
+        nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+char *test_write_file(const char *dir, const char *name, const void *data, size_t len)
+{
+    size_t n = strlen(dir) + strlen(name) + 2;
+    char *path = malloc(n);
+    snprintf(path, n, "%s/%s", dir, name);
+    FILE *f = fopen(path, "wb");
+    if (!f) {
+        free(path);
+        return NULL;
+    }
+    fwrite(data, 1, len, f);
+    fclose(f);
+    return path;
+}
+
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return strdup("");
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *b = malloc((size_t)n + 1);
+    size_t got = fread(b, 1, (size_t)n, f);
+    b[got] = '\0';
+    fclose(f);
+    return b;
+}
+
+int test_run_cli(const char *args, char **out, char **err_out)
+{
+    char *dir = test_make_tmpdir();
+    size_t n = strlen(args) + 2 * strlen(dir) + strlen(SLM_CLI_PATH) + 64;
+    char *cmd = malloc(n);
+    snprintf(cmd, n, "%s %s >%s/out 2>%s/err </dev/null", SLM_CLI_PATH, args, dir, dir);
+    int rc = system(cmd);
+    free(cmd);
+    char path[4200];
+    if (out) {
+        snprintf(path, sizeof path, "%s/out", dir);
+        *out = slurp(path);
+    }
+    if (err_out) {
+        snprintf(path, sizeof path, "%s/err", dir);
+        *err_out = slurp(path);
+    }
+    test_rmtree(dir);
+    free(dir);
+    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+int32_t *test_parse_ids(const char *text, size_t *n)
+{
+    size_t cap = 16;
+    int32_t *ids = malloc(cap * sizeof *ids);
+    *n = 0;
+    const char *p = text;
+    char *end;
+    for (;;) {
+        while (*p == ' ' || *p == ',' || *p == '\n' || *p == '\t')
+            p++;
+        long v = strtol(p, &end, 10);
+        if (end == p)
+            break;
+        if (*n == cap)
+            ids = realloc(ids, (cap *= 2) * sizeof *ids);
+        ids[(*n)++] = (int32_t)v;
+        p = end;
+    }
+    return ids;
+}

@@ -1,0 +1,30 @@
+/*
+ * test_util.h — helpers shared by the cmocka tests: fixture paths, scratch
+ * files and running the `slm` CLI. Tests never read ../shared: everything
+ * they need is under tests/fixtures/ or weights/.
+ */
+#ifndef SLM_TEST_UTIL_H
+#define SLM_TEST_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Absolute path of `rel` inside the source tree (static buffer per call slot). */
+const char *test_source_path(const char *rel);
+
+/* A fresh empty directory under $TMPDIR (malloc'd path); removed by test_rmtree. */
+char *test_make_tmpdir(void);
+void test_rmtree(const char *dir);
+
+/* Writes `len` bytes to dir/name; returns the malloc'd full path. */
+char *test_write_file(const char *dir, const char *name, const void *data, size_t len);
+
+/* Runs the slm CLI with a shell-quoted argument string, e.g. "run -n 5".
+ * Returns the exit status; stdout and stderr are malloc'd NUL-terminated strings
+ * (either pointer may be NULL to discard). */
+int test_run_cli(const char *args, char **out, char **err_out);
+
+/* Parses a comma- or space-separated list of ints into a malloc'd array. */
+int32_t *test_parse_ids(const char *text, size_t *n);
+
+#endif

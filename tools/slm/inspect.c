@@ -1,0 +1,74 @@
+/*
+ * inspect.c — `slm inspect`: a model folder's architecture, hyper-parameters,
+ * parameter count and tensors, without loading the weights into the engine.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "config.h"
+#include "safetensors.h"
+
+static void print_config(const slm_config *c)
+{
+    printf("architecture      %s (model_type %s)\n", c->architecture, c->model_type);
+    printf("hidden_size       %d\n", c->hidden_size);
+    printf("intermediate_size %d\n", c->intermediate_size);
+    printf("layers            %d\n", c->n_layers);
+    printf("heads             %d (kv heads %d, head_dim %d)\n", c->n_heads, c->n_kv_heads,
+           c->head_dim);
+    printf("vocab_size        %d\n", c->vocab_size);
+    printf("max_positions     %d\n", c->max_positions);
+    printf("norm_eps          %g\n", c->norm_eps);
+    printf("rope_theta        %g%s%s\n", c->rope_theta, c->rope_scaling_type[0] ? ", scaling " : "",
+           c->rope_scaling_type);
+    printf("tied embeddings   %s\n", c->tie_word_embeddings ? "yes" : "no");
+    printf("bos / eos ids     %d /", c->bos_id);
+    for (int i = 0; i < c->n_eos; i++)
+        printf(" %d", c->eos_ids[i]);
+    printf("\n");
+}
+
+static void print_tensors(const slm_safetensors *st)
+{
+    size_t n = slm_safetensors_count(st), params = 0;
+    for (size_t i = 0; i < n; i++)
+        params += slm_safetensors_at(st, i)->n_elements;
+    printf("parameters        %zu (%.2f M), %zu tensors, %.2f MB\n\n", params, params / 1e6, n,
+           slm_safetensors_data_bytes(st) / 1e6);
+    for (size_t i = 0; i < n; i++) {
+        const slm_tensor *t = slm_safetensors_at(st, i);
+        char shape[128];
+        printf("%-52s %-5s %s\n", t->name, slm_dtype_name(t->dtype),
+               slm_shape_str(t->shape, t->n_dims, shape, sizeof shape));
+    }
+}
+
+int cmd_inspect(int argc, char **argv)
+{
+    const char *dir = cli_default_model_dir();
+    for (int i = 1; i < argc; i++) {
+        if (cli_is_help(argv[i])) {
+            printf("usage: slm inspect [-m DIR]\n"
+                   "Shows the architecture, hyper-parameters, parameter count and tensors.\n");
+            return CLI_OK;
+        } else if (!strcmp(argv[i], "-m") || !strcmp(argv[i], "--model")) {
+            if (!(dir = cli_value("inspect", argc, argv, &i)))
+                return CLI_USAGE;
+        } else {
+            return cli_unknown("inspect", argv[i]);
+        }
+    }
+    slm_error err = {0};
+    slm_config cfg;
+    slm_safetensors *st = NULL;
+    /* mmap: inspecting needs the headers, not the data in memory */
+    if (slm_config_load(dir, &cfg, &err) != SLM_OK ||
+        slm_safetensors_open_dir(dir, true, &st, &err) != SLM_OK)
+        return cli_report(&err);
+    printf("model             %s\n", dir);
+    print_config(&cfg);
+    print_tensors(st);
+    slm_safetensors_free(st);
+    return CLI_OK;
+}

@@ -1,0 +1,105 @@
+/*
+ * logits.c — `slm logits`: the logits of the last position for given ids,
+ * one per line (%.6e), for comparison with a reference implementation.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+static void logits_help(FILE *f)
+{
+    fprintf(f, "usage: slm logits [-m DIR] (--ids \"1 2 3\" | -p TEXT) [--no-mmap|--mmap] [-t N]\n"
+               "Prints the logits of the last position, one value per line (%%.6e).\n"
+               "  --ids IDS     token ids, space or comma separated\n"
+               "  -p TEXT       tokenize TEXT (with special tokens) instead\n");
+}
+
+/* Parses "1 2 3" / "1,2,3" into tokens; false on anything that is not an id. */
+static bool parse_ids(const char *s, slm_tokens *out)
+{
+    while (*s) {
+        if (*s == ' ' || *s == ',' || *s == '\t' || *s == '\n') {
+            s++;
+            continue;
+        }
+        char *end;
+        long v = strtol(s, &end, 10);
+        if (end == s || v < 0 || v > INT32_MAX || slm_tokens_push(out, (int32_t)v) != SLM_OK)
+            return false;
+        s = end;
+    }
+    return out->n > 0;
+}
+
+static int print_logits(const char *dir, const slm_load_options *lo, const char *ids,
+                        const char *prompt)
+{
+    slm_error err = {0};
+    slm_model *model = NULL;
+    slm_session *session = NULL;
+    slm_tokens toks = {0};
+    const float *logits;
+    int rc = CLI_FAIL;
+    if (ids && !parse_ids(ids, &toks)) {
+        fprintf(stderr, "slm logits: --ids expects non-negative integers, got '%s'\n", ids);
+        rc = CLI_USAGE;
+        goto done;
+    }
+    if (slm_model_load(dir, lo, &model, &err) != SLM_OK)
+        goto fail;
+    if (prompt && slm_tokenize(slm_model_tokenizer(model), prompt, strlen(prompt), true, &toks,
+                               &err) != SLM_OK)
+        goto fail;
+    if (slm_session_new(model, 0, &session, &err) != SLM_OK ||
+        slm_session_eval(session, toks.ids, toks.n, &logits, &err) != SLM_OK)
+        goto fail;
+    for (int i = 0; i < slm_model_vocab_size(model); i++)
+        printf("%.6e\n", logits[i]);
+    rc = CLI_OK;
+    goto done;
+fail:
+    rc = cli_report(&err);
+done:
+    slm_tokens_free(&toks);
+    slm_session_free(session);
+    slm_model_free(model);
+    return rc;
+}
+
+int cmd_logits(int argc, char **argv)
+{
+    const char *dir = cli_default_model_dir(), *ids = NULL, *prompt = NULL, *v;
+    slm_load_options lo = slm_load_options_default();
+    long l;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (cli_is_help(a)) {
+            logits_help(stdout);
+            return CLI_OK;
+        } else if (!strcmp(a, "-m") || !strcmp(a, "--model")) {
+            if (!(dir = cli_value("logits", argc, argv, &i)))
+                return CLI_USAGE;
+        } else if (!strcmp(a, "--ids")) {
+            if (!(ids = cli_value("logits", argc, argv, &i)))
+                return CLI_USAGE;
+        } else if (!strcmp(a, "-p") || !strcmp(a, "--prompt")) {
+            if (!(prompt = cli_value("logits", argc, argv, &i)))
+                return CLI_USAGE;
+        } else if (!strcmp(a, "-t") || !strcmp(a, "--threads")) {
+            if (!(v = cli_value("logits", argc, argv, &i)) || !cli_int("logits", a, v, 1, 1024, &l))
+                return CLI_USAGE;
+            lo.n_threads = (int)l;
+        } else if (!strcmp(a, "--mmap") || !strcmp(a, "--no-mmap")) {
+            lo.use_mmap = !strcmp(a, "--mmap");
+        } else {
+            return cli_unknown("logits", a);
+        }
+    }
+    if (!ids == !prompt) {
+        fprintf(stderr, "slm logits: give exactly one of --ids or -p (see slm logits --help)\n");
+        return CLI_USAGE;
+    }
+    return print_logits(dir, &lo, ids, prompt);
+}
