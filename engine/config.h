@@ -15,6 +15,20 @@
 #include "slm.h"
 
 #define SLM_MAX_EOS 8
+#define SLM_MAX_LABELS 64
+#define SLM_MAX_ROPE_FACTORS 256
+
+/* rope_scaling (plus the RoPE keys that live beside it in config.json). */
+typedef struct {
+    char type[32];               /* "" / "default", "linear", "longrope" ("su" is read as it) */
+    float factor;                /* linear: positions / factor; longrope: context ratio */
+    float attention_factor;      /* longrope: cos/sin multiplier; 0 = derive from factor */
+    int original_max_positions;  /* longrope threshold: longer sequences use long_factor */
+    int n_factors;
+    float short_factor[SLM_MAX_ROPE_FACTORS];
+    float long_factor[SLM_MAX_ROPE_FACTORS];
+    float partial_rotary_factor; /* fraction of head_dim that is rotated (1 = all) */
+} slm_rope_config;
 
 typedef struct {
     char architecture[64]; /* architectures[0], e.g. "LlamaForCausalLM" */
@@ -31,7 +45,10 @@ typedef struct {
     float rope_theta;
     bool tie_word_embeddings;
     char hidden_act[32];
-    char rope_scaling_type[32]; /* "" when rope_scaling is null */
+    slm_rope_config rope;
+    int sliding_window;         /* 0 = full causal attention */
+    int n_labels;               /* classifiers: id2label entries, else 0 */
+    char labels[SLM_MAX_LABELS][48];
     int32_t bos_id;             /* -1 when absent */
     int32_t eos_ids[SLM_MAX_EOS];
     int n_eos;

@@ -6,7 +6,6 @@
 #define _POSIX_C_SOURCE 200809L
 #include "model.h"
 
-#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,14 +14,15 @@
 
 #include "error.h"
 
-static const slm_arch *const arch_table[] = {&slm_arch_llama};
+static const slm_arch *const arch_table[] = {&slm_arch_llama, &slm_arch_phi3,
+                                              &slm_arch_distilbert};
 #define N_ARCH (sizeof arch_table / sizeof arch_table[0])
 
 slm_load_options slm_load_options_default(void)
 {
     /* Read-in weights by default: on a VM, decode over mmapped weights ran
        ~2x slower and erratically, read-in weights stream at memory speed. */
-    return (slm_load_options){.use_mmap = false, .n_threads = 0};
+    return (slm_load_options){.use_mmap = false, .weights = SLM_WEIGHTS_AUTO, .kv = SLM_KV_F32};
 }
 
 /* Physical cores: logical CPUs / SMT siblings would be better, but the
@@ -31,6 +31,18 @@ static int default_threads(void)
 {
     long n = sysconf(_SC_NPROCESSORS_ONLN);
     return n > 0 ? (int)n : 1;
+}
+
+/* Generation also stops at the tokenizer's eos_token (e.g. a chat model's
+   end-of-turn token), when configs do not list it already. */
+static void add_stop_id(slm_config *cfg, int32_t id)
+{
+    if (id < 0 || cfg->n_eos == SLM_MAX_EOS)
+        return;
+    for (int i = 0; i < cfg->n_eos; i++)
+        if (cfg->eos_ids[i] == id)
+            return;
+    cfg->eos_ids[cfg->n_eos++] = id;
 }
 
 static slm_status pick_arch(const slm_config *cfg, const char *dir, const slm_arch **out,
@@ -53,20 +65,6 @@ static slm_status pick_arch(const slm_config *cfg, const char *dir, const slm_ar
                     dir, cfg->architecture[0] ? cfg->architecture : "?", cfg->model_type, list);
 }
 
-/* inv_freq[i] = theta^(-2i/d), as transformers' default rope initialisation. */
-static slm_status init_rope(slm_model *m, slm_error *err)
-{
-    int half = m->cfg.head_dim / 2;
-    m->rope_inv_freq = malloc((size_t)half * sizeof(float));
-    if (!m->rope_inv_freq)
-        return slm_fail_nomem(err, "rope table");
-    for (int i = 0; i < half; i++) {
-        float expo = (float)(2 * i) / (float)m->cfg.head_dim;
-        m->rope_inv_freq[i] = 1.0f / powf(m->cfg.rope_theta, expo);
-    }
-    return SLM_OK;
-}
-
 slm_status slm_model_load(const char *dir, const slm_load_options *opts, slm_model **out,
                           slm_error *err)
 {
@@ -77,16 +75,23 @@ slm_status slm_model_load(const char *dir, const slm_load_options *opts, slm_mod
         free(m);
         return slm_fail_nomem(err, "model");
     }
+    m->opts = o;
     m->n_threads = o.n_threads > 0 ? o.n_threads : default_threads();
+    m->n_threads_batch = o.n_threads_batch > 0 ? o.n_threads_batch : m->n_threads;
     slm_status s = slm_config_load(dir, &m->cfg, err);
     if (s == SLM_OK)
         s = pick_arch(&m->cfg, dir, &m->arch, err);
     if (s == SLM_OK)
         s = slm_tokenizer_load(dir, &m->tok, err);
     if (s == SLM_OK)
-        s = slm_safetensors_open_dir(dir, o.use_mmap, &m->st, err);
+        add_stop_id(&m->cfg, slm_tokenizer_eos_id(m->tok));
     if (s == SLM_OK)
-        s = init_rope(m, err);
+        s = slm_safetensors_open_dir(dir, o.use_mmap, &m->st, err);
+    if (s == SLM_OK) {
+        char where[4096];
+        snprintf(where, sizeof where, "%s/config.json", dir);
+        s = slm_rope_init(&m->rope, &m->cfg, where, err);
+    }
     if (s == SLM_OK)
         s = m->arch->load(m, err);
     if (s != SLM_OK) {
@@ -106,7 +111,7 @@ void slm_model_free(slm_model *m)
     for (size_t i = 0; i < m->n_owned; i++)
         free(m->owned[i]);
     free(m->owned);
-    free(m->rope_inv_freq);
+    slm_rope_free(&m->rope);
     slm_safetensors_free(m->st);
     slm_tokenizer_free(m->tok);
     free(m->dir);
@@ -162,6 +167,97 @@ slm_status slm_model_weight_f32_opt(slm_model *m, const char *name, const int64_
     return SLM_OK;
 }
 
+/* ------------------------------------------------------- typed matrices */
+
+static slm_weight_type stored_type(slm_dtype d)
+{
+    return d == SLM_DTYPE_F16 ? SLM_WEIGHT_F16 : d == SLM_DTYPE_BF16 ? SLM_WEIGHT_BF16 : SLM_WEIGHT_F32;
+}
+
+static slm_weight_type target_type(const slm_model *m, const slm_tensor *t, int64_t cols)
+{
+    static const slm_weight_type from_option[] = {
+        [SLM_WEIGHTS_F32] = SLM_WEIGHT_F32,   [SLM_WEIGHTS_F16] = SLM_WEIGHT_F16,
+        [SLM_WEIGHTS_BF16] = SLM_WEIGHT_BF16, [SLM_WEIGHTS_Q8_0] = SLM_WEIGHT_Q8_0,
+        [SLM_WEIGHTS_Q4_0] = SLM_WEIGHT_Q4_0,
+    };
+    if (m->opts.weights == SLM_WEIGHTS_AUTO)
+        return stored_type(t->dtype);
+    slm_weight_type w = from_option[m->opts.weights];
+    /* blocks of 32 must tile a row; such odd matrices are tiny, keep them exact */
+    if ((w == SLM_WEIGHT_Q8_0 || w == SLM_WEIGHT_Q4_0) && cols % SLM_QBLOCK != 0)
+        return SLM_WEIGHT_F32;
+    return w;
+}
+
+static void *own_buffer(slm_model *m, size_t bytes)
+{
+    void **owned = realloc(m->owned, (m->n_owned + 1) * sizeof *owned);
+    if (!owned)
+        return NULL;
+    m->owned = owned;
+    void *buf = malloc(bytes ? bytes : 1);
+    if (buf)
+        m->owned[m->n_owned++] = buf;
+    return buf;
+}
+
+/* Converts every row through f32 into the target encoding, rows split
+   across threads (quantizing a 1B model is worth it), one row buffer each. */
+static slm_status encode_matrix(slm_model *m, const slm_tensor *t, slm_weight *w, slm_error *err)
+{
+    size_t row_bytes = slm_weight_row_bytes(w->type, w->cols);
+    size_t src_row = (size_t)w->cols * slm_dtype_size(t->dtype);
+    uint8_t *dst = own_buffer(m, row_bytes * (size_t)w->rows);
+    if (!dst)
+        return slm_fail_nomem(err, t->name);
+    bool oom = false;
+#pragma omp parallel num_threads(m->n_threads) if (w->rows >= 256) reduction(|| : oom)
+    {
+        float *row = malloc((size_t)w->cols * sizeof *row);
+        oom = row == NULL;
+#pragma omp for schedule(static)
+        for (int r = 0; r < w->rows; r++) {
+            if (!row)
+                continue;
+            slm_convert_to_f32(row, (const uint8_t *)t->data + (size_t)r * src_row, t->dtype,
+                               (size_t)w->cols);
+            slm_encode_row(w->type, row, dst + (size_t)r * row_bytes, w->cols);
+        }
+        free(row);
+    }
+    if (oom)
+        return slm_fail_nomem(err, t->name);
+    w->data = dst;
+    return SLM_OK;
+}
+
+slm_status slm_model_matrix(slm_model *m, const char *name, int64_t rows, int64_t cols,
+                            bool optional, slm_weight *out, slm_error *err)
+{
+    memset(out, 0, sizeof *out);
+    const slm_tensor *t = slm_safetensors_find(m->st, name);
+    if (!t)
+        return optional ? SLM_OK
+                        : slm_fail(err, SLM_ERR_FORMAT, "%s: missing tensor '%s'", m->dir, name);
+    int64_t shape[2] = {rows, cols};
+    SLM_TRY(check_shape(t, shape, 2, err));
+    if (t->dtype != SLM_DTYPE_F32 && t->dtype != SLM_DTYPE_F16 && t->dtype != SLM_DTYPE_BF16)
+        return slm_fail(err, SLM_ERR_UNSUPPORTED,
+                        "%s: tensor '%s' has dtype %s; weights must be F32, F16 or BF16",
+                        t->file, name, slm_dtype_name(t->dtype));
+    out->rows = (int)rows;
+    out->cols = (int)cols;
+    out->type = target_type(m, t, cols);
+    m->weight_bytes += slm_weight_row_bytes(out->type, out->cols) * (size_t)out->rows;
+    size_t align = t->dtype == SLM_DTYPE_F32 ? 4 : 2;
+    if (out->type == stored_type(t->dtype) && (uintptr_t)t->data % align == 0) {
+        out->data = t->data; /* zero copy */
+        return SLM_OK;
+    }
+    return encode_matrix(m, t, out, err);
+}
+
 slm_status slm_model_weight_f32(slm_model *m, const char *name, const int64_t *shape,
                                 int n_dims, const float **out, slm_error *err)
 {
@@ -177,6 +273,16 @@ const slm_tokenizer *slm_model_tokenizer(const slm_model *m) { return m->tok; }
 const char *slm_model_architecture(const slm_model *m) { return m->arch->architecture; }
 int slm_model_vocab_size(const slm_model *m) { return m->cfg.vocab_size; }
 int slm_model_max_positions(const slm_model *m) { return m->cfg.max_positions; }
+
+size_t slm_model_weight_bytes(const slm_model *m) { return m->weight_bytes; }
+
+void slm_model_set_threads(slm_model *m, int n_threads, int n_threads_batch)
+{
+    if (n_threads > 0)
+        m->n_threads = n_threads;
+    if (n_threads_batch > 0)
+        m->n_threads_batch = n_threads_batch;
+}
 
 bool slm_model_is_eos(const slm_model *m, int32_t id)
 {

@@ -8,6 +8,8 @@
 #define SLM_MODEL_H
 
 #include "config.h"
+#include "weight.h"
+#include "rope.h"
 #include "safetensors.h"
 #include "slm.h"
 
@@ -20,8 +22,11 @@ struct slm_model {
     slm_tokenizer *tok;
     const slm_arch *arch;
     void *weights; /* the architecture's own weight struct */
-    int n_threads;
-    float *rope_inv_freq; /* [head_dim/2] */
+    slm_load_options opts;
+    int n_threads;       /* decode */
+    int n_threads_batch; /* prompt processing */
+    size_t weight_bytes; /* bytes of the weights as computed with */
+    slm_rope rope;
     void **owned;         /* buffers of converted tensors, freed with the model */
     size_t n_owned;
 };
@@ -32,19 +37,33 @@ struct slm_arch {
     const char *model_type;   /* config.json model_type, used when architectures is absent */
     slm_status (*load)(slm_model *m, slm_error *err);
     void (*free_weights)(void *weights);
-    /* Runs ids[0..n) at positions session->n_past.. and writes the logits of
-       the last position into logits[vocab]. */
-    slm_status (*forward)(slm_session *s, const int32_t *ids, int n, float *logits,
-                          slm_error *err);
+    /* Decoders: runs ids[0..n) at positions session->n_past.. and writes the
+       logits of the last n_logits positions (1..n) into logits[n_logits][vocab].
+       NULL for encoders. */
+    slm_status (*forward)(slm_session *s, const int32_t *ids, int n, int n_logits,
+                          float *logits, slm_error *err);
+    /* Sequence classifiers: `batch` sequences of lengths[b] ids stored back to
+       back; writes batch x n_labels logits. NULL for decoders. */
+    slm_status (*classify)(const slm_model *m, const int32_t *ids, const int *lengths, int batch,
+                           float *logits, slm_error *err);
 };
 
 extern const slm_arch slm_arch_llama;
+extern const slm_arch slm_arch_phi3;
+extern const slm_arch slm_arch_distilbert;
 
 /* Returns the tensor `name` as f32 with exactly the given shape, converting
  * F16/BF16 (or misaligned F32) into memory the model owns. Errors name the
  * tensor, the expected and the found shape or dtype. */
 slm_status slm_model_weight_f32(slm_model *m, const char *name, const int64_t *shape,
                                 int n_dims, const float **out, slm_error *err);
+
+/* A weight matrix [rows, cols] for products, held in the load options' format
+ * (AUTO: as stored when F32/F16/BF16). Zero copy when the file already holds
+ * that type; quantized formats need cols % 32 == 0 and otherwise keep F32.
+ * Absent tensors fail unless `optional`, which leaves out->data NULL. */
+slm_status slm_model_matrix(slm_model *m, const char *name, int64_t rows, int64_t cols,
+                            bool optional, slm_weight *out, slm_error *err);
 
 /* The same for a tensor that may be absent (tied weights): *out = NULL then. */
 slm_status slm_model_weight_f32_opt(slm_model *m, const char *name, const int64_t *shape,

@@ -28,6 +28,10 @@ slm_status slm_session_new(slm_model *model, int n_ctx, slm_session **out, slm_e
 {
     *out = NULL;
     const slm_config *c = &model->cfg;
+    if (!model->arch->forward)
+        return slm_fail(err, SLM_ERR_UNSUPPORTED,
+                        "%s: %s is not a text-generation model (try slm classify)", model->dir,
+                        model->arch->architecture);
     if (n_ctx <= 0 || n_ctx > c->max_positions)
         n_ctx = c->max_positions;
     slm_session *s = calloc(1, sizeof *s);
@@ -35,7 +39,11 @@ slm_status slm_session_new(slm_model *model, int n_ctx, slm_session **out, slm_e
         return slm_fail_nomem(err, "session");
     s->model = model;
     s->n_ctx = n_ctx;
-    slm_status st = slm_kv_cache_init(&s->kv, c->n_layers, n_ctx, c->n_kv_heads * c->head_dim, err);
+    if (c->head_dim > 512)
+        return slm_fail(err, SLM_ERR_UNSUPPORTED, "%s: head_dim %d (at most 512)", model->dir,
+                        c->head_dim);
+    slm_status st = slm_kv_cache_init(&s->kv, model->opts.kv, c->n_layers, n_ctx, c->n_kv_heads,
+                                      c->head_dim, err);
     if (st == SLM_OK)
         st = alloc_scratch(s, err);
     if (st != SLM_OK) {
@@ -51,6 +59,8 @@ void slm_session_free(slm_session *s)
     if (!s)
         return;
     slm_kv_cache_free(&s->kv);
+    slm_tokens_free(&s->history);
+    slm_matmul_ctx_free(&s->mm);
     float *bufs[] = {s->x, s->xb, s->q, s->k, s->v, s->att, s->hb, s->hb2,
                      s->rope_cos, s->rope_sin, s->logits};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
@@ -58,10 +68,28 @@ void slm_session_free(slm_session *s)
     free(s);
 }
 
-void slm_session_reset(slm_session *s) { s->n_past = 0; }
+void slm_session_reset(slm_session *s)
+{
+    s->n_past = 0;
+    s->history.n = 0;
+    s->rope_long = false;
+}
 
-slm_status slm_session_eval(slm_session *s, const int32_t *ids, size_t n, const float **logits,
-                            slm_error *err)
+int slm_session_n_past(const slm_session *s) { return s->n_past; }
+
+slm_status slm_session_truncate(slm_session *s, int n, slm_error *err)
+{
+    if (n < 0 || n > s->n_past)
+        return slm_fail(err, SLM_ERR_INVALID_ARG, "cannot truncate %d cached positions to %d",
+                        s->n_past, n);
+    s->n_past = n; /* later positions are simply overwritten */
+    s->history.n = (size_t)n;
+    if (n == 0)
+        s->rope_long = false;
+    return SLM_OK;
+}
+
+static slm_status check_ids(const slm_session *s, const int32_t *ids, size_t n, slm_error *err)
 {
     const slm_config *c = &s->model->cfg;
     if (n == 0)
@@ -72,14 +100,68 @@ slm_status slm_session_eval(slm_session *s, const int32_t *ids, size_t n, const 
                         s->n_past, s->n_ctx);
     for (size_t i = 0; i < n; i++)
         if (ids[i] < 0 || ids[i] >= c->vocab_size)
-            return slm_fail(err, SLM_ERR_INVALID_ARG, "token id %d at index %zu is outside the "
-                            "vocabulary [0, %d)", ids[i], i, c->vocab_size);
+            return slm_fail(err, SLM_ERR_INVALID_ARG,
+                            "token id %d at index %zu is outside the vocabulary [0, %d)", ids[i],
+                            i, c->vocab_size);
+    return SLM_OK;
+}
+
+/* Runs ids through the model in batches of SLM_MAX_BATCH; the last batch
+   writes logits for its last min(n_logits, batch) positions. */
+static slm_status run_batches(slm_session *s, const int32_t *ids, size_t n, float *logits,
+                              int n_logits, slm_error *err)
+{
     for (size_t done = 0; done < n;) {
         int chunk = (int)(n - done < SLM_MAX_BATCH ? n - done : SLM_MAX_BATCH);
-        SLM_TRY(s->model->arch->forward(s, ids + done, chunk, s->logits, err));
+        bool last = done + (size_t)chunk == n;
+        int nl = last ? (n_logits < chunk ? n_logits : chunk) : 1;
+        SLM_TRY(s->model->arch->forward(s, ids + done, chunk, nl, logits, err));
+        for (int i = 0; i < chunk; i++)
+            SLM_TRY(slm_tokens_push(&s->history, ids[done + (size_t)i]));
         s->n_past += chunk;
         done += (size_t)chunk;
     }
+    return SLM_OK;
+}
+
+/* LongRoPE (Phi-3 128k) rotates every position of a forward with the long
+   factors once the sequence exceeds original_max_position_embeddings. When a
+   cache built with the short factors crosses that line, transformers drops
+   it and recomputes everything; so do we, so cached keys never mix factors. */
+static slm_status switch_rope_if_needed(slm_session *s, size_t n, slm_error *err)
+{
+    const slm_rope *r = &s->model->rope;
+    bool want_long = r->inv_freq_long && (size_t)s->n_past + n > (size_t)r->original_max;
+    if (want_long == s->rope_long)
+        return SLM_OK;
+    s->rope_long = want_long;
+    if (s->n_past == 0)
+        return SLM_OK;
+    slm_tokens old = s->history;
+    s->history = (slm_tokens){0};
+    s->n_past = 0;
+    slm_status st = run_batches(s, old.ids, old.n, s->logits, 1, err);
+    slm_tokens_free(&old);
+    return st;
+}
+
+slm_status slm_session_eval(slm_session *s, const int32_t *ids, size_t n, const float **logits,
+                            slm_error *err)
+{
+    SLM_TRY(check_ids(s, ids, n, err));
+    SLM_TRY(switch_rope_if_needed(s, n, err));
+    SLM_TRY(run_batches(s, ids, n, s->logits, 1, err));
     *logits = s->logits;
     return SLM_OK;
+}
+
+slm_status slm_session_eval_all(slm_session *s, const int32_t *ids, size_t n, float *logits,
+                                slm_error *err)
+{
+    SLM_TRY(check_ids(s, ids, n, err));
+    if (n > SLM_MAX_BATCH)
+        return slm_fail(err, SLM_ERR_RANGE, "all-position logits take at most %d tokens per call",
+                        SLM_MAX_BATCH);
+    SLM_TRY(switch_rope_if_needed(s, n, err));
+    return run_batches(s, ids, n, logits, (int)n, err);
 }

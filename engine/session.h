@@ -16,6 +16,8 @@ struct slm_session {
     slm_model *model;
     int n_ctx;
     int n_past; /* positions already in the KV cache */
+    slm_tokens history; /* the ids at positions 0..n_past-1 */
+    bool rope_long;     /* longrope: the cache was built with the long factors */
     slm_kv_cache kv;
     /* scratch, sized for SLM_MAX_BATCH tokens */
     float *x;      /* [batch][hidden]      residual stream */
@@ -29,6 +31,8 @@ struct slm_session {
     float *rope_cos; /* [batch][hd/2] */
     float *rope_sin; /* [batch][hd/2] */
     float *logits; /* [vocab] */
+    slm_matmul_ctx mm;  /* activation scratch of the typed products */
+    bool matmul_failed; /* a product could not get scratch memory */
 };
 
 #endif

@@ -92,10 +92,34 @@ slm_status slm_stream_decoder_finish(slm_stream_decoder *dec, const char **text,
 
 typedef struct slm_model slm_model;
 
+/* How weights are held for compute. AUTO keeps what the file stores (F32,
+ * F16 or BF16, or an slm-quantized folder's Q8_0/Q4_0); the others convert or
+ * quantize at load time. */
+typedef enum {
+    SLM_WEIGHTS_AUTO,
+    SLM_WEIGHTS_F32,
+    SLM_WEIGHTS_F16,
+    SLM_WEIGHTS_BF16,
+    SLM_WEIGHTS_Q8_0,
+    SLM_WEIGHTS_Q4_0,
+} slm_weights_format;
+
+/* Element type of the KV cache (Q8: int8 with a scale per token and head). */
+typedef enum { SLM_KV_F32, SLM_KV_F16, SLM_KV_Q8 } slm_kv_format;
+
 typedef struct {
-    bool use_mmap; /* map tensor data instead of reading it into memory */
-    int n_threads; /* 0 = number of physical cores */
+    bool use_mmap;              /* map tensor data instead of reading it into memory */
+    int n_threads;              /* decode threads; 0 = number of cores */
+    int n_threads_batch;        /* prompt-processing threads; 0 = n_threads */
+    slm_weights_format weights; /* default AUTO */
+    slm_kv_format kv;           /* default F32 */
 } slm_load_options;
+
+/* Parses "auto|f32|f16|bf16|q8_0|q4_0" / "f32|f16|q8"; false if unknown. */
+bool slm_weights_format_parse(const char *name, slm_weights_format *out);
+bool slm_kv_format_parse(const char *name, slm_kv_format *out);
+const char *slm_weights_format_name(slm_weights_format f);
+const char *slm_kv_format_name(slm_kv_format f);
 
 slm_load_options slm_load_options_default(void);
 
@@ -112,6 +136,31 @@ int slm_model_max_positions(const slm_model *model);
 /* True when `id` is one of the ids generation stops at
  * (generation_config.json / config.json eos_token_id). */
 bool slm_model_is_eos(const slm_model *model, int32_t id);
+/* Bytes of weights read per decoded token (all matrices and embeddings rows
+ * actually touched), for bandwidth figures. */
+size_t slm_model_weight_bytes(const slm_model *model);
+/* Changes the thread counts after loading (0 keeps the current value). */
+void slm_model_set_threads(slm_model *model, int n_threads, int n_threads_batch);
+
+/* ------------------------------------------------------- classification */
+
+/* Number of labels of a sequence classifier (config.json id2label); 0 for
+ * models that are not classifiers. */
+int slm_model_n_labels(const slm_model *model);
+const char *slm_model_label(const slm_model *model, int i);
+
+/* Classifies n texts as one batch (each tokenized with its special tokens).
+ * probs receives n x n_labels softmax probabilities, logits (when non-NULL)
+ * the raw scores. Texts longer than the model's positions are truncated,
+ * keeping the final special token, as Hugging Face's truncation=True does;
+ * *n_truncated (when non-NULL) counts them. */
+slm_status slm_classify(slm_model *model, const char *const *texts, size_t n, float *probs,
+                        float *logits, size_t *n_truncated, slm_error *err);
+
+/* The same on token ids: batch sequences of lengths[b] ids each, stored
+ * back to back in ids. logits receives batch x n_labels. */
+slm_status slm_classify_ids(slm_model *model, const int32_t *ids, const int *lengths, int batch,
+                            float *logits, slm_error *err);
 
 /* -------------------------------------------------------------- sampler */
 
@@ -136,12 +185,22 @@ typedef struct slm_session slm_session;
 slm_status slm_session_new(slm_model *model, int n_ctx, slm_session **out, slm_error *err);
 void slm_session_free(slm_session *session);
 void slm_session_reset(slm_session *session);
+/* Positions currently cached. */
+int slm_session_n_past(const slm_session *session);
+/* Forgets cached positions from n on (n <= n_past), e.g. to reuse the common
+ * prefix of a re-rendered chat conversation. */
+slm_status slm_session_truncate(slm_session *session, int n, slm_error *err);
 
 /* Runs `ids` through the model after the positions already cached; returns
  * the logits of the last position (vocab_size floats owned by the session,
  * valid until the next call). */
 slm_status slm_session_eval(slm_session *session, const int32_t *ids, size_t n,
                             const float **logits, slm_error *err);
+
+/* Like slm_session_eval, but writes the logits of every one of the n
+ * positions into logits[n][vocab] (caller-owned); n <= 256. */
+slm_status slm_session_eval_all(slm_session *session, const int32_t *ids, size_t n,
+                                float *logits, slm_error *err);
 
 /* Called once per generated token with its printable text (may be empty).
  * Return false to stop generation. */

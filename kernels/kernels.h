@@ -29,20 +29,34 @@ void slm_matmul_f32_ref(float *y, const float *x, const float *w, int n, int row
 /* out = x / sqrt(mean(x²) + eps) * w  (Llama RMSNorm; out may alias x). */
 void slm_rmsnorm(float *out, const float *x, const float *w, int n, float eps);
 
+/* out = (x - mean) / sqrt(var + eps) * w + b  (LayerNorm; out may alias x). */
+void slm_layernorm(float *out, const float *x, const float *w, const float *b, int n, float eps);
+
 /* ------------------------------------------------------------- RoPE */
 
-/* Fills cos/sin[head_dim/2] for position `pos`: angle_i = pos * inv_freq[i]. */
-void slm_rope_angles(float *cos_out, float *sin_out, const float *inv_freq, int half, int pos);
+/* Fills cos/sin[half] for position `pos`: angle_i = pos * inv_freq[i], both
+ * multiplied by `scale` (an attention factor; 1 for plain RoPE). */
+void slm_rope_angles(float *cos_out, float *sin_out, const float *inv_freq, int half, int pos,
+                     float scale);
 
-/* Rotates each of n_heads vectors of head_dim in place, Hugging Face
- * "rotate_half" layout: pairs (i, i + head_dim/2). */
-void slm_rope_rotate_half(float *x, int n_heads, int head_dim, const float *cos_t,
+/* Rotates the first rot_dim dimensions of each of n_heads vectors of head_dim
+ * in place, Hugging Face "rotate_half" layout: pairs (i, i + rot_dim/2). */
+void slm_rope_rotate_half(float *x, int n_heads, int head_dim, int rot_dim, const float *cos_t,
                           const float *sin_t);
 
 /* ------------------------------------------------------ activations */
 
 /* gate[i] = silu(gate[i]) * up[i]  (SwiGLU). */
 void slm_silu_mul(float *gate, const float *up, int n);
+
+/* x = 0.5 x (1 + erf(x / sqrt 2))  (exact GELU, as PyTorch's default). */
+void slm_gelu(float *x, size_t n);
+
+/* x = max(x, 0). */
+void slm_relu(float *x, size_t n);
+
+/* Adds bias[cols] to each of the n rows of x[n][cols]. */
+void slm_add_bias(float *x, const float *bias, int n, int cols);
 
 /* In-place numerically stable softmax of x[n]. */
 void slm_softmax(float *x, int n);
@@ -55,5 +69,28 @@ void slm_softmax(float *x, int n);
  * k_t = k + t*stride and v_t = v + t*stride. */
 void slm_attention_head(float *out, const float *q, const float *k, const float *v, int n_pos,
                         int head_dim, size_t stride, float scale);
+
+/* Keys or values of one KV head over positions, in a cache element type:
+ *   F32  float[head_dim] per position
+ *   F16  IEEE half[head_dim] per position
+ *   Q8   int8[head_dim] per position, times scale[pos * scale_stride]
+ * Row t starts at data + t * stride bytes. */
+typedef enum { SLM_KV_ELEM_F32, SLM_KV_ELEM_F16, SLM_KV_ELEM_Q8 } slm_kv_elem;
+
+typedef struct {
+    slm_kv_elem type;
+    const void *data;
+    size_t stride;       /* bytes between positions */
+    const float *scale;  /* Q8 only */
+    size_t scale_stride; /* floats between positions' scales */
+} slm_kv_view;
+
+/* slm_attention_head over a KV cache of any element type (online softmax). */
+void slm_attention_head_kv(float *out, const float *q, const slm_kv_view *k,
+                           const slm_kv_view *v, int n_pos, int head_dim, float scale);
+
+/* Encodes one head's row of head_dim floats into the element type; for Q8
+ * the scale (max|x| / 127) is written to *scale. */
+void slm_kv_encode(slm_kv_elem type, const float *x, void *dst, float *scale, int head_dim);
 
 #endif

@@ -121,10 +121,10 @@ static void test_rope(void **state)
     float inv[4], c[4], s[4], x[24], orig[24];
     for (int i = 0; i < half; i++)
         inv[i] = 1.0f / powf(10000.0f, 2.0f * i / d);
-    slm_rope_angles(c, s, inv, half, pos);
+    slm_rope_angles(c, s, inv, half, pos, 1.0f);
     fill(x, 24, 5);
     memcpy(orig, x, sizeof x);
-    slm_rope_rotate_half(x, heads, d, c, s);
+    slm_rope_rotate_half(x, heads, d, d, c, s);
     for (int h = 0; h < heads; h++) {
         for (int i = 0; i < half; i++) {
             double a = orig[h * d + i], b = orig[h * d + i + half], th = pos * (double)inv[i];

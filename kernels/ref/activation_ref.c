@@ -1,4 +1,4 @@
-/* activation_ref.c — SiLU-gated product and softmax (see kernels.h). */
+/* activation_ref.c — SiLU-gated product, GELU, ReLU, bias, softmax (see kernels.h). */
 #include <math.h>
 
 #include "kernels.h"
@@ -24,4 +24,23 @@ void slm_softmax(float *x, int n)
     }
     for (int i = 0; i < n; i++)
         x[i] /= sum;
+}
+
+void slm_gelu(float *x, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        x[i] = 0.5f * x[i] * (1.0f + erff(x[i] * 0.70710678118654752f));
+}
+
+void slm_relu(float *x, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        x[i] = x[i] > 0.0f ? x[i] : 0.0f;
+}
+
+void slm_add_bias(float *x, const float *bias, int n, int cols)
+{
+    for (int t = 0; t < n; t++)
+        for (int c = 0; c < cols; c++)
+            x[(size_t)t * cols + c] += bias[c];
 }

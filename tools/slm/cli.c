@@ -1,6 +1,8 @@
 /* cli.c — option helpers shared by the verbs (see cli.h). */
+#define _POSIX_C_SOURCE 200809L
 #include "cli.h"
 
+#include <unistd.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -11,6 +13,12 @@ const char *cli_default_model_dir(void)
 {
     const char *env = getenv("SLM_MODEL");
     return env && *env ? env : SLM_DEFAULT_MODEL_DIR;
+}
+
+int cli_default_threads(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (int)n : 1;
 }
 
 const char *cli_value(const char *verb, int argc, char **argv, int *i)
@@ -80,4 +88,71 @@ int cli_report(const slm_error *err)
 {
     fprintf(stderr, "slm: error: %s\n", err->msg[0] ? err->msg : slm_status_name(err->status));
     return CLI_FAIL;
+}
+
+int cli_sampling_option(const char *verb, int argc, char **argv, int *i, slm_sampler_params *sp)
+{
+    const char *a = argv[*i], *v;
+    double d;
+    long l;
+    if (strcmp(a, "--temp") == 0) {
+        if (!(v = cli_value(verb, argc, argv, i)) || !cli_float(verb, a, v, 0, 100, &d))
+            return -1;
+        sp->temperature = (float)d;
+    } else if (strcmp(a, "--top-k") == 0) {
+        if (!(v = cli_value(verb, argc, argv, i)) || !cli_int(verb, a, v, 0, 1 << 30, &l))
+            return -1;
+        sp->top_k = (int)l;
+    } else if (strcmp(a, "--top-p") == 0) {
+        if (!(v = cli_value(verb, argc, argv, i)) || !cli_float(verb, a, v, 0, 1, &d))
+            return -1;
+        sp->top_p = (float)d;
+    } else if (strcmp(a, "--min-p") == 0) {
+        if (!(v = cli_value(verb, argc, argv, i)) || !cli_float(verb, a, v, 0, 1, &d))
+            return -1;
+        sp->min_p = (float)d;
+    } else if (strcmp(a, "--repeat-penalty") == 0) {
+        if (!(v = cli_value(verb, argc, argv, i)) || !cli_float(verb, a, v, 0.01, 100, &d))
+            return -1;
+        sp->repeat_penalty = (float)d;
+    } else if (strcmp(a, "--repeat-last-n") == 0) {
+        if (!(v = cli_value(verb, argc, argv, i)) || !cli_int(verb, a, v, -1, 1 << 30, &l))
+            return -1;
+        sp->repeat_last_n = (int)l;
+    } else if (strcmp(a, "--seed") == 0) {
+        if (!(v = cli_value(verb, argc, argv, i)) || !cli_u64(verb, a, v, &sp->seed))
+            return -1;
+    } else {
+        return 0;
+    }
+    return 1;
+}
+
+
+int cli_load_option(const char *verb, int argc, char **argv, int *i, slm_load_options *lo)
+{
+    const char *a = argv[*i], *v;
+    long l;
+    if (!strcmp(a, "--mmap") || !strcmp(a, "--no-mmap")) {
+        lo->use_mmap = !strcmp(a, "--mmap");
+        return 1;
+    }
+    bool threads = !strcmp(a, "-t") || !strcmp(a, "--threads");
+    bool batch = !strcmp(a, "--threads-batch");
+    bool weights = !strcmp(a, "--weights"), kv = !strcmp(a, "--kv");
+    if (!threads && !batch && !weights && !kv)
+        return 0;
+    if (!(v = cli_value(verb, argc, argv, i)))
+        return -1;
+    if (threads || batch) {
+        if (!cli_int(verb, a, v, 1, 1024, &l))
+            return -1;
+        *(threads ? &lo->n_threads : &lo->n_threads_batch) = (int)l;
+    } else if (weights ? !slm_weights_format_parse(v, &lo->weights)
+                       : !slm_kv_format_parse(v, &lo->kv)) {
+        fprintf(stderr, "slm %s: %s expects %s, got '%s'\n", verb, a,
+                weights ? "auto|f32|f16|bf16|q8_0|q4_0" : "f32|f16|q8", v);
+        return -1;
+    }
+    return 1;
 }

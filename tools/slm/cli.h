@@ -16,10 +16,17 @@ int cmd_run(int argc, char **argv);
 int cmd_tokenize(int argc, char **argv);
 int cmd_detokenize(int argc, char **argv);
 int cmd_logits(int argc, char **argv);
+int cmd_classify(int argc, char **argv);
+int cmd_chat(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
 
 /* Exit codes: 0 success, 1 runtime failure (bad file, model error), 2 usage. */
 enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
+
+int cmd_bench(int argc, char **argv);
+
+/* Online CPUs, the default thread count. */
+int cli_default_threads(void);
 
 /* The model folder used when -m is not given. */
 const char *cli_default_model_dir(void);
@@ -33,6 +40,29 @@ bool cli_float(const char *verb, const char *opt, const char *s, double lo, doub
 bool cli_u64(const char *verb, const char *opt, const char *s, uint64_t *out);
 int cli_unknown(const char *verb, const char *arg); /* prints, returns CLI_USAGE */
 bool cli_is_help(const char *arg);
+
+/* Sampling options shared by run and chat (--temp --top-k --top-p --min-p
+ * --repeat-penalty --repeat-last-n --seed): returns 1 if argv[*i] was one
+ * (its value consumed), 0 if not, -1 after printing a usage error. */
+int cli_sampling_option(const char *verb, int argc, char **argv, int *i, slm_sampler_params *sp);
+#define CLI_SAMPLING_HELP                                                                    \
+    "  --temp T             temperature; 0 = greedy (default 0.8)\n"                         \
+    "  --top-k K            keep the K most likely tokens; 0 = off (default 40)\n"           \
+    "  --top-p P            nucleus sampling; 1 = off (default 0.95)\n"                      \
+    "  --min-p P            drop tokens below P x the top probability; 0 = off (default 0.05)\n" \
+    "  --repeat-penalty R   repetition penalty; 1 = off (default 1.0)\n"                     \
+    "  --repeat-last-n N    tokens the penalty looks back; -1 = all (default 64)\n"          \
+    "  --seed S             random seed (default: from the clock)\n"
+
+/* Model-loading options shared by the verbs (-t/--threads, --threads-batch,
+ * --mmap/--no-mmap, --weights, --kv): same contract as cli_sampling_option. */
+int cli_load_option(const char *verb, int argc, char **argv, int *i, slm_load_options *lo);
+#define CLI_LOAD_HELP                                                                          \
+    "  -t, --threads N      decode threads (default: all cores)\n"                             \
+    "  --threads-batch N    prompt-processing threads (default: --threads)\n"                  \
+    "  --weights FMT        auto|f32|f16|bf16|q8_0|q4_0: convert/quantize at load (default auto)\n" \
+    "  --kv FMT             KV cache f32|f16|q8 (default f32)\n"                               \
+    "  --mmap / --no-mmap   map weights instead of reading them in (default: --no-mmap)\n"
 
 /* Prints "slm: <message>" from an slm_error to stderr and returns CLI_FAIL. */
 int cli_report(const slm_error *err);

@@ -20,8 +20,10 @@ static void print_config(const slm_config *c)
     printf("vocab_size        %d\n", c->vocab_size);
     printf("max_positions     %d\n", c->max_positions);
     printf("norm_eps          %g\n", c->norm_eps);
-    printf("rope_theta        %g%s%s\n", c->rope_theta, c->rope_scaling_type[0] ? ", scaling " : "",
-           c->rope_scaling_type);
+    printf("rope_theta        %g%s%s\n", c->rope_theta, c->rope.type[0] ? ", scaling " : "",
+           c->rope.type);
+    if (c->sliding_window)
+        printf("sliding_window    %d\n", c->sliding_window);
     printf("tied embeddings   %s\n", c->tie_word_embeddings ? "yes" : "no");
     printf("bos / eos ids     %d /", c->bos_id);
     for (int i = 0; i < c->n_eos; i++)

@@ -10,10 +10,10 @@
 
 static void logits_help(FILE *f)
 {
-    fprintf(f, "usage: slm logits [-m DIR] (--ids \"1 2 3\" | -p TEXT) [--no-mmap|--mmap] [-t N]\n"
+    fprintf(f, "usage: slm logits [-m DIR] (--ids \"1 2 3\" | -p TEXT) [options]\n"
                "Prints the logits of the last position, one value per line (%%.6e).\n"
-               "  --ids IDS     token ids, space or comma separated\n"
-               "  -p TEXT       tokenize TEXT (with special tokens) instead\n");
+               "  --ids IDS            token ids, space or comma separated\n"
+               "  -p TEXT              tokenize TEXT (with special tokens) instead\n" CLI_LOAD_HELP);
 }
 
 /* Parses "1 2 3" / "1,2,3" into tokens; false on anything that is not an id. */
@@ -70,9 +70,8 @@ done:
 
 int cmd_logits(int argc, char **argv)
 {
-    const char *dir = cli_default_model_dir(), *ids = NULL, *prompt = NULL, *v;
+    const char *dir = cli_default_model_dir(), *ids = NULL, *prompt = NULL;
     slm_load_options lo = slm_load_options_default();
-    long l;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (cli_is_help(a)) {
@@ -87,13 +86,12 @@ int cmd_logits(int argc, char **argv)
         } else if (!strcmp(a, "-p") || !strcmp(a, "--prompt")) {
             if (!(prompt = cli_value("logits", argc, argv, &i)))
                 return CLI_USAGE;
-        } else if (!strcmp(a, "-t") || !strcmp(a, "--threads")) {
-            if (!(v = cli_value("logits", argc, argv, &i)) || !cli_int("logits", a, v, 1, 1024, &l))
-                return CLI_USAGE;
-            lo.n_threads = (int)l;
-        } else if (!strcmp(a, "--mmap") || !strcmp(a, "--no-mmap")) {
-            lo.use_mmap = !strcmp(a, "--mmap");
         } else {
+            int r = cli_load_option("logits", argc, argv, &i, &lo);
+            if (r < 0)
+                return CLI_USAGE;
+            if (r > 0)
+                continue;
             return cli_unknown("logits", a);
         }
     }

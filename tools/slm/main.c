@@ -16,7 +16,10 @@ static const verb verbs[] = {
     {"run", cmd_run, "generate text from a prompt, streaming to stdout"},
     {"tokenize", cmd_tokenize, "print the token ids of a text"},
     {"detokenize", cmd_detokenize, "print the text of token ids"},
+    {"chat", cmd_chat, "interactive chat in the model's chat template"},
+    {"classify", cmd_classify, "classify texts with a sequence-classification model"},
     {"logits", cmd_logits, "print the last position's logits for given ids"},
+    {"bench", cmd_bench, "measure prompt and generation tokens/s (like llama-bench)"},
     {"inspect", cmd_inspect, "show a model's architecture, sizes and tensors"},
 };
 

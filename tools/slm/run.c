@@ -2,12 +2,13 @@
  * run.c — `slm run`: generate from a prompt, streaming text to stdout and a
  * stats line to stderr.
  */
+#define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "cli.h"
+#include "chat.h"
 
 typedef struct {
     const char *model_dir;
@@ -17,6 +18,8 @@ typedef struct {
     slm_sampler_params sampling;
     slm_load_options load;
     bool no_special;
+    bool chat;
+    const char *system;
 } run_opts;
 
 static void run_help(FILE *f)
@@ -29,55 +32,11 @@ static void run_help(FILE *f)
             "  -p, --prompt TEXT    prompt text\n"
             "  -n, --n-predict N    tokens to generate (default 256)\n"
             "  -c, --ctx-size N     context positions (default: the model's maximum)\n"
-            "  --temp T             temperature; 0 = greedy (default 0.8)\n"
-            "  --top-k K            keep the K most likely tokens; 0 = off (default 40)\n"
-            "  --top-p P            nucleus sampling; 1 = off (default 0.95)\n"
-            "  --min-p P            drop tokens below P x the top probability; 0 = off (default 0.05)\n"
-            "  --repeat-penalty R   repetition penalty; 1 = off (default 1.0)\n"
-            "  --repeat-last-n N    tokens the penalty looks back; -1 = all (default 64)\n"
-            "  --seed S             random seed (default: from the clock)\n"
-            "  -t, --threads N      threads (default: all cores)\n"
-            "  --mmap / --no-mmap   map weights instead of reading them in (default: --no-mmap)\n"
-            "  --no-special         do not add BOS/special tokens to the prompt\n");
-}
-
-/* Parses sampling options; returns 1 if argv[*i] was one, 0 if not, -1 on error. */
-static int parse_sampling(int argc, char **argv, int *i, slm_sampler_params *sp)
-{
-    const char *a = argv[*i], *v;
-    double d;
-    long l;
-    if (strcmp(a, "--temp") == 0) {
-        if (!(v = cli_value("run", argc, argv, i)) || !cli_float("run", a, v, 0, 100, &d))
-            return -1;
-        sp->temperature = (float)d;
-    } else if (strcmp(a, "--top-k") == 0) {
-        if (!(v = cli_value("run", argc, argv, i)) || !cli_int("run", a, v, 0, 1 << 30, &l))
-            return -1;
-        sp->top_k = (int)l;
-    } else if (strcmp(a, "--top-p") == 0) {
-        if (!(v = cli_value("run", argc, argv, i)) || !cli_float("run", a, v, 0, 1, &d))
-            return -1;
-        sp->top_p = (float)d;
-    } else if (strcmp(a, "--min-p") == 0) {
-        if (!(v = cli_value("run", argc, argv, i)) || !cli_float("run", a, v, 0, 1, &d))
-            return -1;
-        sp->min_p = (float)d;
-    } else if (strcmp(a, "--repeat-penalty") == 0) {
-        if (!(v = cli_value("run", argc, argv, i)) || !cli_float("run", a, v, 0.01, 100, &d))
-            return -1;
-        sp->repeat_penalty = (float)d;
-    } else if (strcmp(a, "--repeat-last-n") == 0) {
-        if (!(v = cli_value("run", argc, argv, i)) || !cli_int("run", a, v, -1, 1 << 30, &l))
-            return -1;
-        sp->repeat_last_n = (int)l;
-    } else if (strcmp(a, "--seed") == 0) {
-        if (!(v = cli_value("run", argc, argv, i)) || !cli_u64("run", a, v, &sp->seed))
-            return -1;
-    } else {
-        return 0;
-    }
-    return 1;
+            CLI_SAMPLING_HELP
+            CLI_LOAD_HELP
+            "  --no-special         do not add BOS/special tokens to the prompt\n"
+            "  --chat               wrap the prompt in the model's chat template (a user turn)\n"
+            "  --system TEXT        with --chat: a system message first\n");
 }
 
 /* Returns -1 to continue, else an exit code. */
@@ -85,9 +44,12 @@ static int parse_run(int argc, char **argv, run_opts *o)
 {
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v;
-        long l;
-        int r = parse_sampling(argc, argv, &i, &o->sampling);
+        int r = cli_sampling_option("run", argc, argv, &i, &o->sampling);
         if (r < 0)
+            return CLI_USAGE;
+        if (r > 0)
+            continue;
+        if ((r = cli_load_option("run", argc, argv, &i, &o->load)) < 0)
             return CLI_USAGE;
         if (r > 0)
             continue;
@@ -106,14 +68,11 @@ static int parse_run(int argc, char **argv, run_opts *o)
         } else if (!strcmp(a, "-c") || !strcmp(a, "--ctx-size")) {
             if (!(v = cli_value("run", argc, argv, &i)) || !cli_int("run", a, v, 0, 1 << 24, &o->n_ctx))
                 return CLI_USAGE;
-        } else if (!strcmp(a, "-t") || !strcmp(a, "--threads")) {
-            if (!(v = cli_value("run", argc, argv, &i)) || !cli_int("run", a, v, 1, 1024, &l))
+        } else if (!strcmp(a, "--chat")) {
+            o->chat = true;
+        } else if (!strcmp(a, "--system")) {
+            if (!(o->system = cli_value("run", argc, argv, &i)))
                 return CLI_USAGE;
-            o->load.n_threads = (int)l;
-        } else if (!strcmp(a, "--mmap")) {
-            o->load.use_mmap = true;
-        } else if (!strcmp(a, "--no-mmap")) {
-            o->load.use_mmap = false;
         } else if (!strcmp(a, "--no-special")) {
             o->no_special = true;
         } else {
@@ -148,6 +107,27 @@ static void print_stats(const slm_generate_stats *st, double load_s)
             load_s);
 }
 
+/* The prompt's ids: plain text, or a one-turn conversation in the model's
+   chat template. */
+static slm_status prompt_tokens(const run_opts *o, const slm_model *m, slm_tokens *out,
+                                slm_error *err)
+{
+    if (!o->chat)
+        return slm_tokenize(slm_model_tokenizer(m), o->prompt, strlen(o->prompt),
+                            !o->no_special, out, err);
+    slm_chat_template *t = NULL;
+    slm_chat_message msgs[2];
+    size_t n = 0;
+    if (o->system)
+        msgs[n++] = (slm_chat_message){"system", o->system};
+    msgs[n++] = (slm_chat_message){"user", o->prompt};
+    slm_status s = slm_chat_template_load(o->model_dir, &t, err);
+    if (s == SLM_OK)
+        s = chat_render_tokens(m, t, msgs, n, out, err);
+    slm_chat_template_free(t);
+    return s;
+}
+
 static int generate(const run_opts *o)
 {
     slm_error err = {0};
@@ -160,8 +140,7 @@ static int generate(const run_opts *o)
     if (slm_model_load(o->model_dir, &o->load, &model, &err) != SLM_OK)
         goto done;
     double load_s = seconds_since(&t0);
-    if (slm_tokenize(slm_model_tokenizer(model), o->prompt, strlen(o->prompt), !o->no_special,
-                     &prompt, &err) != SLM_OK ||
+    if (prompt_tokens(o, model, &prompt, &err) != SLM_OK ||
         slm_session_new(model, (int)o->n_ctx, &session, &err) != SLM_OK)
         goto done;
     slm_generate_params gp = {.max_new_tokens = (int)o->n_predict,

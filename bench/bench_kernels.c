@@ -1,0 +1,181 @@
+/*
+ * bench_kernels.c — micro-benchmark of the typed products (not a test).
+ *
+ * For every weight type and every ISA table the CPU supports:
+ *   decode  n = 1 matvec, rows x cols = 5632 x 2048 (TinyLlama's MLP) and
+ *           2048 x 2048, at 1 and 2 threads: GB/s of weight bytes read, and
+ *           the tokens/s this bandwidth gives a 1.1B-parameter model stored
+ *           in that type ("tok-eq"). Each call reads a different copy of W
+ *           from a set larger than the L3 cache, so the figure is DRAM's.
+ *   prefill n = 128 tokens, 5632 x 2048: GFLOP/s (2·n·rows·cols per call).
+ * f32 prefill is OpenBLAS sgemm (its own threads, set to the count shown).
+ *
+ * Usage: bench_kernels [seconds per case, default 0.5] [ISA name to restrict]
+ */
+#include <cblas.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "dispatch.h"
+#include "weight.h"
+
+#define MODEL_PARAMS 1.1e9
+#define COLD_BYTES (160u << 20) /* well beyond the 32 MiB L3 */
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static void fill(float *x, size_t n, uint32_t seed)
+{
+    uint32_t s = seed * 2654435761u + 1;
+    for (size_t i = 0; i < n; i++) {
+        s ^= s << 13, s ^= s >> 17, s ^= s << 5;
+        x[i] = ((float)(s >> 8) / (float)(1u << 23) - 1.0f) * 0.05f;
+    }
+}
+
+typedef struct {
+    slm_weight_type type;
+    int rows, cols, copies;
+    uint8_t **data;
+} weights;
+
+/* `copies` encodings of the same random matrix (copied, not re-encoded). */
+static int make_weights(weights *w, slm_weight_type t, int rows, int cols, int cold)
+{
+    size_t rb = slm_weight_row_bytes(t, cols), bytes = rb * (size_t)rows;
+    w->type = t, w->rows = rows, w->cols = cols;
+    w->copies = cold ? (int)(COLD_BYTES / bytes + 1) : 1;
+    w->data = calloc((size_t)w->copies, sizeof *w->data);
+    float *row = malloc(sizeof(float) * (size_t)cols);
+    if (!w->data || !row)
+        return -1;
+    for (int c = 0; c < w->copies; c++) {
+        w->data[c] = aligned_alloc(64, (bytes + 63) / 64 * 64);
+        if (!w->data[c])
+            return -1;
+        if (c > 0) {
+            memcpy(w->data[c], w->data[0], bytes);
+            continue;
+        }
+        for (int r = 0; r < rows; r++) {
+            fill(row, (size_t)cols, (uint32_t)r + 1);
+            slm_encode_row(t, row, w->data[0] + (size_t)r * rb, cols);
+        }
+    }
+    free(row);
+    return 0;
+}
+
+static void free_weights(weights *w)
+{
+    for (int c = 0; c < w->copies; c++)
+        free(w->data[c]);
+    free(w->data);
+}
+
+/* Seconds per call: best of several batches, each at least ~20 ms. */
+static double time_calls(weights *w, const float *x, float *y, int n, slm_matmul_ctx *ctx,
+                         double budget)
+{
+    double best = 1e30, t_end = now() + budget;
+    int calls = 1, c = 0;
+    do {
+        double t0 = now();
+        for (int i = 0; i < calls; i++, c = (c + 1) % w->copies) {
+            slm_weight W = {w->type, w->data[c], w->rows, w->cols};
+            slm_matmul(y, x, &W, n, ctx);
+        }
+        double dt = (now() - t0) / calls;
+        if (dt < best)
+            best = dt;
+        if (dt * calls < 0.02)
+            calls *= 2;
+    } while (now() < t_end);
+    return best;
+}
+
+static void bench_decode(const slm_kernel_table *k, slm_weight_type t, int rows, int cols,
+                         double budget)
+{
+    weights w;
+    if (make_weights(&w, t, rows, cols, 1) != 0) {
+        fprintf(stderr, "out of memory\n");
+        return;
+    }
+    float *x = malloc(sizeof(float) * (size_t)cols), *y = malloc(sizeof(float) * (size_t)rows);
+    fill(x, (size_t)cols, 99);
+    double bytes = (double)slm_weight_row_bytes(t, cols) * rows;
+    printf("decode  %-6s %-5s %5dx%-5d", k->name, slm_weight_type_name(t), rows, cols);
+    for (int th = 1; th <= 2; th++) {
+        slm_matmul_ctx ctx = {0};
+        ctx.n_threads = th, ctx.kernels = k;
+        double s = time_calls(&w, x, y, 1, &ctx, budget);
+        double gbs = bytes / s * 1e-9;
+        double tok = gbs * 1e9 / (MODEL_PARAMS * slm_weight_bits(t) / 8.0);
+        printf("  %dT %7.1f us %6.1f GB/s %6.1f tok-eq/s", th, s * 1e6, gbs, tok);
+        slm_matmul_ctx_free(&ctx);
+    }
+    printf("\n");
+    free(x), free(y), free_weights(&w);
+}
+
+static void bench_prefill(const slm_kernel_table *k, slm_weight_type t, int rows, int cols,
+                          int n, double budget)
+{
+    weights w;
+    if (make_weights(&w, t, rows, cols, 0) != 0) {
+        fprintf(stderr, "out of memory\n");
+        return;
+    }
+    float *x = malloc(sizeof(float) * (size_t)cols * n);
+    float *y = malloc(sizeof(float) * (size_t)rows * n);
+    fill(x, (size_t)cols * n, 98);
+    double flop = 2.0 * n * rows * cols;
+    printf("prefill %-6s %-5s %5dx%-5d n=%d", k->name, slm_weight_type_name(t), rows, cols, n);
+    for (int th = 1; th <= 2; th++) {
+        openblas_set_num_threads(th);
+        slm_matmul_ctx ctx = {0};
+        ctx.n_threads = th, ctx.kernels = k;
+        double s = time_calls(&w, x, y, n, &ctx, budget);
+        printf("  %dT %8.2f ms %7.1f GFLOP/s", th, s * 1e3, flop / s * 1e-9);
+        slm_matmul_ctx_free(&ctx);
+    }
+    printf("\n");
+    free(x), free(y), free_weights(&w);
+}
+
+int main(int argc, char **argv)
+{
+    double budget = argc > 1 ? atof(argv[1]) : 0.5;
+    if (budget <= 0)
+        budget = 0.5;
+    const char *only = argc > 2 ? argv[2] : NULL;
+    printf("best ISA: %s (OPENBLAS_CORETYPE=%s)\n", slm_isa_name(slm_isa_best()),
+           getenv("OPENBLAS_CORETYPE") ? getenv("OPENBLAS_CORETYPE") : "auto");
+    for (int i = SLM_ISA_COUNT - 1; i >= 0; i--) {
+        slm_isa isa = (slm_isa)i;
+        if (only && strcmp(only, slm_isa_name(isa)) != 0)
+            continue;
+        if (!slm_isa_supported(isa)) {
+            printf("skip %s: not supported here\n", slm_isa_name(isa));
+            continue;
+        }
+        const slm_kernel_table *k = slm_kernels_for(isa);
+        double b = isa == SLM_ISA_SCALAR ? budget / 4 : budget;
+        for (int t = 0; t < SLM_WEIGHT_TYPE_COUNT; t++) {
+            bench_decode(k, (slm_weight_type)t, 5632, 2048, b);
+            bench_decode(k, (slm_weight_type)t, 2048, 2048, b);
+        }
+        for (int t = 0; t < SLM_WEIGHT_TYPE_COUNT; t++)
+            if (isa != SLM_ISA_SCALAR || t == SLM_WEIGHT_F32)
+                bench_prefill(k, (slm_weight_type)t, 5632, 2048, 128, b);
+    }
+    return 0;
+}

@@ -1,0 +1,90 @@
+/*
+ * classify.c — sequence classification: tokenize a batch of texts (with
+ * their special tokens, truncated to the model's positions), run the
+ * architecture's classifier, and turn logits into probabilities.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+#include "kernels.h"
+#include "model.h"
+
+int slm_model_n_labels(const slm_model *m) { return m->arch->classify ? m->cfg.n_labels : 0; }
+
+const char *slm_model_label(const slm_model *m, int i)
+{
+    return i >= 0 && i < m->cfg.n_labels ? m->cfg.labels[i] : NULL;
+}
+
+static slm_status check_classifier(const slm_model *m, slm_error *err)
+{
+    if (!m->arch->classify)
+        return slm_fail(err, SLM_ERR_UNSUPPORTED, "%s: %s is not a sequence classifier", m->dir,
+                        m->arch->architecture);
+    return SLM_OK;
+}
+
+slm_status slm_classify_ids(slm_model *m, const int32_t *ids, const int *lengths, int batch,
+                            float *logits, slm_error *err)
+{
+    SLM_TRY(check_classifier(m, err));
+    size_t total = 0;
+    for (int b = 0; b < batch; b++) {
+        if (lengths[b] < 1 || lengths[b] > m->cfg.max_positions)
+            return slm_fail(err, SLM_ERR_RANGE, "sequence %d has %d tokens (1..%d allowed)", b,
+                            lengths[b], m->cfg.max_positions);
+        total += (size_t)lengths[b];
+    }
+    for (size_t i = 0; i < total; i++)
+        if (ids[i] < 0 || ids[i] >= m->cfg.vocab_size)
+            return slm_fail(err, SLM_ERR_INVALID_ARG, "token id %d is outside the vocabulary",
+                            ids[i]);
+    return m->arch->classify(m, ids, lengths, batch, logits, err);
+}
+
+/* Keeps the first max-1 ids and the final one: for a [CLS] text [SEP]
+   template that is transformers' truncation=True (specials are kept). */
+static bool truncate_ids(slm_tokens *t, size_t max)
+{
+    if (t->n <= max)
+        return false;
+    t->ids[max - 1] = t->ids[t->n - 1];
+    t->n = max;
+    return true;
+}
+
+slm_status slm_classify(slm_model *m, const char *const *texts, size_t n, float *probs,
+                        float *logits, size_t *n_truncated, slm_error *err)
+{
+    SLM_TRY(check_classifier(m, err));
+    int L = m->cfg.n_labels;
+    slm_tokens all = {0}, one = {0};
+    int *lengths = calloc(n ? n : 1, sizeof *lengths);
+    float *raw = malloc((n ? n : 1) * (size_t)L * sizeof *raw);
+    size_t truncated = 0;
+    slm_status s = lengths && raw ? SLM_OK : slm_fail_nomem(err, "classify batch");
+    for (size_t i = 0; s == SLM_OK && i < n; i++) {
+        one.n = 0;
+        s = slm_tokenize(m->tok, texts[i], strlen(texts[i]), true, &one, err);
+        truncated += s == SLM_OK && truncate_ids(&one, (size_t)m->cfg.max_positions);
+        for (size_t j = 0; s == SLM_OK && j < one.n; j++)
+            s = slm_tokens_push(&all, one.ids[j]);
+        lengths[i] = (int)one.n;
+    }
+    if (s == SLM_OK && n > 0)
+        s = slm_classify_ids(m, all.ids, lengths, (int)n, raw, err);
+    for (size_t i = 0; s == SLM_OK && i < n; i++) {
+        if (logits)
+            memcpy(logits + i * L, raw + i * L, (size_t)L * sizeof *raw);
+        memcpy(probs + i * L, raw + i * L, (size_t)L * sizeof *raw);
+        slm_softmax(probs + i * L, L);
+    }
+    if (n_truncated)
+        *n_truncated = truncated;
+    slm_tokens_free(&all);
+    slm_tokens_free(&one);
+    free(lengths);
+    free(raw);
+    return s;
+}

@@ -1,0 +1,278 @@
+/*
+ * distilbert.c — DistilBertForSequenceClassification (e.g. SST-2 sentiment).
+ *
+ *   x = LayerNorm(word_emb[ids] + pos_emb[0..T))
+ *   per layer (post-LN):  x = LN_sa(x + Wo·attn(Wq·x, Wk·x, Wv·x))
+ *                         x = LN_out(x + W2·gelu(W1·x))
+ *   logits = classifier(relu(pre_classifier(x[CLS])))
+ * Every linear layer has a bias. Sequences of a batch are packed back to
+ * back (no padding rows), so each attends exactly to its own tokens — the
+ * same result as transformers' padded batch with an attention mask.
+ * Shapes: D dim, F hidden_dim, V vocab, P max positions, L labels.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+#include "kernels.h"
+#include "model.h"
+
+typedef struct {
+    slm_weight w;     /* [rows, cols]; for LayerNorms only w_vec is used */
+    const float *w_vec;
+    const float *b;
+} linear;
+
+typedef struct {
+    linear q, k, v, o;         /* [D, D] + [D] each */
+    linear sa_norm;            /* [D] + [D] */
+    linear ffn1;               /* [F, D] + [F] */
+    linear ffn2;               /* [D, F] + [D] */
+    linear out_norm;           /* [D] + [D] */
+} bert_layer;
+
+typedef struct {
+    const float *word_emb;     /* [V, D] */
+    const float *pos_emb;      /* [P, D] */
+    linear emb_norm;           /* [D] + [D] */
+    bert_layer *layers;
+    linear pre_classifier;     /* [D, D] + [D] */
+    linear classifier;         /* [L, D] + [L] */
+} distilbert_weights;
+
+/* ============================================================ loading */
+
+/* Loads prefix.weight [rows, cols] (a matrix) or [rows] (cols 0: a LayerNorm
+   scale) and prefix.bias [rows]. */
+static slm_status load_linear(slm_model *m, const char *prefix, int64_t rows, int64_t cols,
+                              linear *out, slm_error *err)
+{
+    char name[192];
+    int64_t vec[1] = {rows};
+    snprintf(name, sizeof name, "%s.weight", prefix);
+    if (cols)
+        SLM_TRY(slm_model_matrix(m, name, rows, cols, false, &out->w, err));
+    else
+        SLM_TRY(slm_model_weight_f32(m, name, vec, 1, &out->w_vec, err));
+    snprintf(name, sizeof name, "%s.bias", prefix);
+    return slm_model_weight_f32(m, name, vec, 1, &out->b, err);
+}
+
+static slm_status load_layer(slm_model *m, int l, bert_layer *L, slm_error *err)
+{
+    int64_t D = m->cfg.hidden_size, F = m->cfg.intermediate_size;
+    struct {
+        const char *suffix;
+        linear *dst;
+        int64_t rows, cols;
+    } spec[] = {
+        {"attention.q_lin", &L->q, D, D},       {"attention.k_lin", &L->k, D, D},
+        {"attention.v_lin", &L->v, D, D},       {"attention.out_lin", &L->o, D, D},
+        {"sa_layer_norm", &L->sa_norm, D, 0},   {"ffn.lin1", &L->ffn1, F, D},
+        {"ffn.lin2", &L->ffn2, D, F},           {"output_layer_norm", &L->out_norm, D, 0},
+    };
+    for (size_t i = 0; i < sizeof spec / sizeof spec[0]; i++) {
+        char prefix[160];
+        snprintf(prefix, sizeof prefix, "distilbert.transformer.layer.%d.%s", l, spec[i].suffix);
+        SLM_TRY(load_linear(m, prefix, spec[i].rows, spec[i].cols, spec[i].dst, err));
+    }
+    return SLM_OK;
+}
+
+static slm_status check_config(const slm_model *m, slm_error *err)
+{
+    const slm_config *c = &m->cfg;
+    if (strcmp(c->hidden_act, "gelu") != 0)
+        return slm_fail(err, SLM_ERR_UNSUPPORTED,
+                        "%s/config.json: activation '%s' is not supported (gelu)", m->dir,
+                        c->hidden_act);
+    if (c->n_labels < 1)
+        return slm_fail(err, SLM_ERR_FORMAT, "%s/config.json: a classifier needs id2label",
+                        m->dir);
+    return SLM_OK;
+}
+
+static slm_status distilbert_load(slm_model *m, slm_error *err)
+{
+    SLM_TRY(check_config(m, err));
+    const slm_config *c = &m->cfg;
+    distilbert_weights *w = calloc(1, sizeof *w);
+    if (!w || !(w->layers = calloc((size_t)c->n_layers, sizeof *w->layers))) {
+        free(w);
+        return slm_fail_nomem(err, "distilbert weights");
+    }
+    m->weights = w;
+    int64_t D = c->hidden_size;
+    int64_t wshape[2] = {c->vocab_size, D}, pshape[2] = {c->max_positions, D};
+    /* embeddings are looked up row by row: keep them f32 whatever --weights says */
+    SLM_TRY(slm_model_weight_f32(m, "distilbert.embeddings.word_embeddings.weight", wshape, 2,
+                                 &w->word_emb, err));
+    SLM_TRY(slm_model_weight_f32(m, "distilbert.embeddings.position_embeddings.weight", pshape, 2,
+                                 &w->pos_emb, err));
+    SLM_TRY(load_linear(m, "distilbert.embeddings.LayerNorm", D, 0, &w->emb_norm, err));
+    for (int l = 0; l < c->n_layers; l++)
+        SLM_TRY(load_layer(m, l, &w->layers[l], err));
+    SLM_TRY(load_linear(m, "pre_classifier", D, D, &w->pre_classifier, err));
+    return load_linear(m, "classifier", c->n_labels, D, &w->classifier, err);
+}
+
+static void distilbert_free(void *weights)
+{
+    distilbert_weights *w = weights;
+    free(w->layers);
+    free(w);
+}
+
+/* ============================================================ forward */
+
+typedef struct {
+    int n;          /* packed tokens */
+    float *x, *xb, *q, *k, *v, *att, *h;
+    slm_matmul_ctx mm;
+    bool failed;    /* a product could not get scratch memory */
+} scratch;
+
+static void scratch_free(scratch *s)
+{
+    float *bufs[] = {s->x, s->xb, s->q, s->k, s->v, s->att, s->h};
+    for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
+        free(bufs[i]);
+    slm_matmul_ctx_free(&s->mm);
+}
+
+static slm_status scratch_alloc(scratch *s, int n, int D, int F, slm_error *err)
+{
+    memset(s, 0, sizeof *s);
+    s->n = n;
+    float **bufs[] = {&s->x, &s->xb, &s->q, &s->k, &s->v, &s->att, &s->h};
+    for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) {
+        *bufs[i] = malloc((size_t)n * (i == 6 ? F : D) * sizeof(float));
+        if (!*bufs[i]) {
+            scratch_free(s);
+            return slm_fail_nomem(err, "classifier scratch");
+        }
+    }
+    return SLM_OK;
+}
+
+/* y = x · Wᵀ + b for n rows. */
+static void apply_linear(scratch *s, float *y, const float *x, const linear *l, int n)
+{
+    s->failed |= slm_matmul(y, x, &l->w, n, &s->mm) != 0;
+    slm_add_bias(y, l->b, n, l->w.rows);
+}
+
+static void layernorm_rows(float *x, const linear *ln, int n, int D, float eps)
+{
+    for (int t = 0; t < n; t++)
+        slm_layernorm(x + (size_t)t * D, x + (size_t)t * D, ln->w_vec, ln->b, D, eps);
+}
+
+/* Bidirectional attention of each sequence over its own tokens. */
+static void attention(const slm_config *c, scratch *s, const int *offsets, const int *lengths,
+                      int batch, int nt)
+{
+    int D = c->hidden_size, H = c->n_heads, d = c->head_dim;
+    float scale = 1.0f / sqrtf((float)d);
+#pragma omp parallel for collapse(2) num_threads(nt) schedule(dynamic)
+    for (int b = 0; b < batch; b++) {
+        for (int h = 0; h < H; h++) {
+            int off = offsets[b];
+            for (int t = 0; t < lengths[b]; t++) {
+                size_t row = (size_t)(off + t) * D + (size_t)h * d;
+                size_t base = (size_t)off * D + (size_t)h * d;
+                slm_attention_head(s->att + row, s->q + row, s->k + base, s->v + base,
+                                   lengths[b], d, (size_t)D, scale);
+            }
+        }
+    }
+}
+
+static void layer_forward(const slm_config *c, const bert_layer *L, scratch *s,
+                          const int *offsets, const int *lengths, int batch, int nt)
+{
+    int n = s->n, D = c->hidden_size, F = c->intermediate_size;
+    apply_linear(s, s->q, s->x, &L->q, n);
+    apply_linear(s, s->k, s->x, &L->k, n);
+    apply_linear(s, s->v, s->x, &L->v, n);
+    attention(c, s, offsets, lengths, batch, nt);
+    apply_linear(s, s->xb, s->att, &L->o, n);
+    for (size_t i = 0; i < (size_t)n * D; i++)
+        s->x[i] += s->xb[i];
+    layernorm_rows(s->x, &L->sa_norm, n, D, c->norm_eps);
+    apply_linear(s, s->h, s->x, &L->ffn1, n);
+    slm_gelu(s->h, (size_t)n * F);
+    apply_linear(s, s->xb, s->h, &L->ffn2, n);
+    for (size_t i = 0; i < (size_t)n * D; i++)
+        s->x[i] += s->xb[i];
+    layernorm_rows(s->x, &L->out_norm, n, D, c->norm_eps);
+}
+
+static void embed(const slm_config *c, const distilbert_weights *w, scratch *s,
+                  const int32_t *ids, const int *offsets, const int *lengths, int batch)
+{
+    int D = c->hidden_size;
+    for (int b = 0; b < batch; b++) {
+        for (int t = 0; t < lengths[b]; t++) {
+            float *row = s->x + (size_t)(offsets[b] + t) * D;
+            const float *we = w->word_emb + (size_t)ids[offsets[b] + t] * D;
+            const float *pe = w->pos_emb + (size_t)t * D;
+            for (int i = 0; i < D; i++)
+                row[i] = we[i] + pe[i];
+        }
+    }
+    layernorm_rows(s->x, &w->emb_norm, s->n, D, c->norm_eps);
+}
+
+/* Classifier head on each sequence's first ([CLS]) token. */
+static void head(const slm_config *c, const distilbert_weights *w, scratch *s, const int *offsets,
+                 int batch, float *logits)
+{
+    int D = c->hidden_size;
+    for (int b = 0; b < batch; b++)
+        memcpy(s->xb + (size_t)b * D, s->x + (size_t)offsets[b] * D, D * sizeof(float));
+    apply_linear(s, s->q, s->xb, &w->pre_classifier, batch);
+    slm_relu(s->q, (size_t)batch * D);
+    apply_linear(s, logits, s->q, &w->classifier, batch);
+}
+
+static slm_status distilbert_classify(const slm_model *m, const int32_t *ids, const int *lengths,
+                                      int batch, float *logits, slm_error *err)
+{
+    const slm_config *c = &m->cfg;
+    const distilbert_weights *w = m->weights;
+    int *offsets = malloc((size_t)batch * sizeof *offsets);
+    if (!offsets)
+        return slm_fail_nomem(err, "offsets");
+    int total = 0;
+    for (int b = 0; b < batch; b++) {
+        offsets[b] = total;
+        total += lengths[b];
+    }
+    scratch s;
+    slm_status st = scratch_alloc(&s, total > batch ? total : batch, c->hidden_size,
+                                  c->intermediate_size, err);
+    if (st == SLM_OK) {
+        s.n = total;
+        s.mm.n_threads = m->n_threads_batch;
+        embed(c, w, &s, ids, offsets, lengths, batch);
+        for (int l = 0; l < c->n_layers; l++)
+            layer_forward(c, &w->layers[l], &s, offsets, lengths, batch, m->n_threads_batch);
+        head(c, w, &s, offsets, batch, logits);
+        if (s.failed)
+            st = slm_fail_nomem(err, "activation scratch");
+        scratch_free(&s);
+    }
+    free(offsets);
+    return st;
+}
+
+const slm_arch slm_arch_distilbert = {
+    .architecture = "DistilBertForSequenceClassification",
+    .model_type = "distilbert",
+    .load = distilbert_load,
+    .free_weights = distilbert_free,
+    .classify = distilbert_classify,
+};

@@ -1,0 +1,302 @@
+/*
+ * added_tokens.c — tokenizer.json's "added_tokens": strings (special tokens such as <s>, chat
+ * markers such as <|user|>) that are found in the text and encoded whole, before the model sees
+ * anything, exactly as Hugging Face's AddedVocabulary does:
+ *   - tokens with normalized:false are matched in the raw text; normalized:true ones in each
+ *     normalized stretch, against their own normalized form;
+ *   - leftmost match wins, the longest one among those starting at the same byte;
+ *   - single_word drops a match touching a word character (regex \w) on either side;
+ *     lstrip / rstrip widen the match over the whitespace (regex \s) before / after it.
+ * Ids follow Hugging Face too: the model's id when the content is a vocabulary piece, otherwise
+ * the next id after the model vocabulary, in file order (the ids written in the file are only
+ * checked by Hugging Face, with a warning).
+ */
+#define _POSIX_C_SOURCE 200809L /* strdup */
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+#include "tokenizer_internal.h"
+
+void slm_tok_segment_list_free(slm_tok_segment_list *l)
+{
+    free(l->v);
+    memset(l, 0, sizeof *l);
+}
+
+static bool push_segment(slm_tok_segment_list *l, size_t start, size_t end, int32_t id)
+{
+    if (id < 0 && start >= end)
+        return true; /* empty stretches of text are dropped, as in Hugging Face */
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? 2 * l->cap : 16;
+        slm_tok_segment *v = realloc(l->v, cap * sizeof *v);
+        if (!v)
+            return false;
+        l->v = v;
+        l->cap = cap;
+    }
+    l->v[l->n++] = (slm_tok_segment){start, end, id};
+    return true;
+}
+
+/* ------------------------------------------------------------------ loading */
+
+static bool flag(const cJSON *e, const char *key, bool dflt)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(e, key);
+    return cJSON_IsBool(v) ? cJSON_IsTrue(v) : dflt;
+}
+
+static const slm_added_token *by_content(const slm_added_vocab *av, const char *s, size_t n)
+{
+    for (size_t i = 0; i < av->n; i++)
+        if (av->v[i].content_len == n && memcmp(av->v[i].content, s, n) == 0)
+            return &av->v[i];
+    return NULL;
+}
+
+const slm_added_token *slm_added_find(const slm_added_vocab *av, const char *s, size_t n)
+{
+    return by_content(av, s, n);
+}
+
+static slm_added_token *by_id(slm_added_vocab *av, int32_t id)
+{
+    for (size_t i = 0; i < av->n; i++)
+        if (av->v[i].id == id)
+            return &av->v[i];
+    return NULL;
+}
+
+static bool same_props(const slm_added_token *t, const slm_added_token *u)
+{
+    return t->single_word == u->single_word && t->lstrip == u->lstrip && t->rstrip == u->rstrip &&
+           t->normalized == u->normalized && t->special == u->special;
+}
+
+/* The string matched for a token: its content, normalized when the token asks for it. */
+static bool make_pattern(slm_added_token *t, const slm_normalizer *nz)
+{
+    slm_tok_buf out = {0}, tmp = {0};
+    bool ok = t->normalized && nz->n
+                  ? slm_normalizer_apply(nz, t->content, t->content_len, &out, &tmp)
+                  : slm_tok_buf_append(&out, t->content, t->content_len);
+    slm_tok_buf_free(&tmp);
+    free(t->pattern);
+    t->pattern = out.data;
+    t->pattern_len = out.len;
+    return ok && out.data;
+}
+
+/* Adds or updates one entry (Hugging Face's AddedVocabulary::add_tokens for one token). */
+static slm_status add_token(slm_added_vocab *av, const slm_added_token *tok, const slm_vocab *vocab,
+                            const slm_normalizer *nz, int32_t *next_id, slm_error *err)
+{
+    const slm_added_token *known = by_content(av, tok->content, tok->content_len);
+    if (known && same_props(known, tok))
+        return SLM_OK;
+    int32_t id = known ? known->id : slm_vocab_find(vocab, tok->content, tok->content_len);
+    if (id < 0)
+        id = (*next_id)++;
+    slm_added_token *slot = by_id(av, id);
+    if (!slot) {
+        slm_added_token *v = realloc(av->v, (av->n + 1) * sizeof *v);
+        if (!v)
+            return slm_fail_nomem(err, "added tokens");
+        av->v = v;
+        slot = &av->v[av->n++];
+        memset(slot, 0, sizeof *slot);
+    }
+    bool was_special = slot->special;
+    char *content = strdup(tok->content);
+    if (!content)
+        return slm_fail_nomem(err, "added tokens");
+    free(slot->content);
+    *slot = (slm_added_token){.id = id, .content = content, .content_len = tok->content_len,
+                              .pattern = slot->pattern, .single_word = tok->single_word,
+                              .lstrip = tok->lstrip, .rstrip = tok->rstrip,
+                              .normalized = tok->normalized,
+                              /* the special set only grows */
+                              .special = tok->special || was_special};
+    if (!make_pattern(slot, nz))
+        return slm_fail_nomem(err, "added tokens");
+    return SLM_OK;
+}
+
+static slm_status read_token(const cJSON *e, const char *path, int i, slm_added_token *t,
+                             slm_error *err)
+{
+    const cJSON *content = cJSON_GetObjectItemCaseSensitive(e, "content");
+    if (!cJSON_IsString(content))
+        return slm_fail(err, SLM_ERR_FORMAT, "%s: added_tokens[%d] has no string \"content\"",
+                        path, i);
+    *t = (slm_added_token){.content = content->valuestring,
+                           .content_len = strlen(content->valuestring),
+                           .single_word = flag(e, "single_word", false),
+                           .lstrip = flag(e, "lstrip", false),
+                           .rstrip = flag(e, "rstrip", false),
+                           .normalized = flag(e, "normalized", true),
+                           .special = flag(e, "special", false)};
+    return SLM_OK;
+}
+
+/* Groups the tokens of one kind by first byte, longest pattern first. */
+static bool build_index(slm_added_vocab *av, bool normalized, slm_added_index *ix)
+{
+    size_t count[256] = {0}, n = 0;
+    for (size_t i = 0; i < av->n; i++)
+        if (av->v[i].normalized == normalized && av->v[i].pattern_len > 0) {
+            count[(unsigned char)av->v[i].pattern[0]]++;
+            n++;
+        }
+    ix->order = malloc((n ? n : 1) * sizeof *ix->order);
+    if (!ix->order)
+        return false;
+    ix->start[0] = 0;
+    for (int b = 0; b < 256; b++)
+        ix->start[b + 1] = ix->start[b] + (uint32_t)count[b];
+    uint32_t fill[256];
+    memcpy(fill, ix->start, sizeof fill);
+    for (size_t i = 0; i < av->n; i++)
+        if (av->v[i].normalized == normalized && av->v[i].pattern_len > 0)
+            ix->order[fill[(unsigned char)av->v[i].pattern[0]]++] = (uint32_t)i;
+    /* Insertion sort per bucket: buckets are tiny and this keeps file order among equals. */
+    for (int b = 0; b < 256; b++)
+        for (uint32_t i = ix->start[b] + 1; i < ix->start[b + 1]; i++) {
+            uint32_t x = ix->order[i], j = i;
+            while (j > ix->start[b] && av->v[ix->order[j - 1]].pattern_len < av->v[x].pattern_len) {
+                ix->order[j] = ix->order[j - 1];
+                j--;
+            }
+            ix->order[j] = x;
+        }
+    return true;
+}
+
+slm_status slm_added_load(slm_added_vocab *av, const cJSON *list, const slm_vocab *vocab,
+                          const slm_normalizer *nz, const char *path, slm_error *err)
+{
+    memset(av, 0, sizeof *av);
+    if (list && !cJSON_IsNull(list) && !cJSON_IsArray(list))
+        return slm_fail(err, SLM_ERR_FORMAT, "%s: added_tokens must be a list", path);
+    int32_t next_id = (int32_t)vocab->n_pieces;
+    int i = 0;
+    const cJSON *e;
+    cJSON_ArrayForEach(e, list)
+    {
+        slm_added_token t;
+        SLM_TRY(read_token(e, path, i++, &t, err));
+        if (t.content_len > 0)
+            SLM_TRY(add_token(av, &t, vocab, nz, &next_id, err));
+    }
+    if (!build_index(av, false, &av->raw) || !build_index(av, true, &av->norm))
+        return slm_fail_nomem(err, "added tokens");
+    return SLM_OK;
+}
+
+void slm_added_free(slm_added_vocab *av)
+{
+    for (size_t i = 0; i < av->n; i++) {
+        free(av->v[i].content);
+        free(av->v[i].pattern);
+    }
+    free(av->v);
+    free(av->raw.order);
+    free(av->norm.order);
+    memset(av, 0, sizeof *av);
+}
+
+/* ------------------------------------------------------------------ matching */
+
+/* The longest token of the index matching at s[i..n), or NULL. */
+static const slm_added_token *match_at(const slm_added_vocab *av, const slm_added_index *ix,
+                                       const char *s, size_t n, size_t i)
+{
+    unsigned char b = (unsigned char)s[i];
+    for (uint32_t k = ix->start[b]; k < ix->start[b + 1]; k++) {
+        const slm_added_token *t = &av->v[ix->order[k]];
+        if (t->pattern_len <= n - i && memcmp(s + i, t->pattern, t->pattern_len) == 0)
+            return t;
+    }
+    return NULL;
+}
+
+/* Start of the character ending just before `end`. */
+static size_t prev_char(const char *s, size_t end)
+{
+    size_t i = end - 1;
+    while (i > 0 && ((unsigned char)s[i] & 0xC0) == 0x80)
+        i--;
+    return i;
+}
+
+static uint32_t char_at(const char *s, size_t i)
+{
+    size_t len;
+    return slm_tok_utf8_decode(s + i, &len);
+}
+
+/* Where the whitespace run that ends at `end` starts (regex \s*$). */
+static size_t space_run_before(const char *s, size_t end)
+{
+    while (end > 0) {
+        size_t p = prev_char(s, end);
+        if (!slm_tok_unicode_is_space(char_at(s, p)))
+            break;
+        end = p;
+    }
+    return end;
+}
+
+/* Length of the whitespace run starting at `from` (regex ^\s*). */
+static size_t space_run_after(const char *s, size_t n, size_t from)
+{
+    size_t i = from;
+    while (i < n) {
+        size_t len;
+        uint32_t cp = slm_tok_utf8_decode(s + i, &len);
+        if (!slm_tok_unicode_is_space(cp))
+            break;
+        i += len;
+    }
+    return i - from;
+}
+
+static bool is_single_word(const char *s, size_t n, size_t start, size_t stop)
+{
+    bool left_ok = start == 0 || !slm_tok_unicode_is_word(char_at(s, prev_char(s, start)));
+    bool right_ok = stop == n || !slm_tok_unicode_is_word(char_at(s, stop));
+    return left_ok && right_ok;
+}
+
+bool slm_added_split(const slm_added_vocab *av, bool normalized, const char *s, size_t n,
+                     slm_tok_segment_list *out)
+{
+    const slm_added_index *ix = normalized ? &av->norm : &av->raw;
+    size_t done = 0; /* end of what has been emitted (Hugging Face's start_offset) */
+    size_t pos = 0;  /* where the next search starts: the end of the previous raw match */
+    while (ix->start[256] > 0 && pos < n) {
+        const slm_added_token *t = NULL;
+        size_t at = pos;
+        for (; at < n && !(t = match_at(av, ix, s, n, at)); at++)
+            ;
+        if (!t)
+            break;
+        size_t start = at, stop = at + t->pattern_len;
+        pos = stop;
+        if (t->single_word && !is_single_word(s, n, start, stop))
+            continue;
+        if (t->lstrip) {
+            size_t ws = space_run_before(s, start);
+            start = ws > done ? ws : done;
+        }
+        if (t->rstrip)
+            stop += space_run_after(s, n, stop);
+        if ((done < start && !push_segment(out, done, start, -1)) ||
+            !push_segment(out, start, stop, t->id))
+            return false;
+        done = stop;
+    }
+    return done >= n || push_segment(out, done, n, -1);
+}

@@ -1,0 +1,134 @@
+/*
+ * vocab.c — the model vocabulary: piece -> id through an open-addressing hash table of
+ * entries, id -> piece through a per-id index into the same entries; piece bytes live in one
+ * arena.
+ *
+ * Built once from tokenizer.json's model.vocab object and read-only afterwards. As in Hugging
+ * Face (a serde map), a piece listed twice keeps its last id, and when two pieces share an id
+ * the later one is what the id decodes to while both still encode to it.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+#include "tokenizer_internal.h"
+
+/* FNV-1a: short keys, good spread, no state. */
+static uint64_t hash_bytes(const char *s, size_t n)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < n; i++) {
+        h ^= (unsigned char)s[i];
+        h *= 1099511628211ull;
+    }
+    return h;
+}
+
+/* The slot holding piece s, or the empty slot where it would go. */
+static size_t find_slot(const slm_vocab *v, const char *s, size_t n)
+{
+    size_t i = (size_t)hash_bytes(s, n) & v->mask;
+    for (;;) {
+        int32_t k = v->slots[i];
+        if (k < 0)
+            return i;
+        const slm_vocab_entry *e = &v->entries[k];
+        if (e->length == n && memcmp(v->arena.data + e->offset, s, n) == 0)
+            return i;
+        i = (i + 1) & v->mask;
+    }
+}
+
+int32_t slm_vocab_find(const slm_vocab *v, const char *s, size_t n)
+{
+    if (!v->slots)
+        return -1;
+    int32_t k = v->slots[find_slot(v, s, n)];
+    return k < 0 ? -1 : v->entries[k].id;
+}
+
+const char *slm_vocab_piece(const slm_vocab *v, int32_t id, size_t *len)
+{
+    if (id < 0 || (size_t)id >= v->n_ids || v->by_id[id] < 0)
+        return NULL;
+    const slm_vocab_entry *e = &v->entries[v->by_id[id]];
+    *len = e->length;
+    return v->arena.data + e->offset;
+}
+
+/* Validates the entries; returns their count, the id range and the bytes the arena needs. */
+static slm_status scan_entries(const cJSON *obj, const char *what, size_t *n_ids, size_t *n,
+                               size_t *bytes, slm_error *err)
+{
+    *n_ids = *n = *bytes = 0;
+    const cJSON *e;
+    cJSON_ArrayForEach(e, obj)
+    {
+        double d = cJSON_IsNumber(e) ? e->valuedouble : -1;
+        if (d < 0 || d > INT32_MAX - 1 || d != (double)(int32_t)d)
+            return slm_fail(err, SLM_ERR_FORMAT, "%s: entry '%s' is not a valid id", what,
+                            e->string ? e->string : "?");
+        if ((size_t)d + 1 > *n_ids)
+            *n_ids = (size_t)d + 1;
+        *bytes += strlen(e->string) + 1;
+        (*n)++;
+    }
+    return SLM_OK;
+}
+
+static slm_status alloc_tables(slm_vocab *v, size_t n, size_t bytes, slm_error *err)
+{
+    size_t size = 16;
+    while (size < 2 * n)
+        size *= 2;
+    v->mask = size - 1;
+    v->slots = malloc(size * sizeof *v->slots);
+    v->entries = malloc((n ? n : 1) * sizeof *v->entries);
+    v->by_id = malloc((v->n_ids ? v->n_ids : 1) * sizeof *v->by_id);
+    if (!v->slots || !v->entries || !v->by_id || !slm_tok_buf_reserve(&v->arena, bytes))
+        return slm_fail_nomem(err, "vocabulary");
+    memset(v->slots, 0xff, size * sizeof *v->slots);       /* all -1 */
+    memset(v->by_id, 0xff, v->n_ids * sizeof *v->by_id);   /* all -1 */
+    return SLM_OK;
+}
+
+static void insert(slm_vocab *v, const char *piece, int32_t id)
+{
+    size_t n = strlen(piece);
+    size_t slot = find_slot(v, piece, n);
+    int32_t k = v->slots[slot];
+    if (k < 0) {
+        k = (int32_t)v->n_pieces++;
+        v->entries[k].offset = v->arena.len;
+        v->entries[k].length = (uint32_t)n;
+        slm_tok_buf_append(&v->arena, piece, n + 1); /* reserved in alloc_tables */
+        v->slots[slot] = k;
+    } else if (v->by_id[v->entries[k].id] == k) {
+        v->by_id[v->entries[k].id] = -1; /* the piece moved to a new id */
+    }
+    v->entries[k].id = id;
+    v->by_id[id] = k;
+}
+
+slm_status slm_vocab_from_json(slm_vocab *v, const cJSON *obj, const char *what, slm_error *err)
+{
+    memset(v, 0, sizeof *v);
+    if (!cJSON_IsObject(obj))
+        return slm_fail(err, SLM_ERR_FORMAT, "%s: expected an object of piece: id", what);
+    size_t n, bytes;
+    SLM_TRY(scan_entries(obj, what, &v->n_ids, &n, &bytes, err));
+    SLM_TRY(alloc_tables(v, n, bytes, err));
+    const cJSON *e;
+    cJSON_ArrayForEach(e, obj)
+        insert(v, e->string, (int32_t)e->valuedouble);
+    return SLM_OK;
+}
+
+void slm_vocab_free(slm_vocab *v)
+{
+    free(v->slots);
+    free(v->entries);
+    free(v->by_id);
+    slm_tok_buf_free(&v->arena);
+    memset(v, 0, sizeof *v);
+}

@@ -1,0 +1,168 @@
+/*
+ * dispatch.c — which kernel table the running CPU can use (see dispatch.h).
+ *
+ * x86: CPUID feature bits AND the OS's XCR0 state bits (a CPU may have
+ * AVX-512 while the kernel, or a hypervisor, leaves the ZMM/opmask state
+ * disabled; executing it then faults). aarch64: HWCAP from the auxiliary
+ * vector. Nothing is cached: every answer is recomputed, callers keep the
+ * pointer they get.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "dispatch.h"
+
+#if defined(__x86_64__) || defined(__i386__)
+#define SLM_X86 1
+#include <cpuid.h>
+#elif defined(__aarch64__)
+#define SLM_ARM64 1
+#include <sys/auxv.h>
+#ifndef HWCAP_ASIMD
+#define HWCAP_ASIMD (1 << 1)
+#endif
+#ifndef HWCAP_ASIMDDP
+#define HWCAP_ASIMDDP (1 << 20)
+#endif
+#endif
+
+static const char *const isa_names[SLM_ISA_COUNT] = {"scalar", "avx2", "avx512", "neon"};
+
+#ifdef SLM_X86
+/* XCR0: which register states the OS saves on context switch. */
+static uint64_t xgetbv0(void)
+{
+    uint32_t lo, hi;
+    __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+    return ((uint64_t)hi << 32) | lo;
+}
+
+typedef struct {
+    int avx2, avx512;
+} x86_caps;
+
+static x86_caps x86_probe(void)
+{
+    x86_caps c = {0, 0};
+    unsigned a, b, cx, d;
+    if (!__get_cpuid(1, &a, &b, &cx, &d))
+        return c;
+    int osxsave = (cx >> 27) & 1, avx = (cx >> 28) & 1;
+    int fma = (cx >> 12) & 1, f16c = (cx >> 29) & 1;
+    if (!osxsave || !avx)
+        return c;
+    uint64_t xcr0 = xgetbv0();
+    int ymm_os = (xcr0 & 0x6) == 0x6;   /* SSE + AVX state */
+    int zmm_os = (xcr0 & 0xe6) == 0xe6; /* + opmask, ZMM_Hi256, Hi16_ZMM */
+    if (__get_cpuid_max(0, NULL) < 7)
+        return c;
+    __cpuid_count(7, 0, a, b, cx, d);
+    int avx2 = (b >> 5) & 1;
+    int f = (b >> 16) & 1, bw = (b >> 30) & 1, vl = (b >> 31) & 1;
+    int vnni = (cx >> 11) & 1;
+    c.avx2 = ymm_os && avx2 && fma && f16c;
+    c.avx512 = c.avx2 && zmm_os && f && bw && vl && vnni;
+    return c;
+}
+#endif
+
+int slm_isa_supported(slm_isa isa)
+{
+    switch (isa) {
+    case SLM_ISA_SCALAR:
+        return 1;
+#ifdef SLM_X86
+    case SLM_ISA_AVX2:
+        return x86_probe().avx2 && slm_kernels_avx2() != NULL;
+    case SLM_ISA_AVX512:
+        return x86_probe().avx512 && slm_kernels_avx512() != NULL;
+#endif
+#ifdef SLM_ARM64
+    case SLM_ISA_NEON: {
+        unsigned long hw = getauxval(AT_HWCAP);
+        int ok = (hw & HWCAP_ASIMD) != 0;
+#ifdef __ARM_FEATURE_DOTPROD
+        ok = ok && (hw & HWCAP_ASIMDDP) != 0; /* the NEON file then uses vdotq */
+#endif
+        return ok && slm_kernels_neon() != NULL;
+    }
+#endif
+    default:
+        return 0;
+    }
+}
+
+slm_isa slm_isa_best(void)
+{
+    static const slm_isa order[] = {SLM_ISA_AVX512, SLM_ISA_AVX2, SLM_ISA_NEON};
+    for (size_t i = 0; i < sizeof order / sizeof order[0]; i++)
+        if (slm_isa_supported(order[i]))
+            return order[i];
+    return SLM_ISA_SCALAR;
+}
+
+const char *slm_isa_name(slm_isa isa)
+{
+    return (unsigned)isa < SLM_ISA_COUNT ? isa_names[isa] : "?";
+}
+
+int slm_isa_parse(const char *name, slm_isa *out)
+{
+    if (!name)
+        return -1;
+    for (int i = 0; i < SLM_ISA_COUNT; i++) {
+        if (strcmp(name, isa_names[i]) == 0) {
+            *out = (slm_isa)i;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+int slm_isa_from_env(slm_isa *out)
+{
+    const char *v = getenv("SLM_ISA");
+    if (!v || !*v)
+        return 0;
+    return slm_isa_parse(v, out) == 0 ? 1 : -1;
+}
+
+static const slm_kernel_table *table_of(slm_isa isa)
+{
+    switch (isa) {
+    case SLM_ISA_AVX2:
+        return slm_kernels_avx2();
+    case SLM_ISA_AVX512:
+        return slm_kernels_avx512();
+    case SLM_ISA_NEON:
+        return slm_kernels_neon();
+    default:
+        return &slm_kernels_scalar;
+    }
+}
+
+const slm_kernel_table *slm_kernels_for(slm_isa isa)
+{
+    if ((unsigned)isa >= SLM_ISA_COUNT || !slm_isa_supported(isa))
+        isa = slm_isa_best();
+    const slm_kernel_table *t = table_of(isa);
+    return t ? t : &slm_kernels_scalar;
+}
+
+const slm_kernel_table *slm_kernels_select(void)
+{
+    slm_isa isa;
+    if (slm_isa_from_env(&isa) == 1)
+        return slm_kernels_for(isa);
+    return slm_kernels_for(slm_isa_best());
+}
+
+/* Tables of ISAs this architecture does not compile (their files are left
+   out of the build): NULL, as dispatch.h promises. */
+#ifndef SLM_X86
+const slm_kernel_table *slm_kernels_avx2(void) { return NULL; }
+const slm_kernel_table *slm_kernels_avx512(void) { return NULL; }
+#endif
+#ifndef SLM_ARM64
+const slm_kernel_table *slm_kernels_neon(void) { return NULL; }
+#endif

@@ -1,0 +1,79 @@
+/*
+ * dispatch.h — per-ISA kernel tables, chosen once at start-up.
+ *
+ * Every entry has a scalar version (kernels/ref/) and, where it pays, ISA
+ * versions in their own files (kernels/x86/avx2_*.c, kernels/x86/avx512_*.c,
+ * kernels/arm/neon_*.c), each compiled with only its ISA's flags so that the
+ * binary runs anywhere and picks the best table the CPU supports.
+ * SLM_ISA=scalar|avx2|avx512|neon (environment) forces one; an unsupported
+ * request falls back to the best available (the returned table's `isa` then
+ * differs from slm_isa_from_env's answer, which is how a caller reports it).
+ *
+ * What each table needs from the CPU (slm_isa_supported checks it, and the
+ * OS's XSAVE support of the register state):
+ *   avx2    AVX2 + FMA + F16C
+ *   avx512  AVX-512 F/BW/VL + VNNI (+ the AVX2 set); BF16 is not used: bf16
+ *           weights are widened to f32 with a shift so products stay exact
+ *   neon    AdvSIMD (+ dotprod when the build enables __ARM_FEATURE_DOTPROD)
+ */
+#ifndef SLM_DISPATCH_H
+#define SLM_DISPATCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum { SLM_ISA_SCALAR, SLM_ISA_AVX2, SLM_ISA_AVX512, SLM_ISA_NEON, SLM_ISA_COUNT } slm_isa;
+
+/* Tiled product for prompt batches (n > 1): for r < nr and t < nt
+ *   y[t * ldy + r] = dot(row r of w, token t of x), k elements each.
+ * Rows of w are w_stride bytes apart; tokens of x are x_stride bytes apart
+ * and are f32 for f16/bf16 weights, SLM_ACT_Q8 blocks for q8_0/q4_0 (k % 32
+ * == 0). Each weight block loaded is used for several tokens. */
+typedef void (*slm_gemm_fn)(float *y, size_t ldy, const void *w, size_t w_stride,
+                            const void *x, size_t x_stride, int nr, int nt, int k);
+
+typedef struct slm_kernel_table {
+    slm_isa isa;
+    const char *name;
+    /* dot products of one weight row with activations, n elements (a multiple
+       of 32 for the quantized ones; xq is SLM_ACT_Q8 blocks). Rows may be
+       unaligned (only the element size's alignment for f16/bf16/f32). */
+    float (*dot_f32)(const float *w, const float *x, int n);
+    float (*dot_f16)(const uint16_t *w, const float *x, int n);
+    float (*dot_bf16)(const uint16_t *w, const float *x, int n);
+    float (*dot_q8_0)(const void *w, const void *xq, int n);
+    float (*dot_q4_0)(const void *w, const void *xq, int n);
+    /* x[n] (n % 32 == 0) into SLM_ACT_Q8 blocks; bit-identical across ISAs */
+    void (*quantize_act_q8)(const float *x, void *xq, int n);
+    /* prompt-batch tiles, see slm_gemm_fn (f32 weights use BLAS sgemm) */
+    slm_gemm_fn gemm_f16;
+    slm_gemm_fn gemm_bf16;
+    slm_gemm_fn gemm_q8_0;
+    slm_gemm_fn gemm_q4_0;
+} slm_kernel_table;
+
+/* True when the running CPU (and OS) supports the ISA. */
+int slm_isa_supported(slm_isa isa);
+slm_isa slm_isa_best(void);
+const char *slm_isa_name(slm_isa isa);
+int slm_isa_parse(const char *name, slm_isa *out); /* 0 ok, -1 unknown */
+/* SLM_ISA from the environment: 0 if unset or empty, 1 if set to a known
+ * name (*out filled), -1 if set to an unknown one. */
+int slm_isa_from_env(slm_isa *out);
+
+/* The table for `isa` if supported, else the best supported one. */
+const slm_kernel_table *slm_kernels_for(slm_isa isa);
+/* The table the process uses: SLM_ISA from the environment, else the best.
+ * Pure function of the CPU and environment (no cached mutable state): it runs
+ * CPUID each call, so callers keep the pointer (slm_matmul_ctx does). */
+const slm_kernel_table *slm_kernels_select(void);
+
+/* Per-ISA tables (defined in the ISA files; NULL where not compiled). They
+ * return the table even when the CPU lacks the ISA: check slm_isa_supported
+ * before calling through it. */
+extern const slm_kernel_table slm_kernels_scalar;
+const slm_kernel_table *slm_kernels_avx2(void);
+const slm_kernel_table *slm_kernels_avx512(void);
+const slm_kernel_table *slm_kernels_neon(void);
+
+#endif

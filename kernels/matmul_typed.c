@@ -1,0 +1,226 @@
+/*
+ * matmul_typed.c — y = x · Wᵀ for every weight storage type (weight.h),
+ * on the kernel table the context carries (dispatch.h).
+ *
+ * Decode (n == 1) is bound by reading W once: output rows are split into one
+ * contiguous range per OpenMP thread (static, so each thread streams its own
+ * part of W) and each row is one SIMD dot. Prefill (n > 1) is compute bound:
+ * the same ranges go to the table's gemm tiles, which reuse each weight block
+ * for several tokens. f32 batches go to BLAS sgemm (slm_matmul_f32).
+ * Activations are quantized (q8_0/q4_0) once per call, for all tokens, by
+ * the team before the products start.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "dispatch.h"
+#include "kernels.h"
+#include "weight.h"
+
+/* Tokens per gemm call: keeps one chunk of f32 activations (64 x cols x 4
+   bytes) near L2; quantized ones are 4x smaller so the chunk is larger. */
+#define TOKENS_F32 64
+#define TOKENS_Q8 256
+
+void slm_matmul_ctx_free(slm_matmul_ctx *ctx)
+{
+    if (!ctx)
+        return;
+    free(ctx->buf);
+    ctx->buf = NULL;
+    ctx->cap = 0;
+}
+
+static int is_quantized(slm_weight_type t)
+{
+    return t == SLM_WEIGHT_Q8_0 || t == SLM_WEIGHT_Q4_0;
+}
+
+static int ensure_scratch(slm_matmul_ctx *ctx, size_t bytes)
+{
+    if (ctx->cap >= bytes)
+        return 0;
+    free(ctx->buf);
+    /* 64-byte aligned so activation rows start on a cache line */
+    size_t cap = (bytes + 63) / 64 * 64;
+    ctx->buf = aligned_alloc(64, cap);
+    ctx->cap = ctx->buf ? cap : 0;
+    return ctx->buf ? 0 : -1;
+}
+
+/* Rows [r0, r1) of thread `tid` of `nt`, in whole groups of `g` rows so
+   tiles and cache lines of y are not split between threads. */
+static void thread_rows(int rows, int g, int tid, int nt, int *r0, int *r1)
+{
+    long groups = (rows + g - 1) / g;
+    long b0 = groups * tid / nt, b1 = groups * (tid + 1) / nt;
+    *r0 = (int)(b0 * g);
+    *r1 = (int)(b1 * g < rows ? b1 * g : rows);
+}
+
+/* One token: y[r] = dot(row r, x) for r in [r0, r1). */
+static void decode_rows(float *y, const slm_weight *w, const void *x, int r0, int r1,
+                        const slm_kernel_table *k)
+{
+    size_t rb = slm_weight_row_bytes(w->type, w->cols);
+    const uint8_t *row = (const uint8_t *)w->data + (size_t)r0 * rb;
+    int c = w->cols;
+    switch (w->type) {
+    case SLM_WEIGHT_F32:
+        for (int r = r0; r < r1; r++, row += rb)
+            y[r] = k->dot_f32((const float *)row, x, c);
+        break;
+    case SLM_WEIGHT_F16:
+        for (int r = r0; r < r1; r++, row += rb)
+            y[r] = k->dot_f16((const uint16_t *)row, x, c);
+        break;
+    case SLM_WEIGHT_BF16:
+        for (int r = r0; r < r1; r++, row += rb)
+            y[r] = k->dot_bf16((const uint16_t *)row, x, c);
+        break;
+    case SLM_WEIGHT_Q8_0:
+        for (int r = r0; r < r1; r++, row += rb)
+            y[r] = k->dot_q8_0(row, x, c);
+        break;
+    case SLM_WEIGHT_Q4_0:
+        for (int r = r0; r < r1; r++, row += rb)
+            y[r] = k->dot_q4_0(row, x, c);
+        break;
+    default:
+        break;
+    }
+}
+
+static slm_gemm_fn gemm_of(const slm_kernel_table *k, slm_weight_type t)
+{
+    switch (t) {
+    case SLM_WEIGHT_F16:
+        return k->gemm_f16;
+    case SLM_WEIGHT_BF16:
+        return k->gemm_bf16;
+    case SLM_WEIGHT_Q8_0:
+        return k->gemm_q8_0;
+    case SLM_WEIGHT_Q4_0:
+        return k->gemm_q4_0;
+    default:
+        return NULL;
+    }
+}
+
+/* n tokens (activations x, xs bytes apart): rows [r0, r1) of y[n][rows]. */
+static void batch_rows(float *y, const slm_weight *w, const void *x, size_t xs, int n, int r0,
+                       int r1, const slm_kernel_table *k)
+{
+    if (r0 >= r1)
+        return;
+    size_t rb = slm_weight_row_bytes(w->type, w->cols);
+    slm_gemm_fn gemm = gemm_of(k, w->type);
+    int chunk = is_quantized(w->type) ? TOKENS_Q8 : TOKENS_F32;
+    const uint8_t *wr = (const uint8_t *)w->data + (size_t)r0 * rb;
+    for (int t0 = 0; t0 < n; t0 += chunk) {
+        int nt = n - t0 < chunk ? n - t0 : chunk;
+        gemm(y + (size_t)t0 * w->rows + r0, (size_t)w->rows, wr, rb,
+             (const uint8_t *)x + (size_t)t0 * xs, xs, r1 - r0, nt, w->cols);
+    }
+}
+
+/* The threaded body: quantize (if needed) as a team, then each thread its
+   rows. `xa` is what the dots read: x itself or the quantized scratch. */
+static void run_team(float *y, const float *x, const slm_weight *w, int n, void *xq,
+                     const slm_kernel_table *k, int nt)
+{
+    size_t xs = is_quantized(w->type) ? (size_t)(w->cols / SLM_QBLOCK) * SLM_ACT_Q8_BYTES
+                                      : (size_t)w->cols * sizeof(float);
+    const void *xa = xq ? xq : (const void *)x;
+    /* decode rows come in groups of 16 (a cache line of y), tiles in 4s */
+    int g = n == 1 ? 16 : 4;
+#pragma omp parallel num_threads(nt) if (nt > 1)
+    {
+        int tid = 0, team = 1;
+#ifdef _OPENMP
+        tid = omp_get_thread_num();
+        team = omp_get_num_threads();
+#endif
+        if (xq) {
+#pragma omp for schedule(static)
+            for (int t = 0; t < n; t++)
+                k->quantize_act_q8(x + (size_t)t * w->cols, (uint8_t *)xq + (size_t)t * xs,
+                                   w->cols);
+        } /* the omp for's barrier: every token is quantized before use */
+        int r0, r1;
+        thread_rows(w->rows, g, tid, team, &r0, &r1);
+        if (n == 1)
+            decode_rows(y, w, xa, r0, r1, k);
+        else
+            batch_rows(y, w, xa, xs, n, r0, r1, k);
+    }
+}
+
+int slm_matmul(float *y, const float *x, const slm_weight *w, int n, slm_matmul_ctx *ctx)
+{
+    if ((unsigned)w->type >= SLM_WEIGHT_TYPE_COUNT || w->rows < 0 || w->cols < 0 || n < 0)
+        return -1;
+    if (is_quantized(w->type) && w->cols % SLM_QBLOCK != 0)
+        return -1;
+    if (!ctx->kernels)
+        ctx->kernels = slm_kernels_select();
+    if (n == 0 || w->rows == 0)
+        return 0;
+    int nt = ctx->n_threads < 1 ? 1 : ctx->n_threads;
+    /* a small product is not worth waking the team */
+    if ((double)w->rows * w->cols * n < 65536.0)
+        nt = 1;
+    if (w->type == SLM_WEIGHT_F32 && n > 1) {
+        slm_matmul_f32(y, x, w->data, n, w->rows, w->cols, nt);
+        return 0;
+    }
+    void *xq = NULL;
+    if (is_quantized(w->type)) {
+        size_t bytes = (size_t)n * (size_t)(w->cols / SLM_QBLOCK) * SLM_ACT_Q8_BYTES;
+        if (ensure_scratch(ctx, bytes ? bytes : 1) != 0)
+            return -1;
+        xq = ctx->buf;
+    }
+    run_team(y, x, w, n, xq, ctx->kernels, nt);
+    return 0;
+}
+
+void slm_matmul_ref(float *y, const float *x, const slm_weight *w, int n)
+{
+    const slm_kernel_table *k = &slm_kernels_scalar;
+    if (w->type == SLM_WEIGHT_F32) {
+        slm_matmul_f32_ref(y, x, w->data, n, w->rows, w->cols);
+        return;
+    }
+    size_t rb = slm_weight_row_bytes(w->type, w->cols);
+    int nb = w->cols / SLM_QBLOCK;
+    for (int t = 0; t < n; t++) {
+        const float *xt = x + (size_t)t * w->cols;
+        for (int r = 0; r < w->rows; r++) {
+            const uint8_t *row = (const uint8_t *)w->data + (size_t)r * rb;
+            float *out = y + (size_t)t * w->rows + r;
+            if (w->type == SLM_WEIGHT_F16) {
+                *out = k->dot_f16((const uint16_t *)row, xt, w->cols);
+            } else if (w->type == SLM_WEIGHT_BF16) {
+                *out = k->dot_bf16((const uint16_t *)row, xt, w->cols);
+            } else {
+                /* one block of activations at a time (no scratch to
+                   allocate): the same per-block terms, added in order */
+                int bb = w->type == SLM_WEIGHT_Q8_0 ? SLM_Q8_0_BYTES : SLM_Q4_0_BYTES;
+                float acc = 0.0f;
+                for (int b = 0; b < nb; b++) {
+                    slm_act_q8 blk;
+                    k->quantize_act_q8(xt + b * SLM_QBLOCK, &blk, SLM_QBLOCK);
+                    const uint8_t *wb = row + (size_t)b * bb;
+                    acc += w->type == SLM_WEIGHT_Q8_0 ? k->dot_q8_0(wb, &blk, SLM_QBLOCK)
+                                                      : k->dot_q4_0(wb, &blk, SLM_QBLOCK);
+                }
+                *out = acc;
+            }
+        }
+    }
+}

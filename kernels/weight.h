@@ -1,0 +1,101 @@
+/*
+ * weight.h — weight matrices in the storage types slm computes with, and the
+ * product y = x · Wᵀ over them.
+ *
+ * Storage types (row-major, rows of `cols` elements; quantized types need
+ * cols % 32 == 0). The block layouts are slm's documented convention (the
+ * same bytes as ggml's Q8_0/Q4_0, so a model quantized either way holds the
+ * same numbers):
+ *   F32   float
+ *   F16   IEEE half (uint16)
+ *   BF16  bfloat16 (uint16)
+ *   Q8_0  per 32 weights, 34 bytes: f16 scale d, int8 q[32];   w[i] = d * q[i]
+ *   Q4_0  per 32 weights, 18 bytes: f16 scale d, uint8 p[16];  w[i] = d * (nib[i] - 8)
+ *         where nib[i] = p[i] & 15 for i < 16 and p[i-16] >> 4 for i >= 16.
+ * Quantizing (round to nearest, d = max|w| / 127 for Q8_0; d = signed max / -8
+ * for Q4_0 so the extreme maps to -8 exactly) is in quant.c.
+ *
+ * Products against quantized weights quantize the activations on the fly to
+ * SLM_ACT_Q8 blocks (slm_act_q8 below: per 32 values, 40 bytes: float d,
+ * int32 sum = Σq, int8 q[32]) and use integer dot products, like llama.cpp's
+ * q8_0 x q8_0. The sum lets an unsigned-offset weight (Q4_0's nib = w + 8, or
+ * Q8_0's w + 128 for VNNI's u8 x s8 product) be corrected once per block, and
+ * it is an integer (not d·Σq) so that correction stays exact.
+ * Activation rounding: d = amax / 127, q = round_half_away(x · (127 / amax)),
+ * bit-identical in every ISA's quantize_act_q8 (see dispatch.h).
+ */
+#ifndef SLM_WEIGHT_H
+#define SLM_WEIGHT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum {
+    SLM_WEIGHT_F32,
+    SLM_WEIGHT_F16,
+    SLM_WEIGHT_BF16,
+    SLM_WEIGHT_Q8_0,
+    SLM_WEIGHT_Q4_0,
+    SLM_WEIGHT_TYPE_COUNT
+} slm_weight_type;
+
+#define SLM_QBLOCK 32
+#define SLM_Q8_0_BYTES 34
+#define SLM_Q4_0_BYTES 18
+#define SLM_ACT_Q8_BYTES 40
+
+/* One block of quantized activations (4-byte aligned: it lives in scratch). */
+typedef struct {
+    float d;       /* x[i] ≈ d * q[i] */
+    int32_t sum;   /* Σ q[i] */
+    int8_t q[SLM_QBLOCK];
+} slm_act_q8;
+
+typedef struct {
+    slm_weight_type type;
+    const void *data; /* rows x slm_weight_row_bytes(type, cols) bytes */
+    int rows;
+    int cols;
+} slm_weight;
+
+const char *slm_weight_type_name(slm_weight_type t); /* "f32", "f16", "bf16", "q8_0", "q4_0" */
+int slm_weight_type_parse(const char *name, slm_weight_type *out); /* 0 ok, -1 unknown */
+size_t slm_weight_row_bytes(slm_weight_type t, int cols);
+/* Bits per weight, for bandwidth figures (8.5 for Q8_0, 4.5 for Q4_0). */
+double slm_weight_bits(slm_weight_type t);
+
+/* ------------------------------------------------------- quantization (quant.c) */
+
+void slm_quantize_row_q8_0(const float *x, void *dst, int n);
+void slm_quantize_row_q4_0(const float *x, void *dst, int n);
+void slm_dequantize_row(slm_weight_type t, const void *src, float *dst, int n);
+/* Converts/quantizes n values of f32 into a row of type t. */
+void slm_encode_row(slm_weight_type t, const float *x, void *dst, int n);
+
+/* ------------------------------------------------------------- products */
+
+struct slm_kernel_table; /* dispatch.h */
+
+/* Scratch for one product call chain: converted/quantized activations.
+ * Owned by the caller (a session); zero-initialise it. slm_matmul grows buf
+ * as needed and, when `kernels` is NULL, stores slm_kernels_select()'s table
+ * there on first use (so the CPU and SLM_ISA are probed once per context,
+ * not per call; set it yourself to force a table, as the tests do). */
+typedef struct {
+    void *buf;
+    size_t cap;
+    int n_threads;
+    const struct slm_kernel_table *kernels;
+} slm_matmul_ctx;
+
+void slm_matmul_ctx_free(slm_matmul_ctx *ctx);
+
+/* y[n][w->rows] = x[n][w->cols] · Wᵀ for any weight type, threaded over
+ * output rows. Returns 0, or -1 if the scratch could not be allocated. */
+int slm_matmul(float *y, const float *x, const slm_weight *w, int n, slm_matmul_ctx *ctx);
+
+/* Scalar reference of slm_matmul (single thread, same rounding of activations
+ * for quantized types, plain sequential sums), for differential tests. */
+void slm_matmul_ref(float *y, const float *x, const slm_weight *w, int n);
+
+#endif

@@ -1,0 +1,357 @@
+/*
+ * avx512_dot.c — the AVX-512 kernel table (F/BW/VL + VNNI; see dispatch.h).
+ * Compiled with the AVX-512 flags only for this file; reached only after
+ * dispatch.c has checked the CPU and the OS's ZMM state.
+ *
+ * Quantized products use VNNI's dpbusd (u8 x s8, four products summed into
+ * each int32 lane, no saturation) with the "+offset" trick: the weights are
+ * made unsigned (Q8_0: w + 128 = w ^ 0x80; Q4_0: its nibbles, already
+ * w + 8) and the activation block's integer Σq corrects it exactly:
+ *   Σ w·x = Σ (w + off)·x - off·Σx.
+ * The correction is the dpbusd's initial value in the first lane of each
+ * block, so every block's sum is the exact integer of the scalar table.
+ * A zmm holds two 32-quant blocks (lanes 0-7 and 8-15 of the int32 result),
+ * scaled by a vector holding each block's d_w·d_x on its half.
+ * bf16 weights are widened to f32 with a shift (exact), f16 with vcvtph2ps;
+ * activations stay f32 (no bf16 rounding of x, unlike dpbf16).
+ *
+ * Prompt-batch tiles keep 4 rows x 4 tokens of accumulators (16 of the 32
+ * zmm registers); tails fall back to the row dots.
+ */
+#ifndef SLM_AVX512_EMULATED /* the tests may compile this file over SIMDe */
+#include <immintrin.h>
+#endif
+#include <math.h>
+#include <string.h>
+
+#include "dispatch.h"
+#include "dtype.h"
+#include "weight.h"
+
+#define INLINE static inline __attribute__((always_inline))
+
+INLINE float f16_at(const uint8_t *p)
+{
+    uint16_t h;
+    memcpy(&h, p, 2);
+    return _cvtsh_ss(h);
+}
+
+INLINE __m512 load_f16x16(const uint16_t *w)
+{
+    return _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)w));
+}
+
+INLINE __m512 load_bf16x16(const uint16_t *w)
+{
+    __m512i u = _mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)w));
+    return _mm512_castsi512_ps(_mm512_slli_epi32(u, 16));
+}
+
+INLINE __m512i pair256(__m256i lo, __m256i hi)
+{
+    return _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
+}
+
+/* Two weight blocks (at p0, p1) as 64 unsigned bytes w + off, in order. */
+INLINE __m512i load_w_pair(const uint8_t *p0, const uint8_t *p1, int q4)
+{
+    if (!q4) {
+        __m512i w = pair256(_mm256_loadu_si256((const __m256i *)(p0 + 2)),
+                            _mm256_loadu_si256((const __m256i *)(p1 + 2)));
+        return _mm512_xor_si512(w, _mm512_set1_epi8((char)0x80));
+    }
+    __m256i b = _mm256_set_m128i(_mm_loadu_si128((const __m128i *)(p1 + 2)),
+                                 _mm_loadu_si128((const __m128i *)(p0 + 2)));
+    __m256i m = _mm256_set1_epi8(15);
+    __m512i z = pair256(_mm256_and_si256(b, m), _mm256_and_si256(_mm256_srli_epi16(b, 4), m));
+    /* [lo0 lo1 hi0 hi1] -> [lo0 hi0 lo1 hi1]: each block's 32 nibbles in order */
+    return _mm512_shuffle_i64x2(z, z, _MM_SHUFFLE(3, 1, 2, 0));
+}
+
+/* Activation quants of blocks a0 and a1 (a1 NULL: zeros, for an odd tail). */
+INLINE __m512i load_x_pair(const slm_act_q8 *a0, const slm_act_q8 *a1)
+{
+    __m256i hi = a1 ? _mm256_loadu_si256((const __m256i *)a1->q) : _mm256_setzero_si256();
+    return pair256(_mm256_loadu_si256((const __m256i *)a0->q), hi);
+}
+
+/* The offset correction -off·Σx of each block, in lanes 0 and 8. */
+INLINE __m512i corr_pair(const slm_act_q8 *a0, const slm_act_q8 *a1, int off)
+{
+    __m512i c = _mm512_maskz_set1_epi32(0x0001, -off * a0->sum);
+    return a1 ? _mm512_mask_set1_epi32(c, 0x0100, -off * a1->sum) : c;
+}
+
+INLINE __m512 halves(float lo, float hi)
+{
+    return _mm512_mask_blend_ps(0xff00, _mm512_set1_ps(lo), _mm512_set1_ps(hi));
+}
+
+/* ------------------------------------------------------------ float dots */
+
+static float dot_f32(const float *w, const float *x, int n)
+{
+    __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+    int i = 0;
+    for (; i + 64 <= n; i += 64) {
+        a0 = _mm512_fmadd_ps(_mm512_loadu_ps(w + i), _mm512_loadu_ps(x + i), a0);
+        a1 = _mm512_fmadd_ps(_mm512_loadu_ps(w + i + 16), _mm512_loadu_ps(x + i + 16), a1);
+        a2 = _mm512_fmadd_ps(_mm512_loadu_ps(w + i + 32), _mm512_loadu_ps(x + i + 32), a2);
+        a3 = _mm512_fmadd_ps(_mm512_loadu_ps(w + i + 48), _mm512_loadu_ps(x + i + 48), a3);
+    }
+    for (; i + 16 <= n; i += 16)
+        a0 = _mm512_fmadd_ps(_mm512_loadu_ps(w + i), _mm512_loadu_ps(x + i), a0);
+    float acc = _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3)));
+    for (; i < n; i++)
+        acc += w[i] * x[i];
+    return acc;
+}
+
+/* f16 and bf16 rows: the same loop over a different widening load. */
+INLINE float dot_half(const uint16_t *w, const float *x, int n, int f16)
+{
+    __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+    int i = 0;
+#define LOADH(off) (f16 ? load_f16x16(w + i + (off)) : load_bf16x16(w + i + (off)))
+    for (; i + 64 <= n; i += 64) {
+        a0 = _mm512_fmadd_ps(LOADH(0), _mm512_loadu_ps(x + i), a0);
+        a1 = _mm512_fmadd_ps(LOADH(16), _mm512_loadu_ps(x + i + 16), a1);
+        a2 = _mm512_fmadd_ps(LOADH(32), _mm512_loadu_ps(x + i + 32), a2);
+        a3 = _mm512_fmadd_ps(LOADH(48), _mm512_loadu_ps(x + i + 48), a3);
+    }
+    for (; i + 16 <= n; i += 16)
+        a0 = _mm512_fmadd_ps(LOADH(0), _mm512_loadu_ps(x + i), a0);
+#undef LOADH
+    float acc = _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3)));
+    for (; i < n; i++)
+        acc += (f16 ? _cvtsh_ss(w[i]) : slm_bf16_to_f32(w[i])) * x[i];
+    return acc;
+}
+
+static float dot_f16(const uint16_t *w, const float *x, int n) { return dot_half(w, x, n, 1); }
+static float dot_bf16(const uint16_t *w, const float *x, int n) { return dot_half(w, x, n, 0); }
+
+/* -------------------------------------------------------- quantized dots */
+
+/* Blocks b and b+1 (or b alone when `two` is 0) into acc. */
+INLINE __m512 dot_q_pair(__m512 acc, const uint8_t *p, const slm_act_q8 *a, size_t bb, int q4,
+                         int two)
+{
+    const uint8_t *p1 = two ? p + bb : p; /* a lone block pairs with itself x 0 */
+    const slm_act_q8 *a1 = two ? a + 1 : NULL;
+    __m512i s = _mm512_dpbusd_epi32(corr_pair(a, a1, q4 ? 8 : 128), load_w_pair(p, p1, q4),
+                                    load_x_pair(a, a1));
+    __m512 sc = halves(f16_at(p) * a->d, two ? f16_at(p1) * a1->d : 0.0f);
+    return _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), sc, acc);
+}
+
+INLINE float dot_q(const uint8_t *p, const slm_act_q8 *a, int nb, size_t bb, int q4)
+{
+    __m512 acc0 = _mm512_setzero_ps(), acc1 = acc0;
+    int b = 0;
+    for (; b + 4 <= nb; b += 4, p += 4 * bb, a += 4) {
+        acc0 = dot_q_pair(acc0, p, a, bb, q4, 1);
+        acc1 = dot_q_pair(acc1, p + 2 * bb, a + 2, bb, q4, 1);
+    }
+    for (; b + 2 <= nb; b += 2, p += 2 * bb, a += 2)
+        acc0 = dot_q_pair(acc0, p, a, bb, q4, 1);
+    if (b < nb)
+        acc1 = dot_q_pair(acc1, p, a, bb, q4, 0);
+    return _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1));
+}
+
+static float dot_q8_0(const void *w, const void *xq, int n)
+{
+    return dot_q(w, xq, n / SLM_QBLOCK, SLM_Q8_0_BYTES, 0);
+}
+
+static float dot_q4_0(const void *w, const void *xq, int n)
+{
+    return dot_q(w, xq, n / SLM_QBLOCK, SLM_Q4_0_BYTES, 1);
+}
+
+/* ------------------------------------------------ activation quantization */
+
+/* roundf (half away from zero) to int32, bit-exact: with t = trunc(v),
+   v - t is exact, so the tie test is too. Inputs are within ±127.5. */
+INLINE __m512i round_half_away(__m512 v)
+{
+    __m512i t = _mm512_cvttps_epi32(v);
+    __m512 frac = _mm512_abs_ps(_mm512_sub_ps(v, _mm512_cvtepi32_ps(t)));
+    __mmask16 up = _mm512_cmp_ps_mask(frac, _mm512_set1_ps(0.5f), _CMP_GE_OQ);
+    __mmask16 neg = _mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_LT_OQ);
+    t = _mm512_mask_add_epi32(t, up & ~neg, t, _mm512_set1_epi32(1));
+    return _mm512_mask_sub_epi32(t, up & neg, t, _mm512_set1_epi32(1));
+}
+
+static void quantize_act_q8(const float *x, void *xq, int n)
+{
+    slm_act_q8 *a = xq;
+    for (int b = 0; b < n / SLM_QBLOCK; b++, a++) {
+        __m512 v0 = _mm512_loadu_ps(x + b * SLM_QBLOCK);
+        __m512 v1 = _mm512_loadu_ps(x + b * SLM_QBLOCK + 16);
+        float amax = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_abs_ps(v0), _mm512_abs_ps(v1)));
+        int live = amax > 1e-30f;
+        float id = live ? 127.0f / amax : 0.0f;
+        a->d = live ? amax / 127.0f : 0.0f;
+        __m512 s = _mm512_set1_ps(id);
+        __m512i q0 = round_half_away(_mm512_mul_ps(v0, s));
+        __m512i q1 = round_half_away(_mm512_mul_ps(v1, s));
+        a->sum = _mm512_reduce_add_epi32(_mm512_add_epi32(q0, q1));
+        _mm_storeu_si128((__m128i *)a->q, _mm512_cvtsepi32_epi8(q0));
+        _mm_storeu_si128((__m128i *)(a->q + 16), _mm512_cvtsepi32_epi8(q1));
+    }
+}
+
+/* ------------------------------------------------------ prompt-batch tiles */
+
+#define TR 4
+#define TT 4
+
+INLINE void tile_half(float *y, size_t ldy, const uint8_t *w, size_t ws, const uint8_t *x,
+                      size_t xs, int k, int f16)
+{
+    __m512 acc[TR][TT];
+    for (int r = 0; r < TR; r++)
+        for (int t = 0; t < TT; t++)
+            acc[r][t] = _mm512_setzero_ps();
+    for (int i = 0; i < k; i += 16) {
+        __m512 wv[TR];
+        for (int r = 0; r < TR; r++) {
+            const uint16_t *wr = (const uint16_t *)(w + r * ws) + i;
+            wv[r] = f16 ? load_f16x16(wr) : load_bf16x16(wr);
+        }
+        for (int t = 0; t < TT; t++) {
+            __m512 xv = _mm512_loadu_ps((const float *)(x + t * xs) + i);
+            for (int r = 0; r < TR; r++)
+                acc[r][t] = _mm512_fmadd_ps(wv[r], xv, acc[r][t]);
+        }
+    }
+    for (int t = 0; t < TT; t++)
+        for (int r = 0; r < TR; r++)
+            y[t * ldy + r] = _mm512_reduce_add_ps(acc[r][t]);
+}
+
+/* One pair of blocks (or a lone block, two = 0) of the R x T tile. */
+INLINE void tile_q_step(__m512 acc[TR][TT], const uint8_t *w, size_t ws, const uint8_t *x,
+                        size_t xs, int b, size_t bb, int q4, int two)
+{
+    __m512i wu[TR];
+    __m512 dw[TR];
+    for (int r = 0; r < TR; r++) {
+        const uint8_t *p = w + r * ws + b * bb, *p1 = two ? p + bb : p;
+        wu[r] = load_w_pair(p, p1, q4);
+        dw[r] = halves(f16_at(p), two ? f16_at(p1) : 0.0f);
+    }
+    for (int t = 0; t < TT; t++) {
+        const slm_act_q8 *a = (const slm_act_q8 *)(x + t * xs) + b, *a1 = two ? a + 1 : NULL;
+        __m512i xv = load_x_pair(a, a1), c = corr_pair(a, a1, q4 ? 8 : 128);
+        __m512 dx = halves(a->d, two ? a1->d : 0.0f);
+        for (int r = 0; r < TR; r++) {
+            __m512 f = _mm512_cvtepi32_ps(_mm512_dpbusd_epi32(c, wu[r], xv));
+            acc[r][t] = _mm512_fmadd_ps(_mm512_mul_ps(f, dx), dw[r], acc[r][t]);
+        }
+    }
+}
+
+INLINE void tile_q(float *y, size_t ldy, const uint8_t *w, size_t ws, const uint8_t *x,
+                   size_t xs, int nb, size_t bb, int q4)
+{
+    __m512 acc[TR][TT];
+    for (int r = 0; r < TR; r++)
+        for (int t = 0; t < TT; t++)
+            acc[r][t] = _mm512_setzero_ps();
+    int b = 0;
+    for (; b + 2 <= nb; b += 2)
+        tile_q_step(acc, w, ws, x, xs, b, bb, q4, 1);
+    if (b < nb)
+        tile_q_step(acc, w, ws, x, xs, b, bb, q4, 0);
+    for (int t = 0; t < TT; t++)
+        for (int r = 0; r < TR; r++)
+            y[t * ldy + r] = _mm512_reduce_add_ps(acc[r][t]);
+}
+
+INLINE float dot_kind(const uint8_t *w, const uint8_t *x, int k, int kind)
+{
+    switch (kind) {
+    case 0:
+        return dot_f16((const uint16_t *)w, (const float *)x, k);
+    case 1:
+        return dot_bf16((const uint16_t *)w, (const float *)x, k);
+    case 2:
+        return dot_q8_0(w, x, k);
+    default:
+        return dot_q4_0(w, x, k);
+    }
+}
+
+/* Full tiles over the grid, row dots for the ragged edges (rows % 4, tokens
+   % 4) and for float k not a multiple of 16. kind: 0 f16, 1 bf16, 2 q8_0,
+   3 q4_0 (constant at each call: folded away). */
+INLINE void gemm_grid(float *y, size_t ldy, const uint8_t *w, size_t ws, const uint8_t *x,
+                      size_t xs, int nr, int nt, int k, int kind)
+{
+    int quant = kind >= 2;
+    size_t bb = kind == 2 ? SLM_Q8_0_BYTES : SLM_Q4_0_BYTES;
+    int tiled = quant || k % 16 == 0;
+    int r = 0;
+    for (; tiled && r + TR <= nr; r += TR) {
+        int t = 0;
+        for (; t + TT <= nt; t += TT) {
+            float *yt = y + t * ldy + r;
+            const uint8_t *wt = w + r * ws, *xt = x + t * xs;
+            if (quant)
+                tile_q(yt, ldy, wt, ws, xt, xs, k / SLM_QBLOCK, bb, kind == 3);
+            else
+                tile_half(yt, ldy, wt, ws, xt, xs, k, kind == 0);
+        }
+        for (; t < nt; t++)
+            for (int rr = r; rr < r + TR; rr++)
+                y[t * ldy + rr] = dot_kind(w + rr * ws, x + t * xs, k, kind);
+    }
+    for (; r < nr; r++)
+        for (int t = 0; t < nt; t++)
+            y[t * ldy + r] = dot_kind(w + r * ws, x + t * xs, k, kind);
+}
+
+static void gemm_f16(float *y, size_t ldy, const void *w, size_t ws, const void *x, size_t xs,
+                     int nr, int nt, int k)
+{
+    gemm_grid(y, ldy, w, ws, x, xs, nr, nt, k, 0);
+}
+
+static void gemm_bf16(float *y, size_t ldy, const void *w, size_t ws, const void *x, size_t xs,
+                      int nr, int nt, int k)
+{
+    gemm_grid(y, ldy, w, ws, x, xs, nr, nt, k, 1);
+}
+
+static void gemm_q8_0(float *y, size_t ldy, const void *w, size_t ws, const void *x, size_t xs,
+                      int nr, int nt, int k)
+{
+    gemm_grid(y, ldy, w, ws, x, xs, nr, nt, k, 2);
+}
+
+static void gemm_q4_0(float *y, size_t ldy, const void *w, size_t ws, const void *x, size_t xs,
+                      int nr, int nt, int k)
+{
+    gemm_grid(y, ldy, w, ws, x, xs, nr, nt, k, 3);
+}
+
+static const slm_kernel_table table = {
+    .isa = SLM_ISA_AVX512,
+    .name = "avx512",
+    .dot_f32 = dot_f32,
+    .dot_f16 = dot_f16,
+    .dot_bf16 = dot_bf16,
+    .dot_q8_0 = dot_q8_0,
+    .dot_q4_0 = dot_q4_0,
+    .quantize_act_q8 = quantize_act_q8,
+    .gemm_f16 = gemm_f16,
+    .gemm_bf16 = gemm_bf16,
+    .gemm_q8_0 = gemm_q8_0,
+    .gemm_q4_0 = gemm_q4_0,
+};
+
+const slm_kernel_table *slm_kernels_avx512(void) { return &table; }

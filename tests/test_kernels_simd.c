@@ -1,0 +1,641 @@
+/*
+ * test_kernels_simd.c — every ISA kernel table the CPU supports against the
+ * scalar table and against double-precision sums, with derived bounds:
+ *
+ *  float dots (f32/f16/bf16): the products are exact in double, so a table's
+ *    result differs from the exact sum by its rounding only. A sum of n terms
+ *    accumulated in L independent f32 lanes of about n/L terms each, then
+ *    combined in a short tree, is off by at most (n/L + 64)·u·Σ|w·x|
+ *    (u = 2^-24; the 64 covers the tree, the tail and the product roundings).
+ *    The scalar table sums sequentially: n·u·Σ|w·x|. We use L = 8.
+ *  quantized dots: integer partial sums (a block's, or a SIMD lane's part
+ *    of it) are exact; each is scaled by d_w·d_x with at most two roundings
+ *    and about nb of them are added in a lane, so
+ *    |table - exact| <= (nb + 8)·2u·Σ|w_i·x_i| (decoded weights, quantized
+ *    activations; +64 for the lane tree in the SIMD tables).
+ *  against the f32 product of the dequantized weights: each activation is
+ *    off by at most d_x/2 (plus an ulp), so the quantized result may differ
+ *    by Σ_b (d_x,b/2)·Σ_i|w_i| more.
+ *  quantization round trips: the bounds documented in kernels/quant.c.
+ *
+ * The AVX-512 table also runs without AVX-512 hardware: when CMake finds
+ * SIMDe this file is compiled a second time (SLM_TEST_AVX512_EMULATION_UNIT)
+ * to build kernels/x86/avx512_dot.c over SIMDe's portable intrinsics.
+ */
+#ifdef SLM_TEST_AVX512_EMULATION_UNIT
+/* ------------------------------------------------ the emulation unit */
+#include <stdint.h>
+#include <string.h>
+#define SIMDE_ENABLE_NATIVE_ALIASES
+#include <simde/x86/avx512.h>
+
+#include "dtype.h"
+
+/* Intrinsics SIMDe 0.7.4 lacks, lane by lane (slow and obviously right). */
+#define LANES(type, name, v) \
+    type name[16];           \
+    memcpy(name, &(v), 64)
+#define RET512(type, arr) \
+    type r_;              \
+    memcpy(&r_, arr, 64); \
+    return r_
+
+static simde__m512 emu_cvtph_ps(simde__m256i h)
+{
+    uint16_t u[16];
+    float f[16];
+    memcpy(u, &h, 32);
+    for (int i = 0; i < 16; i++)
+        f[i] = slm_f16_to_f32(u[i]);
+    RET512(simde__m512, f);
+}
+static simde__m512i emu_cvtepu16_epi32(simde__m256i h)
+{
+    uint16_t u[16];
+    uint32_t o[16];
+    memcpy(u, &h, 32);
+    for (int i = 0; i < 16; i++)
+        o[i] = u[i];
+    RET512(simde__m512i, o);
+}
+static simde__m512 emu_cvtepi32_ps(simde__m512i v)
+{
+    LANES(int32_t, a, v);
+    float f[16];
+    for (int i = 0; i < 16; i++)
+        f[i] = (float)a[i];
+    RET512(simde__m512, f);
+}
+static simde__m512i emu_cvttps_epi32(simde__m512 v)
+{
+    LANES(float, a, v);
+    int32_t o[16];
+    for (int i = 0; i < 16; i++)
+        o[i] = (int32_t)a[i];
+    RET512(simde__m512i, o);
+}
+static float emu_reduce_add_ps(simde__m512 v)
+{
+    LANES(float, a, v);
+    float s = 0.0f;
+    for (int i = 0; i < 16; i++)
+        s += a[i];
+    return s;
+}
+static float emu_reduce_max_ps(simde__m512 v)
+{
+    LANES(float, a, v);
+    float m = a[0];
+    for (int i = 1; i < 16; i++)
+        m = a[i] > m ? a[i] : m;
+    return m;
+}
+static int emu_reduce_add_epi32(simde__m512i v)
+{
+    LANES(int32_t, a, v);
+    int32_t s = 0;
+    for (int i = 0; i < 16; i++)
+        s += a[i];
+    return s;
+}
+#undef _mm512_cvtph_ps
+#undef _mm512_cvtepu16_epi32
+#undef _mm512_cvtepi32_ps
+#undef _mm512_cvttps_epi32
+#undef _mm512_reduce_add_ps
+#undef _mm512_reduce_max_ps
+#undef _mm512_reduce_add_epi32
+#define _mm512_cvtph_ps emu_cvtph_ps
+#define _mm512_cvtepu16_epi32 emu_cvtepu16_epi32
+#define _mm512_cvtepi32_ps emu_cvtepi32_ps
+#define _mm512_cvttps_epi32 emu_cvttps_epi32
+#define _mm512_reduce_add_ps emu_reduce_add_ps
+#define _mm512_reduce_max_ps emu_reduce_max_ps
+#define _mm512_reduce_add_epi32 emu_reduce_add_epi32
+/* present in SIMDe, but without its native alias */
+#undef _mm512_shuffle_i64x2
+#define _mm512_shuffle_i64x2(a, b, imm) simde_mm512_shuffle_i64x2(a, b, imm)
+
+#define SLM_AVX512_EMULATED 1
+#define slm_kernels_avx512 slm_test_kernels_avx512_emulated
+#include "x86/avx512_dot.c"
+
+#else
+/* ------------------------------------------------------- the tests */
+#define _POSIX_C_SOURCE 200809L /* setenv, unsetenv, strdup */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "dispatch.h"
+#include "dtype.h"
+#include "weight.h"
+
+#ifdef SLM_TEST_AVX512_EMULATION
+const slm_kernel_table *slm_test_kernels_avx512_emulated(void);
+#endif
+
+#define U 5.9604644775390625e-8 /* 2^-24 */
+
+/* ------------------------------------------------------------ helpers */
+
+typedef struct {
+    uint64_t s;
+} rng;
+
+static double uniform(rng *r) /* [-1, 1) */
+{
+    r->s ^= r->s << 13, r->s ^= r->s >> 7, r->s ^= r->s << 17;
+    return (double)(r->s >> 11) / 4503599627370496.0 - 1.0;
+}
+
+static double gauss(rng *r)
+{
+    double u1 = (uniform(r) + 1.0) / 2.0 + 1e-300, u2 = (uniform(r) + 1.0) / 2.0;
+    return sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
+}
+
+/* The tables under test: each supported one, then the emulated AVX-512
+   table when the CPU has no AVX-512 of its own. Prints a skip line for
+   each one that cannot run here. */
+typedef struct {
+    const char *label;
+    const slm_kernel_table *t;
+} isa_case;
+
+static int isa_cases(isa_case *out, int quiet)
+{
+    int n = 0;
+    for (int i = 0; i < SLM_ISA_COUNT; i++) {
+        slm_isa isa = (slm_isa)i;
+        if (slm_isa_supported(isa)) {
+            out[n].label = slm_isa_name(isa);
+            out[n++].t = slm_kernels_for(isa);
+        } else if (!quiet) {
+            printf("[  SKIP    ] %s: not supported by this CPU/build\n", slm_isa_name(isa));
+        }
+    }
+#ifdef SLM_TEST_AVX512_EMULATION
+    if (!slm_isa_supported(SLM_ISA_AVX512) && slm_isa_supported(SLM_ISA_AVX2)) {
+        out[n].label = "avx512 (SIMDe emulation)";
+        out[n++].t = slm_test_kernels_avx512_emulated();
+    }
+#else
+    if (!quiet && !slm_isa_supported(SLM_ISA_AVX512))
+        printf("[  SKIP    ] avx512 emulation: SIMDe not found at build time\n");
+#endif
+    return n;
+}
+
+/* ============================================================ dispatch */
+
+static void test_dispatch(void **state)
+{
+    for (int i = 0; i < SLM_ISA_COUNT; i++) {
+        slm_isa p;
+        assert_int_equal(slm_isa_parse(slm_isa_name((slm_isa)i), &p), 0);
+        assert_int_equal(p, i);
+        const slm_kernel_table *t = slm_kernels_for((slm_isa)i);
+        assert_true(slm_isa_supported(t->isa));
+        if (slm_isa_supported((slm_isa)i))
+            assert_int_equal(t->isa, i);
+    }
+    slm_isa p;
+    assert_int_equal(slm_isa_parse("sse9", &p), -1);
+    assert_true(slm_isa_supported(SLM_ISA_SCALAR));
+    assert_true(slm_isa_supported(slm_isa_best()));
+    printf("best ISA here: %s\n", slm_isa_name(slm_isa_best()));
+
+    const char *old = getenv("SLM_ISA");
+    char *saved = old ? strdup(old) : NULL;
+    setenv("SLM_ISA", "scalar", 1);
+    assert_int_equal(slm_kernels_select()->isa, SLM_ISA_SCALAR);
+    assert_int_equal(slm_isa_from_env(&p), 1);
+    setenv("SLM_ISA", "bogus", 1);
+    assert_int_equal(slm_isa_from_env(&p), -1);
+    assert_int_equal(slm_kernels_select()->isa, slm_isa_best());
+    setenv("SLM_ISA", "neon", 1); /* unsupported on x86: falls back to the best */
+    assert_true(slm_isa_supported(slm_kernels_select()->isa));
+    unsetenv("SLM_ISA");
+    assert_int_equal(slm_isa_from_env(&p), 0);
+    assert_int_equal(slm_kernels_select()->isa, slm_isa_best());
+    if (saved)
+        setenv("SLM_ISA", saved, 1);
+    free(saved);
+
+    slm_weight_type wt;
+    for (int t = 0; t < SLM_WEIGHT_TYPE_COUNT; t++) {
+        assert_int_equal(slm_weight_type_parse(slm_weight_type_name((slm_weight_type)t), &wt), 0);
+        assert_int_equal(wt, t);
+    }
+    assert_int_equal(slm_weight_row_bytes(SLM_WEIGHT_Q4_0, 64), 36);
+    assert_int_equal(slm_weight_row_bytes(SLM_WEIGHT_Q8_0, 64), 68);
+    assert_true(slm_weight_bits(SLM_WEIGHT_Q4_0) == 4.5);
+    assert_int_equal(sizeof(slm_act_q8), SLM_ACT_Q8_BYTES);
+}
+
+/* ======================================================= quantization */
+
+static float block_scale(const uint8_t *blk)
+{
+    uint16_t h;
+    memcpy(&h, blk, 2);
+    return slm_f16_to_f32(h);
+}
+
+static void check_round_trip(slm_weight_type t, const float *x, int n)
+{
+    size_t bb = t == SLM_WEIGHT_Q8_0 ? SLM_Q8_0_BYTES : SLM_Q4_0_BYTES;
+    uint8_t *q = malloc(slm_weight_row_bytes(t, n));
+    float *y = malloc(sizeof(float) * (size_t)n);
+    slm_encode_row(t, x, q, n);
+    slm_dequantize_row(t, q, y, n);
+    for (int b = 0; b < n / SLM_QBLOCK; b++) {
+        float d = fabsf(block_scale(q + b * bb));
+        for (int i = b * SLM_QBLOCK; i < (b + 1) * SLM_QBLOCK; i++) {
+            assert_false(isnan(y[i]));
+            double err = fabs((double)x[i] - y[i]);
+            /* Q4_0: elements of the extreme's opposite sign beyond 7.5 d
+               clamp to nibble 15 (quant.c) and may be off by up to d */
+            double lim = d / 2.0;
+            if (t == SLM_WEIGHT_Q4_0 && fabs(x[i]) > 7.5 * d)
+                lim = fmax(lim, fabs(x[i]) - 7.0 * d);
+            lim = lim * (1 + 1e-6) + 1e-30;
+            if (err > lim)
+                fail_msg("%s block %d elem %d: x=%g y=%g err=%g > %g (d=%g)",
+                         slm_weight_type_name(t), b, i, x[i], y[i], err, lim, d);
+        }
+    }
+    free(q), free(y);
+}
+
+static void test_quant_round_trip(void **state)
+{
+    rng r = {42};
+    const int n = 32 * 64;
+    float *x = malloc(sizeof(float) * n);
+    const double scales[] = {1e-3, 0.02, 1.0, 300.0, 60000.0};
+    for (size_t s = 0; s < sizeof scales / sizeof scales[0]; s++) {
+        for (int i = 0; i < n; i++)
+            x[i] = (float)(uniform(&r) * scales[s]);
+        for (int i = 0; i < 32; i++) /* an all-zero block, a one-hot block */
+            x[i] = 0.0f, x[32 + i] = i == 5 ? (float)scales[s] : 0.0f;
+        check_round_trip(SLM_WEIGHT_Q8_0, x, n);
+        check_round_trip(SLM_WEIGHT_Q4_0, x, n);
+    }
+    /* all-zero block: d = 0, decodes to exact zeros */
+    uint8_t q8[SLM_Q8_0_BYTES], q4[SLM_Q4_0_BYTES];
+    float z[32] = {0}, y[32];
+    slm_quantize_row_q8_0(z, q8, 32);
+    slm_quantize_row_q4_0(z, q4, 32);
+    assert_true(block_scale(q8) == 0.0f && block_scale(q4) == 0.0f);
+    slm_dequantize_row(SLM_WEIGHT_Q8_0, q8, y, 32);
+    for (int i = 0; i < 32; i++)
+        assert_true(y[i] == 0.0f);
+    slm_dequantize_row(SLM_WEIGHT_Q4_0, q4, y, 32);
+    for (int i = 0; i < 32; i++)
+        assert_true(y[i] == 0.0f);
+    free(x);
+}
+
+/* Values that are exactly d·q with d an f16 survive the round trip. */
+static void test_quant_exact(void **state)
+{
+    rng r = {7};
+    float x[64], y[64];
+    uint8_t q8[2 * SLM_Q8_0_BYTES], q4[2 * SLM_Q4_0_BYTES];
+    const float ds[] = {0.0078125f, 0.015625f * 3, 1.0f, 0.5f + 0.25f};
+    for (size_t k = 0; k < sizeof ds / sizeof ds[0]; k++) {
+        float d = slm_f16_to_f32(slm_f32_to_f16(ds[k]));
+        for (int i = 0; i < 64; i++)
+            x[i] = d * (float)((int)(uniform(&r) * 126.0));
+        x[3] = 127 * d, x[40] = -127 * d; /* the extremes set the scale */
+        slm_quantize_row_q8_0(x, q8, 64);
+        slm_dequantize_row(SLM_WEIGHT_Q8_0, q8, y, 64);
+        for (int i = 0; i < 64; i++)
+            assert_true(x[i] == y[i]);
+        for (int i = 0; i < 64; i++)
+            x[i] = d * (float)((int)((uniform(&r) + 1.0) * 7.5) - 7); /* -7..7 */
+        x[9] = -8 * d, x[50] = -8 * d;
+        slm_quantize_row_q4_0(x, q4, 64);
+        slm_dequantize_row(SLM_WEIGHT_Q4_0, q4, y, 64);
+        for (int i = 0; i < 64; i++)
+            assert_true(x[i] == y[i]);
+    }
+    /* layout: nibble i < 16 low, i >= 16 high; d stored in front */
+    for (int i = 0; i < 32; i++)
+        x[i] = (float)(i % 16) - 8.0f;
+    x[0] = -8.0f;
+    slm_quantize_row_q4_0(x, q4, 32);
+    assert_true(block_scale(q4) == 1.0f);
+    assert_int_equal(q4[2 + 1], 1 | 1 << 4);
+    assert_int_equal(q4[2 + 15], 15 | 15 << 4);
+}
+
+/* Activation quantization is bit-identical in every table, and its error
+   is within d/2 per element. */
+static void test_act_quant(void **state)
+{
+    isa_case cs[8];
+    int nc = isa_cases(cs, 1);
+    rng r = {3};
+    const int n = 32 * 40;
+    float *x = malloc(sizeof(float) * n);
+    for (int i = 0; i < n; i++)
+        x[i] = (float)(uniform(&r) * (i < 640 ? 1.0 : 1e4));
+    for (int i = 0; i < 32; i++) {
+        x[i] = 0.0f;                      /* zero block */
+        x[32 + i] = (float)(i - 16) + 0.5f; /* amax 16.5: ties after scaling? */
+        x[64 + i] = (float)(i * 4 - 64) - 0.5f + (i == 0 ? -63.0f : 0.0f); /* amax 127.5 */
+        x[96 + i] = i == 0 ? 127.0f : (float)(i - 16) + 0.5f; /* id = 1: exact .5 ties */
+        x[128 + i] = 1e-35f * (float)(i + 1);                 /* below the 1e-30 cut */
+    }
+    slm_act_q8 *ref = malloc(sizeof(slm_act_q8) * (n / 32));
+    slm_act_q8 *got = malloc(sizeof(slm_act_q8) * (n / 32));
+    slm_kernels_scalar.quantize_act_q8(x, ref, n);
+    for (int b = 0; b < n / 32; b++) {
+        int32_t s = 0;
+        for (int i = 0; i < 32; i++) {
+            s += ref[b].q[i];
+            double err = fabs((double)x[b * 32 + i] - (double)ref[b].d * ref[b].q[i]);
+            assert_true(err <= ref[b].d * 0.5 * (1 + 1e-6) + 1e-30);
+        }
+        assert_int_equal(s, ref[b].sum);
+    }
+    assert_int_equal(ref[3].q[1], -15); /* -14.5 rounds away from zero */
+    assert_int_equal(ref[3].q[17], 2);  /* 1.5 -> 2 */
+    assert_int_equal(ref[3].q[16], 1);  /* 0.5 -> 1 */
+    for (int c = 0; c < nc; c++) {
+        memset(got, 0x55, sizeof(slm_act_q8) * (n / 32));
+        cs[c].t->quantize_act_q8(x, got, n);
+        if (memcmp(got, ref, sizeof(slm_act_q8) * (n / 32)) != 0)
+            fail_msg("%s: activation quantization differs from the scalar table", cs[c].label);
+    }
+    free(x), free(ref), free(got);
+}
+
+/* ============================================================ row dots */
+
+typedef enum { FILL_UNIFORM, FILL_LARGE, FILL_ZERO_BLOCKS, FILL_MAX, FILL_SUBNORMAL, FILL_GAUSS,
+               FILL_COUNT } fill_kind;
+static const char *const fill_names[] = {"uniform", "large", "zero-blocks", "max",
+                                         "f16-subnormal", "N(0,0.02)"};
+
+/* Weights (as f32, before encoding) and activations for one case. */
+static void fill_case(float *w, float *x, int n, fill_kind k, slm_weight_type t, rng *r)
+{
+    float wmax = t == SLM_WEIGHT_F16 ? 65504.0f : t == SLM_WEIGHT_BF16 ? 3.0e38f : 1.0e30f;
+    for (int i = 0; i < n; i++) {
+        double a = uniform(r), b = uniform(r);
+        switch (k) {
+        case FILL_UNIFORM:
+            w[i] = (float)a, x[i] = (float)b;
+            break;
+        case FILL_LARGE:
+            w[i] = (float)(a * 3e4), x[i] = (float)(b * 1e3);
+            break;
+        case FILL_ZERO_BLOCKS:
+            w[i] = (i / 32) % 2 ? (float)a : 0.0f, x[i] = (i / 64) % 2 ? 0.0f : (float)b;
+            break;
+        case FILL_MAX: /* weights at their type's extremes, tiny activations */
+            w[i] = t == SLM_WEIGHT_Q8_0 || t == SLM_WEIGHT_Q4_0 ? (a < 0 ? -60000.0f : 60000.0f)
+                                                               : (a < 0 ? -wmax : wmax);
+            x[i] = (float)(b * 1e-6);
+            break;
+        case FILL_SUBNORMAL: /* f16 subnormals: multiples of 2^-24 below 2^-14 */
+            w[i] = (float)((int)(a * 1023.0)) * (float)U, x[i] = (float)(b * 1e4);
+            break;
+        default:
+            w[i] = (float)(0.02 * gauss(r)), x[i] = (float)gauss(r);
+            break;
+        }
+    }
+}
+
+static float table_dot(const slm_kernel_table *t, slm_weight_type wt, const void *w,
+                       const void *x, int n)
+{
+    switch (wt) {
+    case SLM_WEIGHT_F32:
+        return t->dot_f32(w, x, n);
+    case SLM_WEIGHT_F16:
+        return t->dot_f16(w, x, n);
+    case SLM_WEIGHT_BF16:
+        return t->dot_bf16(w, x, n);
+    case SLM_WEIGHT_Q8_0:
+        return t->dot_q8_0(w, x, n);
+    default:
+        return t->dot_q4_0(w, x, n);
+    }
+}
+
+/* Exact Σ w·x of the decoded weights (and, for quantized types, the
+   quantized activations), and Σ|terms| for the bound. */
+static void exact_dot(slm_weight_type wt, const void *wenc, const float *x, const void *xq, int n,
+                      double *sum, double *mag, double *blocks)
+{
+    float *wd = malloc(sizeof(float) * (size_t)n);
+    slm_dequantize_row(wt, wenc, wd, n);
+    *sum = *mag = 0.0;
+    *blocks = 1;
+    if (wt == SLM_WEIGHT_Q8_0 || wt == SLM_WEIGHT_Q4_0) {
+        const slm_act_q8 *a = xq;
+        for (int b = 0; b < n / 32; b++) {
+            /* SIMD tables scale partial integer sums (lanes) before adding
+               them, so the bound is relative to Σ|w_i x_i|, not Σ_b|term_b| */
+            for (int i = 0; i < 32; i++) {
+                double p = (double)wd[b * 32 + i] * ((double)a[b].d * a[b].q[i]);
+                *sum += p, *mag += fabs(p);
+            }
+        }
+        *blocks = n / 32;
+    } else {
+        for (int i = 0; i < n; i++) {
+            double p = (double)wd[i] * x[i];
+            *sum += p, *mag += fabs(p);
+        }
+    }
+    free(wd);
+}
+
+static void check_dot_case(const isa_case *c, slm_weight_type wt, fill_kind k, int n, rng *r)
+{
+    float *w = malloc(sizeof(float) * (size_t)n), *x = malloc(sizeof(float) * (size_t)n);
+    fill_case(w, x, n, k, wt, r);
+    void *enc = malloc(slm_weight_row_bytes(wt, n) + 1);
+    slm_encode_row(wt, w, enc, n);
+    slm_act_q8 *xq = malloc(sizeof(slm_act_q8) * (size_t)(n / 32 + 1));
+    int quant = wt == SLM_WEIGHT_Q8_0 || wt == SLM_WEIGHT_Q4_0;
+    if (quant)
+        slm_kernels_scalar.quantize_act_q8(x, xq, n);
+    const void *xa = quant ? (const void *)xq : (const void *)x;
+    double exact, mag, nb;
+    exact_dot(wt, enc, x, xq, n, &exact, &mag, &nb);
+    float got = table_dot(c->t, wt, enc, xa, n);
+    float ref = table_dot(&slm_kernels_scalar, wt, enc, xa, n);
+    double bound_t, bound_s;
+    if (quant) {
+        bound_t = (nb + 64) * 2 * U * mag;
+        bound_s = (nb + 8) * 2 * U * mag;
+    } else {
+        bound_t = (n / 8.0 + 64) * U * mag;
+        bound_s = (n + 2.0) * U * mag;
+    }
+    bound_t += 1e-37, bound_s += 1e-37;
+    if (!(fabs(got - exact) <= bound_t) || !(fabs(ref - exact) <= bound_s))
+        fail_msg("%s dot_%s n=%d %s: got %.9g scalar %.9g exact %.9g (bounds %g, %g)",
+                 c->label, slm_weight_type_name(wt), n, fill_names[k], got, ref, exact, bound_t,
+                 bound_s);
+    if (k == FILL_ZERO_BLOCKS && n == 32)
+        assert_true(got == 0.0f); /* one block, weight all zero */
+    free(w), free(x), free(enc), free(xq);
+}
+
+static void test_dots(void **state)
+{
+    isa_case cs[8];
+    int nc = isa_cases(cs, 0);
+    rng r = {11};
+    const int qn[] = {32, 64, 96, 224, 1056, 2048, 5632, 32 * 177};
+    const int fn[] = {1, 7, 8, 15, 16, 33, 100, 1001};
+    for (int c = 0; c < nc; c++) {
+        for (int wt = 0; wt < SLM_WEIGHT_TYPE_COUNT; wt++) {
+            int quant = wt == SLM_WEIGHT_Q8_0 || wt == SLM_WEIGHT_Q4_0;
+            for (int k = 0; k < FILL_COUNT; k++) {
+                for (size_t i = 0; i < sizeof qn / sizeof qn[0]; i++)
+                    check_dot_case(&cs[c], (slm_weight_type)wt, (fill_kind)k, qn[i], &r);
+                for (size_t i = 0; !quant && i < sizeof fn / sizeof fn[0]; i++)
+                    check_dot_case(&cs[c], (slm_weight_type)wt, (fill_kind)k, fn[i], &r);
+            }
+        }
+        printf("dots: %s ok\n", cs[c].label);
+    }
+}
+
+/* ============================================================ products */
+
+typedef struct {
+    int n, rows, cols;
+} shape;
+
+/* slm_matmul on table `c` vs slm_matmul_ref, vs the exact sums of what
+   both compute, and (quantized types) vs the f32 product of the dequantized
+   weights within the activation-quantization bound. */
+static void check_matmul(const isa_case *c, slm_weight_type wt, shape s, int threads, rng *r)
+{
+    size_t nx = (size_t)s.n * s.cols, ny = (size_t)s.n * s.rows;
+    float *w = malloc(sizeof(float) * (size_t)s.rows * s.cols), *x = malloc(sizeof(float) * nx);
+    for (size_t i = 0; i < (size_t)s.rows * s.cols; i++)
+        w[i] = (float)(0.02 * gauss(r));
+    for (size_t i = 0; i < nx; i++)
+        x[i] = (float)uniform(r);
+    size_t rb = slm_weight_row_bytes(wt, s.cols);
+    uint8_t *enc = malloc(rb * (size_t)s.rows + 1);
+    for (int i = 0; i < s.rows; i++)
+        slm_encode_row(wt, w + (size_t)i * s.cols, enc + i * rb, s.cols);
+    for (int i = 0; i < s.rows; i++) /* w := the decoded weights */
+        slm_dequantize_row(wt, enc + i * rb, w + (size_t)i * s.cols, s.cols);
+    slm_weight W = {wt, enc, s.rows, s.cols};
+    float *y = malloc(sizeof(float) * ny), *ref = malloc(sizeof(float) * ny);
+    slm_matmul_ctx ctx = {0};
+    ctx.n_threads = threads;
+    ctx.kernels = c->t;
+    assert_int_equal(slm_matmul(y, x, &W, s.n, &ctx), 0);
+    assert_true(ctx.kernels == c->t);
+    slm_matmul_ref(ref, x, &W, s.n);
+    int quant = wt == SLM_WEIGHT_Q8_0 || wt == SLM_WEIGHT_Q4_0;
+    int nb = s.cols / 32;
+    slm_act_q8 *xq = malloc(sizeof(slm_act_q8) * (size_t)(nb + 1));
+    for (int t = 0; t < s.n; t++) {
+        const float *xt = x + (size_t)t * s.cols;
+        if (quant)
+            slm_kernels_scalar.quantize_act_q8(xt, xq, s.cols);
+        for (int i = 0; i < s.rows; i++) {
+            const float *wi = w + (size_t)i * s.cols;
+            double exact = 0, mag = 0, f32 = 0, qerr = 0;
+            for (int j = 0; j < s.cols; j++) {
+                double xv = quant ? (double)xq[j / 32].d * xq[j / 32].q[j % 32] : xt[j];
+                double p = (double)wi[j] * xv;
+                exact += p, mag += fabs(p);
+                f32 += (double)wi[j] * xt[j];
+                if (quant)
+                    qerr += fabs(wi[j]) * xq[j / 32].d * 0.5 * (1 + 1e-6);
+            }
+            double terms = quant ? nb : (wt == SLM_WEIGHT_F32 && s.n > 1 ? s.cols : s.cols / 8.0);
+            double bound = (terms + 64) * 2 * U * mag + 1e-30;
+            double bound_ref = (quant ? nb + 8 : s.cols + 2.0) * 2 * U * mag + 1e-30;
+            float got = y[(size_t)t * s.rows + i], rf = ref[(size_t)t * s.rows + i];
+            if (!(fabs(got - exact) <= bound) || !(fabs(rf - exact) <= bound_ref) ||
+                !(fabs(got - f32) <= bound + qerr))
+                fail_msg("%s matmul %s n=%d rows=%d cols=%d thr=%d at [%d][%d]: got %.9g ref "
+                         "%.9g exact %.9g f32 %.9g (bound %g, +q %g)",
+                         c->label, slm_weight_type_name(wt), s.n, s.rows, s.cols, threads, t, i,
+                         got, rf, exact, f32, bound, qerr);
+        }
+    }
+    slm_matmul_ctx_free(&ctx);
+    free(w), free(x), free(enc), free(y), free(ref), free(xq);
+}
+
+static void test_matmul(void **state)
+{
+    isa_case cs[8];
+    int nc = isa_cases(cs, 1);
+    rng r = {99};
+    const shape shapes[] = {{1, 7, 64},    {2, 7, 96},    {5, 172, 64},  {17, 7, 256},
+                            {64, 172, 96}, {1, 1000, 256}, {5, 1000, 64}, {17, 33, 2048},
+                            {64, 9, 160},  {3, 5, 32}};
+    for (int c = 0; c < nc; c++) {
+        int emulated = strstr(cs[c].label, "emulation") != NULL;
+        for (int wt = 0; wt < SLM_WEIGHT_TYPE_COUNT; wt++)
+            for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
+                for (int th = 1; th <= 2; th++) {
+                    if (emulated && th == 2 && shapes[i].n * shapes[i].rows > 1000)
+                        continue; /* the emulation is slow; 1 thread covers the code */
+                    check_matmul(&cs[c], (slm_weight_type)wt, shapes[i], th, &r);
+                }
+        printf("matmul: %s ok\n", cs[c].label);
+    }
+}
+
+/* Odd column counts for the float types (not a multiple of 8 or 16) and the
+   contract's refusals. */
+static void test_matmul_edges(void **state)
+{
+    isa_case cs[8];
+    int nc = isa_cases(cs, 1);
+    rng r = {5};
+    const shape odd[] = {{1, 5, 13}, {6, 9, 37}, {4, 8, 100}, {8, 4, 1001}};
+    for (int c = 0; c < nc; c++)
+        for (int wt = SLM_WEIGHT_F32; wt <= SLM_WEIGHT_BF16; wt++)
+            for (size_t i = 0; i < sizeof odd / sizeof odd[0]; i++)
+                check_matmul(&cs[c], (slm_weight_type)wt, odd[i], 2, &r);
+    float x[40] = {0}, y[4];
+    uint8_t blk[4 * SLM_Q8_0_BYTES] = {0};
+    slm_weight bad = {SLM_WEIGHT_Q8_0, blk, 1, 40};
+    slm_matmul_ctx ctx = {0};
+    assert_int_equal(slm_matmul(y, x, &bad, 1, &ctx), -1);
+    slm_weight empty = {SLM_WEIGHT_Q4_0, blk, 0, 32};
+    assert_int_equal(slm_matmul(y, x, &empty, 1, &ctx), 0);
+    assert_non_null(ctx.kernels); /* chosen on first use */
+    slm_matmul_ctx_free(&ctx);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_dispatch),  cmocka_unit_test(test_quant_round_trip),
+        cmocka_unit_test(test_quant_exact), cmocka_unit_test(test_act_quant),
+        cmocka_unit_test(test_dots),      cmocka_unit_test(test_matmul),
+        cmocka_unit_test(test_matmul_edges),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
+#endif

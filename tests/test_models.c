@@ -1,0 +1,332 @@
+/*
+ * test_models.c — every architecture against Hugging Face transformers, on the
+ * tiny random-weight fixtures of tools/make_fixtures.py (tests/fixtures/models,
+ * reference outputs in tests/fixtures/reference, semantics in models/NOTES.md):
+ *   decoders (tinyllama, smollm2, phi3, phi3_longrope): logits at every prompt
+ *     position of case0 and the last 4 of the other cases, within 1e-4 x the
+ *     largest reference magnitude, and the 32-token greedy continuations identical;
+ *   distilbert_sst2: classifier logits of the padded batch and of each text
+ *     alone within 1e-4 x max magnitude, probabilities within 1e-5.
+ * The reference tensors are read with slm's own safetensors loader.
+ */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+#include <cmocka.h>
+
+#include "fileio.h"
+#include "safetensors.h"
+#include "slm.h"
+#include "test_util.h"
+
+/* ============================================================ fixture access */
+
+typedef struct {
+    slm_safetensors *st;
+    cJSON *json;
+} reference;
+
+static reference load_reference(const char *name)
+{
+    reference r;
+    char rel[256];
+    slm_error err = {0};
+    snprintf(rel, sizeof rel, "tests/fixtures/reference/%s.safetensors", name);
+    if (slm_safetensors_open(test_source_path(rel), false, &r.st, &err) != SLM_OK)
+        fail_msg("%s", err.msg);
+    snprintf(rel, sizeof rel, "tests/fixtures/reference/%s.json", name);
+    if (slm_json_load(test_source_path(rel), &r.json, &err) != SLM_OK)
+        fail_msg("%s", err.msg);
+    return r;
+}
+
+static void free_reference(reference *r)
+{
+    slm_safetensors_free(r->st);
+    cJSON_Delete(r->json);
+}
+
+/* A reference tensor `case.field` with the expected dtype. */
+static const slm_tensor *ref_tensor(const reference *r, const char *case_name, const char *field,
+                                    slm_dtype dtype)
+{
+    char name[128];
+    snprintf(name, sizeof name, "%s.%s", case_name, field);
+    const slm_tensor *t = slm_safetensors_find(r->st, name);
+    if (!t || t->dtype != dtype)
+        fail_msg("reference tensor %s missing or not %s", name, slm_dtype_name(dtype));
+    return t;
+}
+
+static slm_model *load_model_dir(const char *dir)
+{
+    slm_model *m = NULL;
+    slm_error err = {0};
+    if (slm_model_load(dir, NULL, &m, &err) != SLM_OK)
+        fail_msg("load %s: %s", dir, err.msg);
+    return m;
+}
+
+/* Copies `files` of src into dst (both absolute folders). */
+static void copy_files(const char *src, const char *dst, const char *const *files, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        char path[4096], *data;
+        size_t len;
+        slm_error err = {0};
+        snprintf(path, sizeof path, "%s/%s", src, files[i]);
+        assert_int_equal(slm_read_file(path, &data, &len, &err), SLM_OK);
+        free(test_write_file(dst, files[i], data, len));
+        free(data);
+    }
+}
+
+/* ============================================================ comparisons */
+
+static float max_abs(const float *x, size_t n)
+{
+    float m = 0;
+    for (size_t i = 0; i < n; i++)
+        m = fmaxf(m, fabsf(x[i]));
+    return m;
+}
+
+/* |got - want| <= rel * max|want| everywhere; reports the worst element. */
+static void assert_close(const char *what, const float *got, const float *want, size_t n,
+                         double rel)
+{
+    double tol = rel * max_abs(want, n), worst = 0;
+    size_t at = 0;
+    for (size_t i = 0; i < n; i++) {
+        double d = fabs((double)got[i] - want[i]);
+        if (!(d <= worst)) {
+            worst = d;
+            at = i;
+        }
+    }
+    print_message("%s: max |diff| %.3g (tolerance %.3g)\n", what, worst, tol);
+    if (!(worst <= tol))
+        fail_msg("%s: element %zu = %.7g, reference %.7g (|diff| %.3g > %.3g)", what, at,
+                 got[at], want[at], worst, tol);
+}
+
+/* ============================================================ decoders */
+
+typedef struct {
+    int32_t ids[64];
+    size_t n;
+} collected;
+
+static bool collect(void *user, int32_t id, const char *text, size_t len)
+{
+    collected *c = user;
+    if (id >= 0 && c->n < 64)
+        c->ids[c->n++] = id;
+    return true;
+}
+
+static void check_case_logits(slm_model *m, const reference *r, const char *case_name,
+                              const char *model_name)
+{
+    const slm_tensor *ids = ref_tensor(r, case_name, "input_ids", SLM_DTYPE_I32);
+    const slm_tensor *want = ref_tensor(r, case_name, "logits", SLM_DTYPE_F32);
+    /* the reference holds the last P positions (all of them for case0) */
+    size_t T = ids->n_elements, V = (size_t)slm_model_vocab_size(m), P = (size_t)want->shape[0];
+    assert_int_equal(want->shape[1], V);
+    assert_true(P >= 1 && P <= T);
+    float *got = malloc(T * V * sizeof *got);
+    slm_session *s;
+    slm_error err = {0};
+    assert_int_equal(slm_session_new(m, 0, &s, &err), SLM_OK);
+    if (slm_session_eval_all(s, ids->data, T, got, &err) != SLM_OK)
+        fail_msg("%s %s: %s", model_name, case_name, err.msg);
+    char what[128];
+    snprintf(what, sizeof what, "%s %s logits, last %zu of %zu positions", model_name, case_name,
+             P, T);
+    assert_close(what, got + (T - P) * V, want->data, P * V, 1e-4);
+    slm_session_free(s);
+    free(got);
+}
+
+static void check_case_greedy(slm_model *m, const reference *r, const char *case_name,
+                              const char *model_name)
+{
+    const slm_tensor *ids = ref_tensor(r, case_name, "input_ids", SLM_DTYPE_I32);
+    const slm_tensor *want = ref_tensor(r, case_name, "greedy", SLM_DTYPE_I32);
+    const int32_t *w = want->data;
+    slm_session *s;
+    slm_error err = {0};
+    assert_int_equal(slm_session_new(m, 0, &s, &err), SLM_OK);
+    collected out = {0};
+    slm_generate_params p = {.max_new_tokens = (int)want->n_elements,
+                             .sampling = slm_sampler_params_default(),
+                             .on_token = collect,
+                             .user = &out};
+    p.sampling.temperature = 0.0f;
+    if (slm_generate(s, ids->data, ids->n_elements, &p, NULL, &err) != SLM_OK)
+        fail_msg("%s %s: %s", model_name, case_name, err.msg);
+    /* slm does not report the eos id it stops at; the reference includes it */
+    size_t n_want = want->n_elements;
+    if (n_want > 0 && slm_model_is_eos(m, w[n_want - 1]))
+        n_want--;
+    for (size_t i = 0; i < n_want; i++)
+        if (i >= out.n || out.ids[i] != w[i])
+            fail_msg("%s %s: greedy token %zu is %d, transformers %d", model_name, case_name, i,
+                     i < out.n ? out.ids[i] : -1, w[i]);
+    assert_int_equal(out.n, n_want);
+    slm_session_free(s);
+}
+
+static void check_decoder(const char *name, const char *dir)
+{
+    reference r = load_reference(name);
+    slm_model *m = load_model_dir(dir);
+    const cJSON *c;
+    int n = 0;
+    cJSON_ArrayForEach(c, cJSON_GetObjectItem(r.json, "cases"))
+    {
+        const char *case_name = cJSON_GetObjectItem(c, "name")->valuestring;
+        check_case_logits(m, &r, case_name, name);
+        check_case_greedy(m, &r, case_name, name);
+        n++;
+    }
+    assert_true(n >= 2);
+    slm_model_free(m);
+    free_reference(&r);
+}
+
+static void test_tinyllama(void **state)
+{
+    check_decoder("tinyllama", test_source_path("tests/fixtures/models/tinyllama"));
+}
+
+static void test_smollm2(void **state)
+{
+    check_decoder("smollm2", test_source_path("tests/fixtures/models/smollm2"));
+}
+
+static void test_phi3(void **state)
+{
+    check_decoder("phi3", test_source_path("tests/fixtures/models/phi3"));
+}
+
+/* phi3_longrope ships only its config; the weights and tokenizer are phi3's. */
+static void test_phi3_longrope(void **state)
+{
+    static const char *const own[] = {"config.json", "generation_config.json"};
+    static const char *const shared[] = {"model.safetensors", "tokenizer.json",
+                                         "tokenizer_config.json"};
+    char *dir = test_make_tmpdir();
+    copy_files(test_source_path("tests/fixtures/models/phi3_longrope"), dir, own, 2);
+    copy_files(test_source_path("tests/fixtures/models/phi3"), dir, shared, 3);
+    check_decoder("phi3_longrope", dir);
+    test_rmtree(dir);
+    free(dir);
+}
+
+/* ============================================================ DistilBERT */
+
+static void test_distilbert_batch(void **state)
+{
+    reference r = load_reference("distilbert_sst2");
+    slm_model *m = load_model_dir(test_source_path("tests/fixtures/models/distilbert_sst2"));
+    assert_int_equal(slm_model_n_labels(m), 2);
+    assert_string_equal(slm_model_label(m, 0), "NEGATIVE");
+    assert_string_equal(slm_model_label(m, 1), "POSITIVE");
+    const slm_tensor *ids = ref_tensor(&r, "batch", "input_ids", SLM_DTYPE_I32);
+    const slm_tensor *mask = ref_tensor(&r, "batch", "attention_mask", SLM_DTYPE_I32);
+    const slm_tensor *want = ref_tensor(&r, "batch", "logits", SLM_DTYPE_F32);
+    const slm_tensor *want_p = ref_tensor(&r, "batch", "probs", SLM_DTYPE_F32);
+    int B = (int)ids->shape[0], T = (int)ids->shape[1];
+    /* right padding: pack each row's first mask-sum ids back to back */
+    int32_t *packed = malloc(sizeof(int32_t) * B * T);
+    int *lengths = calloc((size_t)B, sizeof *lengths);
+    const int32_t *id = ids->data, *mk = mask->data;
+    size_t total = 0;
+    for (int b = 0; b < B; b++)
+        for (int t = 0; t < T; t++)
+            if (mk[b * T + t]) {
+                lengths[b]++;
+                packed[total++] = id[b * T + t];
+            }
+    float *logits = malloc(sizeof(float) * B * 2), probs[2];
+    slm_error err = {0};
+    if (slm_classify_ids(m, packed, lengths, B, logits, &err) != SLM_OK)
+        fail_msg("%s", err.msg);
+    assert_close("distilbert batch logits", logits, want->data, (size_t)B * 2, 1e-4);
+    for (int b = 0; b < B; b++) {
+        double z = exp(logits[2 * b]) + exp(logits[2 * b + 1]);
+        probs[0] = (float)(exp(logits[2 * b]) / z);
+        probs[1] = (float)(exp(logits[2 * b + 1]) / z);
+        for (int k = 0; k < 2; k++)
+            assert_float_equal(probs[k], ((const float *)want_p->data)[2 * b + k], 1e-5);
+    }
+    free(packed);
+    free(lengths);
+    free(logits);
+    slm_model_free(m);
+    free_reference(&r);
+}
+
+static void test_distilbert_singles(void **state)
+{
+    reference r = load_reference("distilbert_sst2");
+    slm_model *m = load_model_dir(test_source_path("tests/fixtures/models/distilbert_sst2"));
+    int n = 0;
+    for (;; n++) {
+        char case_name[32];
+        snprintf(case_name, sizeof case_name, "single%d", n);
+        char key[64];
+        snprintf(key, sizeof key, "%s.logits", case_name);
+        if (!slm_safetensors_find(r.st, key))
+            break;
+        const slm_tensor *ids = ref_tensor(&r, case_name, "input_ids", SLM_DTYPE_I32);
+        const slm_tensor *want = ref_tensor(&r, case_name, "logits", SLM_DTYPE_F32);
+        int len = (int)ids->n_elements;
+        float logits[2];
+        slm_error err = {0};
+        if (slm_classify_ids(m, ids->data, &len, 1, logits, &err) != SLM_OK)
+            fail_msg("%s: %s", case_name, err.msg);
+        assert_close(case_name, logits, want->data, 2, 1e-4);
+    }
+    assert_true(n >= 6);
+    slm_model_free(m);
+    free_reference(&r);
+}
+
+static void test_decoder_is_not_a_classifier(void **state)
+{
+    slm_model *m = load_model_dir(test_source_path("tests/fixtures/models/tinyllama"));
+    const char *texts[] = {"hi"};
+    float probs[2];
+    slm_error err = {0};
+    assert_int_equal(slm_model_n_labels(m), 0);
+    assert_int_equal(slm_classify(m, texts, 1, probs, NULL, NULL, &err), SLM_ERR_UNSUPPORTED);
+    assert_non_null(strstr(err.msg, "not a sequence classifier"));
+    slm_model_free(m);
+    m = load_model_dir(test_source_path("tests/fixtures/models/distilbert_sst2"));
+    slm_session *s;
+    assert_int_equal(slm_session_new(m, 0, &s, &err), SLM_ERR_UNSUPPORTED);
+    slm_model_free(m);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_tinyllama),
+        cmocka_unit_test(test_smollm2),
+        cmocka_unit_test(test_phi3),
+        cmocka_unit_test(test_phi3_longrope),
+        cmocka_unit_test(test_distilbert_batch),
+        cmocka_unit_test(test_distilbert_singles),
+        cmocka_unit_test(test_decoder_is_not_a_classifier),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

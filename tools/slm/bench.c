@@ -1,0 +1,320 @@
+/*
+ * bench.c — `slm bench`: prompt-processing and generation speed in the manner
+ * of llama-bench. For each weight format, KV format and thread count:
+ *   ppN  one batch of N prompt tokens into an empty cache   -> tok/s
+ *   tgN  N tokens decoded one at a time after a 1-token prompt -> tok/s, GB/s
+ * each repeated r times after a warm-up run (mean ± sample stddev), plus load
+ * time and the process's peak RSS. Token ids are fixed pseudo-random ids, so
+ * runs are comparable across engines and formats.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include "cli.h"
+
+#define MAX_LIST 16
+#define MAX_TOKENS 16384
+
+/* Returns a failing status from a library call (its message is in err). */
+#define TRY(expr)                     \
+    do {                              \
+        slm_status try_st_ = (expr);  \
+        if (try_st_ != SLM_OK)        \
+            return try_st_;           \
+    } while (0)
+
+typedef struct {
+    long v[MAX_LIST];
+    int n;
+} int_list;
+
+typedef struct {
+    const char *dir;
+    int_list prompts, threads;
+    long n_gen, reps;
+    slm_weights_format weights[MAX_LIST];
+    int n_weights;
+    slm_kv_format kv[MAX_LIST];
+    int n_kv;
+    bool json, use_mmap;
+} bench_opts;
+
+static void bench_help(FILE *f)
+{
+    fprintf(f, "usage: slm bench [-m DIR] [-p 128,512] [-n 64] [-t 1,2] [--weights LIST] [--kv LIST]\n"
+               "                 [-r 5] [-o md|json] [--mmap]\n"
+               "Measures prompt processing (ppN) and generation (tgN) tokens/s like llama-bench.\n"
+               "  -p LIST        prompt lengths (default 128,512; 0 skips)\n"
+               "  -n N           generated tokens (default 64; 0 skips)\n"
+               "  -t LIST        thread counts (default: all cores)\n"
+               "  --weights LIST auto,f32,f16,bf16,q8_0,q4_0 (default auto)\n"
+               "  --kv LIST      f32,f16,q8 (default f32)\n"
+               "  -r N           repetitions (default 5)\n"
+               "  -o md|json     markdown table (default) or one JSON object per line\n");
+}
+
+/* ============================================================ options */
+
+static bool parse_list(const char *verb, const char *opt, const char *s, int_list *out, long lo,
+                       long hi)
+{
+    out->n = 0;
+    char *copy = strdup(s), *save = NULL;
+    bool ok = copy != NULL;
+    for (char *tok = strtok_r(copy, ",", &save); ok && tok; tok = strtok_r(NULL, ",", &save)) {
+        if (out->n == MAX_LIST || !cli_int(verb, opt, tok, lo, hi, &out->v[out->n]))
+            ok = false;
+        else
+            out->n++;
+    }
+    free(copy);
+    return ok && out->n > 0;
+}
+
+static bool parse_formats(const char *s, bench_opts *o, bool kv)
+{
+    char *copy = strdup(s), *save = NULL;
+    bool ok = copy != NULL;
+    int *n = kv ? &o->n_kv : &o->n_weights;
+    *n = 0;
+    for (char *tok = strtok_r(copy, ",", &save); ok && tok; tok = strtok_r(NULL, ",", &save)) {
+        ok = *n < MAX_LIST && (kv ? slm_kv_format_parse(tok, &o->kv[*n])
+                                  : slm_weights_format_parse(tok, &o->weights[*n]));
+        if (!ok)
+            fprintf(stderr, "slm bench: unknown %s format '%s'\n", kv ? "kv" : "weights", tok);
+        else
+            (*n)++;
+    }
+    free(copy);
+    return ok;
+}
+
+static int parse_bench(int argc, char **argv, bench_opts *o)
+{
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v;
+        if (cli_is_help(a)) {
+            bench_help(stdout);
+            return CLI_OK;
+        }
+        bool takes_value = strcmp(a, "--mmap") != 0;
+        if (takes_value && !(v = cli_value("bench", argc, argv, &i)))
+            return CLI_USAGE;
+        bool ok = true;
+        if (!strcmp(a, "-m") || !strcmp(a, "--model"))
+            o->dir = v;
+        else if (!strcmp(a, "-p"))
+            ok = parse_list("bench", a, v, &o->prompts, 0, MAX_TOKENS);
+        else if (!strcmp(a, "-t"))
+            ok = parse_list("bench", a, v, &o->threads, 1, 1024);
+        else if (!strcmp(a, "-n"))
+            ok = cli_int("bench", a, v, 0, MAX_TOKENS, &o->n_gen);
+        else if (!strcmp(a, "-r"))
+            ok = cli_int("bench", a, v, 1, 1000, &o->reps);
+        else if (!strcmp(a, "--weights"))
+            ok = parse_formats(v, o, false);
+        else if (!strcmp(a, "--kv"))
+            ok = parse_formats(v, o, true);
+        else if (!strcmp(a, "-o") && (!strcmp(v, "md") || !strcmp(v, "json")))
+            o->json = !strcmp(v, "json");
+        else if (!strcmp(a, "--mmap"))
+            o->use_mmap = true;
+        else
+            return cli_unknown("bench", a);
+        if (!ok)
+            return CLI_USAGE;
+    }
+    return -1;
+}
+
+/* ============================================================ measuring */
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static double peak_rss_mb(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return ru.ru_maxrss / 1024.0; /* Linux reports KiB */
+}
+
+/* Deterministic ids in [1, vocab) (xorshift), avoiding id 0. */
+static void fill_ids(int32_t *ids, int n, int vocab)
+{
+    uint32_t s = 12345;
+    for (int i = 0; i < n; i++) {
+        s ^= s << 13, s ^= s >> 17, s ^= s << 5;
+        ids[i] = (int32_t)(1 + s % (uint32_t)(vocab - 1));
+    }
+}
+
+/* Seconds for one run: a pp run evaluates n ids at once; a tg run evaluates
+   one id then n single ids, timing only the n. */
+static slm_status run_once(slm_session *s, const int32_t *ids, int n, bool gen, double *secs,
+                           slm_error *err)
+{
+    const float *logits;
+    slm_session_reset(s);
+    if (!gen) {
+        double t0 = now_s();
+        slm_status st = slm_session_eval(s, ids, (size_t)n, &logits, err);
+        *secs = now_s() - t0;
+        return st;
+    }
+    TRY(slm_session_eval(s, ids, 1, &logits, err));
+    double t0 = now_s();
+    for (int i = 1; i <= n; i++)
+        TRY(slm_session_eval(s, ids + i, 1, &logits, err));
+    *secs = now_s() - t0;
+    return SLM_OK;
+}
+
+typedef struct {
+    double mean, stddev;
+} stat;
+
+static slm_status measure(slm_session *s, const int32_t *ids, int n, bool gen, int reps,
+                          stat *out, slm_error *err)
+{
+    double secs, sum = 0, sum2 = 0;
+    TRY(run_once(s, ids, n, gen, &secs, err)); /* warm-up */
+    for (int r = 0; r < reps; r++) {
+        TRY(run_once(s, ids, n, gen, &secs, err));
+        double tps = n / secs;
+        sum += tps;
+        sum2 += tps * tps;
+    }
+    out->mean = sum / reps;
+    out->stddev = reps > 1 ? sqrt(fmax(0.0, (sum2 - sum * sum / reps) / (reps - 1))) : 0.0;
+    return SLM_OK;
+}
+
+/* ============================================================ reporting */
+
+typedef struct {
+    const char *format, *kv, *test;
+    int threads;
+    stat tps;
+    double gb_s, load_s, rss_mb;
+} row;
+
+static void print_row(const bench_opts *o, const row *r, bool *header_done)
+{
+    if (o->json) {
+        printf("{\"engine\":\"slm\",\"model\":\"%s\",\"format\":\"%s\",\"kv\":\"%s\","
+               "\"threads\":%d,\"test\":\"%s\",\"tok_s\":%.3f,\"stddev\":%.3f,\"gb_s\":%.3f,"
+               "\"load_s\":%.3f,\"peak_rss_mb\":%.1f}\n",
+               o->dir, r->format, r->kv, r->threads, r->test, r->tps.mean, r->tps.stddev,
+               r->gb_s, r->load_s, r->rss_mb);
+    } else {
+        if (!*header_done) {
+            printf("| model | weights | kv | threads | test | tok/s | GB/s | load s | peak RSS MB |\n"
+                   "|---|---|---|---:|---|---:|---:|---:|---:|\n");
+            *header_done = true;
+        }
+        printf("| %s | %s | %s | %d | %s | %.2f ± %.2f | %.1f | %.2f | %.0f |\n", o->dir,
+               r->format, r->kv, r->threads, r->test, r->tps.mean, r->tps.stddev, r->gb_s,
+               r->load_s, r->rss_mb);
+    }
+    fflush(stdout);
+}
+
+static slm_status bench_model(const bench_opts *o, slm_model *m, row base, int32_t *ids,
+                              bool *header, slm_error *err)
+{
+    slm_session *s = NULL;
+    int max_p = 1;
+    for (int i = 0; i < o->prompts.n; i++)
+        max_p = o->prompts.v[i] > max_p ? (int)o->prompts.v[i] : max_p;
+    int n_ctx = (max_p > (int)o->n_gen + 1 ? max_p : (int)o->n_gen + 1) + 1;
+    TRY(slm_session_new(m, n_ctx, &s, err));
+    slm_status st = SLM_OK;
+    for (int t = 0; st == SLM_OK && t < o->threads.n; t++) {
+        slm_model_set_threads(m, (int)o->threads.v[t], (int)o->threads.v[t]);
+        row r = base;
+        r.threads = (int)o->threads.v[t];
+        char name[32];
+        for (int p = 0; st == SLM_OK && p < o->prompts.n; p++) {
+            if (o->prompts.v[p] == 0)
+                continue;
+            snprintf(name, sizeof name, "pp%ld", o->prompts.v[p]);
+            r.test = name;
+            st = measure(s, ids, (int)o->prompts.v[p], false, (int)o->reps, &r.tps, err);
+            r.gb_s = 0;
+            r.rss_mb = peak_rss_mb();
+            if (st == SLM_OK)
+                print_row(o, &r, header);
+        }
+        if (st == SLM_OK && o->n_gen > 0) {
+            snprintf(name, sizeof name, "tg%ld", o->n_gen);
+            r.test = name;
+            st = measure(s, ids, (int)o->n_gen, true, (int)o->reps, &r.tps, err);
+            r.gb_s = r.tps.mean * (double)slm_model_weight_bytes(m) / 1e9;
+            r.rss_mb = peak_rss_mb();
+            if (st == SLM_OK)
+                print_row(o, &r, header);
+        }
+    }
+    slm_session_free(s);
+    return st;
+}
+
+static int run_bench(const bench_opts *o)
+{
+    bool header = false;
+    slm_error err = {0};
+    for (int w = 0; w < o->n_weights; w++) {
+        for (int k = 0; k < o->n_kv; k++) {
+            slm_load_options lo = slm_load_options_default();
+            lo.use_mmap = o->use_mmap;
+            lo.weights = o->weights[w];
+            lo.kv = o->kv[k];
+            lo.n_threads = (int)o->threads.v[0];
+            slm_model *m = NULL;
+            double t0 = now_s();
+            if (slm_model_load(o->dir, &lo, &m, &err) != SLM_OK)
+                return cli_report(&err);
+            row base = {.format = slm_weights_format_name(o->weights[w]),
+                        .kv = slm_kv_format_name(o->kv[k]),
+                        .load_s = now_s() - t0};
+            int n_ids = MAX_TOKENS + 2;
+            int32_t *ids = malloc(sizeof *ids * (size_t)n_ids);
+            slm_status st = ids ? SLM_OK : SLM_ERR_NOMEM;
+            if (ids) {
+                fill_ids(ids, n_ids, slm_model_vocab_size(m));
+                st = bench_model(o, m, base, ids, &header, &err);
+            }
+            free(ids);
+            slm_model_free(m);
+            if (st != SLM_OK)
+                return cli_report(&err);
+        }
+    }
+    return CLI_OK;
+}
+
+int cmd_bench(int argc, char **argv)
+{
+    bench_opts o = {.dir = cli_default_model_dir(),
+                    .prompts = {{128, 512}, 2},
+                    .n_gen = 64,
+                    .reps = 5,
+                    .weights = {SLM_WEIGHTS_AUTO},
+                    .n_weights = 1,
+                    .kv = {SLM_KV_F32},
+                    .n_kv = 1};
+    o.threads.n = 1;
+    o.threads.v[0] = cli_default_threads();
+    int rc = parse_bench(argc, argv, &o);
+    return rc >= 0 ? rc : run_bench(&o);
+}

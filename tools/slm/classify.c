@@ -1,0 +1,169 @@
+/*
+ * classify.c — `slm classify`: sequence classification of texts given as
+ * arguments (or one per line on stdin with "-"), printed like the
+ * text-classification pipeline: LABEL (score) -> text.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+#define DEFAULT_CLASSIFIER SLM_DEFAULT_CLASSIFIER_DIR
+
+static void classify_help(FILE *f)
+{
+    fprintf(f, "usage: slm classify [-m DIR] [--json] [-t N] TEXT... | -\n"
+               "Classifies each TEXT (\"-\": one text per line from stdin, as one batch).\n"
+               "  -m, --model DIR  a sequence-classification folder (default: $SLM_CLASSIFIER or\n"
+               "                   " DEFAULT_CLASSIFIER ")\n"
+               "  --json           one JSON object per text: every label's score and the logits\n"
+               CLI_LOAD_HELP);
+}
+
+typedef struct {
+    char **items;
+    size_t n, cap;
+} text_list;
+
+static bool list_push(text_list *l, char *s)
+{
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? 2 * l->cap : 16;
+        char **items = realloc(l->items, cap * sizeof *items);
+        if (!items)
+            return false;
+        l->items = items;
+        l->cap = cap;
+    }
+    l->items[l->n++] = s;
+    return true;
+}
+
+static void list_free(text_list *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        free(l->items[i]);
+    free(l->items);
+}
+
+static bool read_stdin_lines(text_list *l)
+{
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t len;
+    while ((len = getline(&line, &cap, stdin)) >= 0) {
+        while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+            line[--len] = '\0';
+        if (!list_push(l, strdup(line)))
+            return false;
+    }
+    free(line);
+    return true;
+}
+
+static int best_label(const float *p, int n)
+{
+    int best = 0;
+    for (int i = 1; i < n; i++)
+        if (p[i] > p[best])
+            best = i;
+    return best;
+}
+
+static void print_json(const slm_model *m, const char *text, const float *p, const float *lg)
+{
+    int L = slm_model_n_labels(m), best = best_label(p, L);
+    cJSON *o = cJSON_CreateObject(), *scores = cJSON_CreateObject(), *logits = cJSON_CreateArray();
+    cJSON_AddStringToObject(o, "text", text);
+    cJSON_AddStringToObject(o, "label", slm_model_label(m, best));
+    cJSON_AddNumberToObject(o, "score", p[best]);
+    for (int i = 0; i < L; i++) {
+        cJSON_AddNumberToObject(scores, slm_model_label(m, i), p[i]);
+        cJSON_AddItemToArray(logits, cJSON_CreateNumber(lg[i]));
+    }
+    cJSON_AddItemToObject(o, "scores", scores);
+    cJSON_AddItemToObject(o, "logits", logits);
+    char *s = cJSON_PrintUnformatted(o);
+    puts(s);
+    free(s);
+    cJSON_Delete(o);
+}
+
+static int run_classify(const char *dir, const slm_load_options *lo, text_list *texts, bool json)
+{
+    slm_error err = {0};
+    slm_model *m = NULL;
+    if (slm_model_load(dir, lo, &m, &err) != SLM_OK)
+        return cli_report(&err);
+    int L = slm_model_n_labels(m), rc = CLI_OK;
+    float *p = malloc((texts->n + 1) * (size_t)(L + 1) * sizeof *p);
+    float *lg = malloc((texts->n + 1) * (size_t)(L + 1) * sizeof *lg);
+    size_t truncated = 0;
+    if (!p || !lg) {
+        fprintf(stderr, "slm classify: out of memory\n");
+        rc = CLI_FAIL;
+    } else if (slm_classify(m, (const char *const *)texts->items, texts->n, p, lg, &truncated,
+                            &err) != SLM_OK) {
+        rc = cli_report(&err);
+    } else {
+        if (truncated)
+            fprintf(stderr, "slm classify: warning: %zu text(s) longer than %d tokens were "
+                            "truncated\n", truncated, slm_model_max_positions(m));
+        for (size_t i = 0; i < texts->n; i++) {
+            if (json) {
+                print_json(m, texts->items[i], p + i * L, lg + i * L);
+                continue;
+            }
+            int b = best_label(p + i * L, L);
+            printf("%s (%.2f) -> %s\n", slm_model_label(m, b), p[i * L + b], texts->items[i]);
+        }
+    }
+    free(p);
+    free(lg);
+    slm_model_free(m);
+    return rc;
+}
+
+int cmd_classify(int argc, char **argv)
+{
+    const char *env = getenv("SLM_CLASSIFIER");
+    const char *dir = env && *env ? env : DEFAULT_CLASSIFIER;
+    slm_load_options lo = slm_load_options_default();
+    text_list texts = {0};
+    bool json = false, from_stdin = false;
+    int rc = CLI_OK, r;
+    for (int i = 1; i < argc && rc == CLI_OK; i++) {
+        const char *a = argv[i];
+        if (cli_is_help(a)) {
+            classify_help(stdout);
+            list_free(&texts);
+            return CLI_OK;
+        } else if (!strcmp(a, "-m") || !strcmp(a, "--model")) {
+            if (!(dir = cli_value("classify", argc, argv, &i)))
+                rc = CLI_USAGE;
+        } else if (!strcmp(a, "--json")) {
+            json = true;
+        } else if ((r = cli_load_option("classify", argc, argv, &i, &lo)) != 0) {
+            rc = r < 0 ? CLI_USAGE : CLI_OK;
+        } else if (!strcmp(a, "-")) {
+            from_stdin = true;
+        } else if (a[0] == '-' && a[1] == '-') {
+            rc = cli_unknown("classify", a);
+        } else if (!list_push(&texts, strdup(a))) {
+            rc = CLI_FAIL;
+        }
+    }
+    if (rc == CLI_OK && from_stdin && !read_stdin_lines(&texts))
+        rc = CLI_FAIL;
+    if (rc == CLI_OK && texts.n == 0) {
+        fprintf(stderr, "slm classify: no text given (see slm classify --help)\n");
+        rc = CLI_USAGE;
+    }
+    if (rc == CLI_OK)
+        rc = run_classify(dir, &lo, &texts, json);
+    list_free(&texts);
+    return rc;
+}

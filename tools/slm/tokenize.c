@@ -1,0 +1,176 @@
+/*
+ * tokenize.c — `slm tokenize` and `slm detokenize`: text <-> token ids with a model folder's
+ * tokenizer (tokenizer.json + tokenizer_config.json; no weights needed).
+ *
+ *   slm tokenize [-m DIR] [--no-special] TEXT      ids, space-separated, on one line
+ *   slm detokenize [-m DIR] [--skip-special] IDS   the text (ids as separate arguments or
+ *                                                  one space / comma separated string)
+ * --no-special is Hugging Face's add_special_tokens=False; --skip-special its
+ * skip_special_tokens=True.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+static void tokenize_usage(FILE *f)
+{
+    fprintf(f,
+            "usage: slm tokenize [-m DIR] [--no-special] TEXT\n"
+            "Prints the token ids of TEXT, space-separated, on one line.\n\n"
+            "  -m, --model DIR   model or tokenizer folder (default %s)\n"
+            "  --no-special      do not add BOS/EOS or other template tokens\n"
+            "  -h, --help        this help\n",
+            cli_default_model_dir());
+}
+
+static void detokenize_usage(FILE *f)
+{
+    fprintf(f,
+            "usage: slm detokenize [-m DIR] [--skip-special] IDS...\n"
+            "Prints the text of token ids, given as separate arguments or as one\n"
+            "space- or comma-separated string.\n\n"
+            "  -m, --model DIR   model or tokenizer folder (default %s)\n"
+            "  --skip-special    leave special tokens (BOS, EOS, ...) out of the text\n"
+            "  -h, --help        this help\n",
+            cli_default_model_dir());
+}
+
+/* Options shared by both verbs; positional arguments are collected in order. */
+typedef struct {
+    const char *dir;
+    bool flag; /* --no-special / --skip-special */
+    int n_pos;
+    char **pos;
+} options;
+
+/* Returns -1 on success, else the exit code to return. */
+static int parse_options(const char *verb, const char *flag_name, void (*usage)(FILE *),
+                         int argc, char **argv, options *o)
+{
+    o->dir = cli_default_model_dir();
+    o->flag = false;
+    o->n_pos = 0;
+    o->pos = argv; /* reused in place: positionals never outnumber arguments */
+    bool only_pos = false;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!only_pos && cli_is_help(a)) {
+            usage(stdout);
+            return CLI_OK;
+        }
+        if (!only_pos && (strcmp(a, "-m") == 0 || strcmp(a, "--model") == 0)) {
+            if (!(o->dir = cli_value(verb, argc, argv, &i)))
+                return CLI_USAGE;
+        } else if (!only_pos && strcmp(a, flag_name) == 0) {
+            o->flag = true;
+        } else if (!only_pos && strcmp(a, "--") == 0) {
+            only_pos = true;
+        } else if (!only_pos && a[0] == '-' && a[1] != '\0') {
+            return cli_unknown(verb, a);
+        } else {
+            o->pos[o->n_pos++] = argv[i];
+        }
+    }
+    return -1;
+}
+
+static int load(const char *dir, slm_tokenizer **tok)
+{
+    slm_error err = {0};
+    if (slm_tokenizer_load(dir, tok, &err) != SLM_OK)
+        return cli_report(&err);
+    return CLI_OK;
+}
+
+int cmd_tokenize(int argc, char **argv)
+{
+    options o;
+    int rc = parse_options("tokenize", "--no-special", tokenize_usage, argc, argv, &o);
+    if (rc >= 0)
+        return rc;
+    if (o.n_pos != 1) {
+        fprintf(stderr, "slm tokenize: expected exactly one TEXT argument (quote it; see slm "
+                        "tokenize --help)\n");
+        return CLI_USAGE;
+    }
+    slm_tokenizer *tok;
+    if ((rc = load(o.dir, &tok)) != CLI_OK)
+        return rc;
+    slm_tokens ids = {0};
+    slm_error err = {0};
+    const char *text = o.pos[0];
+    if (slm_tokenize(tok, text, strlen(text), !o.flag, &ids, &err) != SLM_OK) {
+        rc = cli_report(&err);
+    } else {
+        for (size_t i = 0; i < ids.n; i++)
+            printf("%s%" PRId32, i ? " " : "", ids.ids[i]);
+        printf("\n");
+    }
+    slm_tokens_free(&ids);
+    slm_tokenizer_free(tok);
+    return rc;
+}
+
+/* Parses every id in s (space / comma / tab / newline separated) into ids. */
+static bool parse_ids(const char *s, size_t vocab, slm_tokens *ids)
+{
+    while (*s) {
+        if (strchr(" ,\t\n", *s)) {
+            s++;
+            continue;
+        }
+        char *end;
+        errno = 0;
+        long v = strtol(s, &end, 10);
+        if (end == s || errno || (*end && !strchr(" ,\t\n", *end))) {
+            fprintf(stderr, "slm detokenize: '%s' is not a list of token ids\n", s);
+            return false;
+        }
+        if (v < 0 || (size_t)v >= vocab) {
+            fprintf(stderr, "slm detokenize: id %ld is out of range (the vocabulary has %zu ids)\n",
+                    v, vocab);
+            return false;
+        }
+        if (slm_tokens_push(ids, (int32_t)v) != SLM_OK) {
+            fprintf(stderr, "slm detokenize: out of memory\n");
+            return false;
+        }
+        s = end;
+    }
+    return true;
+}
+
+int cmd_detokenize(int argc, char **argv)
+{
+    options o;
+    int rc = parse_options("detokenize", "--skip-special", detokenize_usage, argc, argv, &o);
+    if (rc >= 0)
+        return rc;
+    if (o.n_pos == 0) {
+        fprintf(stderr, "slm detokenize: no ids given (see slm detokenize --help)\n");
+        return CLI_USAGE;
+    }
+    slm_tokenizer *tok;
+    if ((rc = load(o.dir, &tok)) != CLI_OK)
+        return rc;
+    slm_tokens ids = {0};
+    for (int i = 0; i < o.n_pos && rc == CLI_OK; i++)
+        if (!parse_ids(o.pos[i], slm_tokenizer_vocab_size(tok), &ids))
+            rc = CLI_USAGE;
+    char *text = NULL;
+    slm_error err = {0};
+    if (rc == CLI_OK) {
+        if (slm_detokenize(tok, ids.ids, ids.n, o.flag, &text, &err) != SLM_OK)
+            rc = cli_report(&err);
+        else
+            printf("%s\n", text);
+    }
+    free(text);
+    slm_tokens_free(&ids);
+    slm_tokenizer_free(tok);
+    return rc;
+}
