@@ -8,7 +8,9 @@
  *           in that type ("tok-eq"). Each call reads a different copy of W
  *           from a set larger than the L3 cache, so the figure is DRAM's.
  *   prefill n = 128 tokens, 5632 x 2048: GFLOP/s (2·n·rows·cols per call).
- * f32 prefill is OpenBLAS sgemm (its own threads, set to the count shown).
+ * f32 prefill is OpenBLAS sgemm (its own threads, set to the count shown);
+ * f16/bf16 prefill runs the table's FMA tiles; converting W to f32 and
+ * calling sgemm is timed too (2 threads) for comparison.
  *
  * Usage: bench_kernels [seconds per case, default 0.5] [ISA name to restrict]
  */
@@ -95,7 +97,7 @@ static double time_calls(weights *w, const float *x, float *y, int n, slm_matmul
         double dt = (now() - t0) / calls;
         if (dt < best)
             best = dt;
-        if (dt * calls < 0.02)
+        if (dt * calls < 0.003) /* short batches: more chances of a quiet slice */
             calls *= 2;
     } while (now() < t_end);
     return best;
@@ -146,6 +148,26 @@ static void bench_prefill(const slm_kernel_table *k, slm_weight_type t, int rows
         double s = time_calls(&w, x, y, n, &ctx, budget);
         printf("  %dT %8.2f ms %7.1f GFLOP/s", th, s * 1e3, flop / s * 1e-9);
         slm_matmul_ctx_free(&ctx);
+    }
+    if (t == SLM_WEIGHT_F16 || t == SLM_WEIGHT_BF16) {
+        /* the alternative slm_matmul does not take: convert W to f32 with
+           the table's converter and run sgemm (2 threads), conversion timed */
+        size_t count = (size_t)rows * cols;
+        float *wf = malloc(sizeof(float) * count);
+        double best = 1e30, t_end = now() + budget;
+        openblas_set_num_threads(2);
+        do {
+            double t0 = now();
+            for (size_t r = 0; r < (size_t)rows; r++)
+                (t == SLM_WEIGHT_F16 ? k->f16_to_f32 : k->bf16_to_f32)(
+                    (const uint16_t *)w.data[0] + r * cols, wf + r * cols, cols);
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, rows, cols, 1.0f, x, cols,
+                        wf, cols, 0.0f, y, rows);
+            double dt = now() - t0;
+            best = dt < best ? dt : best;
+        } while (now() < t_end);
+        printf("  | convert+sgemm 2T %7.1f GFLOP/s", flop / best * 1e-9);
+        free(wf);
     }
     printf("\n");
     free(x), free(y), free_weights(&w);

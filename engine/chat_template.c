@@ -246,8 +246,11 @@ slm_status slm_chat_template_apply(const slm_chat_template *t, const slm_chat_me
                                    slm_error *err)
 {
     *out = NULL;
-    if (!t || (n && !msgs))
+    if (!t || !msgs)
         return slm_fail(err, SLM_ERR_INVALID_ARG, "chat template: no template or messages");
+    if (n == 0) /* transformers refuses these before rendering, too */
+        return slm_fail(err, SLM_ERR_INVALID_ARG,
+                        "Cannot apply chat template to an empty conversation");
     slm_jv vars;
     if (!slm_jv_dict_new(&vars))
         return slm_fail_nomem(err, "chat template variables");

@@ -53,7 +53,8 @@ slm_status slm_chat_template_parse(const char *source, const char *bos, const ch
 
 void slm_chat_template_free(slm_chat_template *t);
 
-/* Renders n messages; *out is a malloc'd NUL-terminated string. */
+/* Renders n (>= 1, as transformers requires) messages; *out is a malloc'd
+ * NUL-terminated string. */
 slm_status slm_chat_template_apply(const slm_chat_template *t, const slm_chat_message *msgs,
                                    size_t n, bool add_generation_prompt, char **out,
                                    slm_error *err);

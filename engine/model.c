@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "quantize.h"
 
 static const slm_arch *const arch_table[] = {&slm_arch_llama, &slm_arch_phi3,
                                               &slm_arch_distilbert};
@@ -120,6 +121,19 @@ void slm_model_free(slm_model *m)
 
 /* ============================================================ weights */
 
+/* A buffer freed with the model (converted weights). */
+static void *own_buffer(slm_model *m, size_t bytes)
+{
+    void **owned = realloc(m->owned, (m->n_owned + 1) * sizeof *owned);
+    if (!owned)
+        return NULL;
+    m->owned = owned;
+    void *buf = malloc(bytes ? bytes : 1);
+    if (buf)
+        m->owned[m->n_owned++] = buf;
+    return buf;
+}
+
 static slm_status check_shape(const slm_tensor *t, const int64_t *shape, int n_dims,
                               slm_error *err)
 {
@@ -135,6 +149,25 @@ static slm_status check_shape(const slm_tensor *t, const int64_t *shape, int n_d
                     slm_shape_str(shape, n_dims, want, sizeof want));
 }
 
+/* A quantized matrix some architecture reads as f32 (e.g. an embedding table
+   it indexes directly): dequantized once at load. */
+static slm_status dequantized_f32(slm_model *m, const slm_tensor *t, slm_weight_type type,
+                                  int cols, const int64_t *shape, const float **out,
+                                  slm_error *err)
+{
+    if (t->shape[0] != shape[0] || cols != shape[1])
+        return slm_fail(err, SLM_ERR_FORMAT, "%s: quantized tensor '%s' has the wrong shape",
+                        t->file, t->name);
+    float *buf = own_buffer(m, (size_t)shape[0] * cols * sizeof(float));
+    if (!buf)
+        return slm_fail_nomem(err, t->name);
+    size_t row = slm_weight_row_bytes(type, cols);
+    for (int64_t r = 0; r < shape[0]; r++)
+        slm_dequantize_row(type, (const uint8_t *)t->data + r * row, buf + r * cols, cols);
+    *out = buf;
+    return SLM_OK;
+}
+
 slm_status slm_model_weight_f32_opt(slm_model *m, const char *name, const int64_t *shape,
                                     int n_dims, const float **out, slm_error *err)
 {
@@ -142,6 +175,13 @@ slm_status slm_model_weight_f32_opt(slm_model *m, const char *name, const int64_
     const slm_tensor *t = slm_safetensors_find(m->st, name);
     if (!t)
         return SLM_OK;
+    slm_weight_type qtype;
+    int qcols;
+    slm_status q = slm_quantized_info(m->st, t, &qtype, &qcols, err);
+    if (q == SLM_OK && n_dims == 2)
+        return dequantized_f32(m, t, qtype, qcols, shape, out, err);
+    if (q != SLM_ERR_UNSUPPORTED && q != SLM_OK)
+        return q;
     SLM_TRY(check_shape(t, shape, n_dims, err));
     if (t->dtype != SLM_DTYPE_F32 && t->dtype != SLM_DTYPE_F16 && t->dtype != SLM_DTYPE_BF16)
         return slm_fail(err, SLM_ERR_UNSUPPORTED,
@@ -151,14 +191,9 @@ slm_status slm_model_weight_f32_opt(slm_model *m, const char *name, const int64_
         *out = t->data; /* zero copy */
         return SLM_OK;
     }
-    void **owned = realloc(m->owned, (m->n_owned + 1) * sizeof *owned);
-    if (!owned)
-        return slm_fail_nomem(err, name);
-    m->owned = owned;
-    float *buf = malloc(t->n_elements * sizeof(float) + 1);
+    float *buf = own_buffer(m, t->n_elements * sizeof(float));
     if (!buf)
         return slm_fail_nomem(err, name);
-    m->owned[m->n_owned++] = buf;
     if (t->dtype == SLM_DTYPE_F32)
         memcpy(buf, t->data, t->n_bytes);
     else
@@ -190,17 +225,6 @@ static slm_weight_type target_type(const slm_model *m, const slm_tensor *t, int6
     return w;
 }
 
-static void *own_buffer(slm_model *m, size_t bytes)
-{
-    void **owned = realloc(m->owned, (m->n_owned + 1) * sizeof *owned);
-    if (!owned)
-        return NULL;
-    m->owned = owned;
-    void *buf = malloc(bytes ? bytes : 1);
-    if (buf)
-        m->owned[m->n_owned++] = buf;
-    return buf;
-}
 
 /* Converts every row through f32 into the target encoding, rows split
    across threads (quantizing a 1B model is worth it), one row buffer each. */
@@ -232,6 +256,43 @@ static slm_status encode_matrix(slm_model *m, const slm_tensor *t, slm_weight *w
     return SLM_OK;
 }
 
+/* An slm-quantized tensor: used as stored, or re-encoded when --weights asks
+   for another format. */
+static slm_status quantized_matrix(slm_model *m, const slm_tensor *t, slm_weight_type stored,
+                                   int stored_cols, int64_t rows, int64_t cols, slm_weight *out,
+                                   slm_error *err)
+{
+    if (t->shape[0] != rows || stored_cols != cols)
+        return slm_fail(err, SLM_ERR_FORMAT,
+                        "%s: quantized tensor '%s' is [%lld, %d] but config.json implies "
+                        "[%lld, %lld]",
+                        t->file, t->name, (long long)t->shape[0], stored_cols, (long long)rows,
+                        (long long)cols);
+    *out = (slm_weight){.type = stored, .data = t->data, .rows = (int)rows, .cols = (int)cols};
+    slm_weight_type want = m->opts.weights == SLM_WEIGHTS_AUTO
+                               ? stored
+                               : slm_weight_type_of_format(m->opts.weights);
+    m->weight_bytes += slm_weight_row_bytes(want, out->cols) * (size_t)out->rows;
+    if (want == stored)
+        return SLM_OK;
+    size_t src_row = slm_weight_row_bytes(stored, out->cols);
+    size_t dst_row = slm_weight_row_bytes(want, out->cols);
+    uint8_t *dst = own_buffer(m, dst_row * (size_t)out->rows);
+    float *tmp = malloc((size_t)out->cols * sizeof *tmp);
+    if (!dst || !tmp) {
+        free(tmp);
+        return slm_fail_nomem(err, t->name);
+    }
+    for (int r = 0; r < out->rows; r++) {
+        slm_dequantize_row(stored, (const uint8_t *)t->data + (size_t)r * src_row, tmp, out->cols);
+        slm_encode_row(want, tmp, dst + (size_t)r * dst_row, out->cols);
+    }
+    free(tmp);
+    out->type = want;
+    out->data = dst;
+    return SLM_OK;
+}
+
 slm_status slm_model_matrix(slm_model *m, const char *name, int64_t rows, int64_t cols,
                             bool optional, slm_weight *out, slm_error *err)
 {
@@ -240,6 +301,13 @@ slm_status slm_model_matrix(slm_model *m, const char *name, int64_t rows, int64_
     if (!t)
         return optional ? SLM_OK
                         : slm_fail(err, SLM_ERR_FORMAT, "%s: missing tensor '%s'", m->dir, name);
+    slm_weight_type qtype;
+    int qcols;
+    slm_status q = slm_quantized_info(m->st, t, &qtype, &qcols, err);
+    if (q == SLM_OK)
+        return quantized_matrix(m, t, qtype, qcols, rows, cols, out, err);
+    if (q != SLM_ERR_UNSUPPORTED)
+        return q;
     int64_t shape[2] = {rows, cols};
     SLM_TRY(check_shape(t, shape, 2, err));
     if (t->dtype != SLM_DTYPE_F32 && t->dtype != SLM_DTYPE_F16 && t->dtype != SLM_DTYPE_BF16)

@@ -31,6 +31,7 @@ struct slm_safetensors {
     size_t n_files;
     slm_tensor *tensors; /* sorted by name for lookup */
     size_t n_tensors;
+    cJSON *metadata;     /* the "__metadata__" string pairs of every file, merged */
 };
 
 /* ============================================================ helpers */
@@ -229,6 +230,25 @@ static slm_status check_overlap(slm_tensor *ts, size_t n, const char *path, slm_
     return SLM_OK;
 }
 
+/* Keeps the header's string pairs (other value types are ignored, as the
+   format says values are strings). */
+static slm_status merge_metadata(slm_safetensors *st, const cJSON *meta, const char *path,
+                                 slm_error *err)
+{
+    if (!cJSON_IsObject(meta))
+        return slm_fail(err, SLM_ERR_FORMAT, "%s: \"__metadata__\" is not an object", path);
+    if (!st->metadata && !(st->metadata = cJSON_CreateObject()))
+        return slm_fail_nomem(err, "metadata");
+    for (const cJSON *e = meta->child; e; e = e->next) {
+        if (!cJSON_IsString(e))
+            continue;
+        cJSON_DeleteItemFromObjectCaseSensitive(st->metadata, e->string);
+        if (!cJSON_AddStringToObject(st->metadata, e->string, e->valuestring))
+            return slm_fail_nomem(err, "metadata");
+    }
+    return SLM_OK;
+}
+
 static slm_status parse_header(slm_safetensors *st, size_t *cap, const st_file *f,
                                const char *json_text, size_t json_len, slm_error *err)
 {
@@ -239,8 +259,10 @@ static slm_status parse_header(slm_safetensors *st, size_t *cap, const st_file *
     if (!cJSON_IsObject(root))
         s = slm_fail(err, SLM_ERR_FORMAT, "%s: header is not a JSON object", f->path);
     for (const cJSON *e = root->child; s == SLM_OK && e; e = e->next) {
-        if (strcmp(e->string, "__metadata__") == 0)
+        if (strcmp(e->string, "__metadata__") == 0) {
+            s = merge_metadata(st, e, f->path, err);
             continue;
+        }
         slm_tensor t = {0};
         t.name = strdup(e->string);
         if (!t.name) {
@@ -440,6 +462,7 @@ void slm_safetensors_free(slm_safetensors *st)
     }
     free(st->tensors);
     free(st->files);
+    cJSON_Delete(st->metadata);
     free(st);
 }
 
@@ -464,4 +487,10 @@ size_t slm_safetensors_data_bytes(const slm_safetensors *st)
     for (size_t i = 0; i < st->n_tensors; i++)
         total += st->tensors[i].n_bytes;
     return total;
+}
+
+const char *slm_safetensors_metadata(const slm_safetensors *st, const char *key)
+{
+    const cJSON *v = st->metadata ? cJSON_GetObjectItemCaseSensitive(st->metadata, key) : NULL;
+    return cJSON_IsString(v) ? v->valuestring : NULL;
 }

@@ -59,6 +59,9 @@ const slm_tensor *slm_safetensors_find(const slm_safetensors *st, const char *na
 /* Total bytes of tensor data. */
 size_t slm_safetensors_data_bytes(const slm_safetensors *st);
 
+/* A "__metadata__" value (string) of any of the files, or NULL. */
+const char *slm_safetensors_metadata(const slm_safetensors *st, const char *key);
+
 /* Formats a shape as "[a, b, c]" into buf. */
 const char *slm_shape_str(const int64_t *shape, int n_dims, char *buf, size_t cap);
 

@@ -73,6 +73,17 @@ int32_t slm_tokenizer_eos_id(const slm_tokenizer *tok); /* -1 when none */
 /* The id of a token spelled exactly `piece` (vocab or added token), or -1. */
 int32_t slm_tokenizer_token_id(const slm_tokenizer *tok, const char *piece);
 
+/* slm_tokenize with truncation, as Hugging Face's truncation=True, max_length=max_len: the
+ * text's own tokens are cut (from the end, or from the start when tokenizer_config.json says
+ * truncation_side "left"), never the special tokens, so at most max_len ids are appended.
+ * *truncated (may be NULL) tells whether anything was cut. SLM_ERR_INVALID_ARG when max_len
+ * cannot even hold the special tokens (transformers then silently leaves the text whole). */
+slm_status slm_tokenize_truncated(const slm_tokenizer *tok, const char *text, size_t len,
+                                  bool add_special, size_t max_len, slm_tokens *out,
+                                  bool *truncated, slm_error *err);
+/* tokenizer_config.json's model_max_length; 0 when absent or transformers' "no limit". */
+size_t slm_tokenizer_model_max_length(const slm_tokenizer *tok);
+
 /* Streaming decoder: turns ids into text one at a time and never emits a
  * partial UTF-8 character (bytes are held back until complete). */
 typedef struct slm_stream_decoder slm_stream_decoder;
@@ -162,6 +173,17 @@ slm_status slm_classify(slm_model *model, const char *const *texts, size_t n, fl
 slm_status slm_classify_ids(slm_model *model, const int32_t *ids, const int *lengths, int batch,
                             float *logits, slm_error *err);
 
+/* ------------------------------------------------------------ quantize */
+
+typedef void (*slm_progress_fn)(void *user, size_t done, size_t total);
+
+/* Writes dst/ (created if needed) with src's weight matrices converted to
+ * `format` (f32/f16/bf16 as standard safetensors dtypes; q8_0/q4_0 in slm's
+ * documented convention, see engine/quantize.c) and its config and tokenizer
+ * files copied; the folder then loads with no re-quantization. */
+slm_status slm_quantize_folder(const char *src, const char *dst, slm_weights_format format,
+                               slm_progress_fn progress, void *user, slm_error *err);
+
 /* -------------------------------------------------------------- sampler */
 
 typedef struct {
@@ -202,6 +224,12 @@ slm_status slm_session_eval(slm_session *session, const int32_t *ids, size_t n,
 slm_status slm_session_eval_all(slm_session *session, const int32_t *ids, size_t n,
                                 float *logits, slm_error *err);
 
+/* Resets the session and scores ids: *nll_sum = Σ -log p(ids[i+1] | ids[..i])
+ * over the *n_scored = n - 1 predictions (perplexity = exp(nll_sum / n_scored)).
+ * The ids must fit the session's context. */
+slm_status slm_session_nll(slm_session *session, const int32_t *ids, size_t n, double *nll_sum,
+                           size_t *n_scored, slm_error *err);
+
 /* Called once per generated token with its printable text (may be empty).
  * Return false to stop generation. */
 typedef bool (*slm_token_callback)(void *user, int32_t id, const char *text, size_t len);
@@ -230,4 +258,9 @@ slm_status slm_generate(slm_session *session, const int32_t *prompt, size_t n_pr
 #ifdef __cplusplus
 }
 #endif
+
+/* Chat templates (tokenizer_config.json's chat_template, rendered like
+ * transformers' apply_chat_template) are part of the public API too. */
+#include "chat_template.h"
+
 #endif /* SLM_H */

@@ -45,6 +45,9 @@ typedef struct slm_kernel_table {
     float (*dot_q4_0)(const void *w, const void *xq, int n);
     /* x[n] (n % 32 == 0) into SLM_ACT_Q8 blocks; bit-identical across ISAs */
     void (*quantize_act_q8)(const float *x, void *xq, int n);
+    /* n halves to f32 (exact), for converting panels of W before sgemm */
+    void (*f16_to_f32)(const uint16_t *src, float *dst, int n);
+    void (*bf16_to_f32)(const uint16_t *src, float *dst, int n);
     /* prompt-batch tiles, see slm_gemm_fn (f32 weights use BLAS sgemm) */
     slm_gemm_fn gemm_f16;
     slm_gemm_fn gemm_bf16;

@@ -4,7 +4,9 @@
  *
  * Decode (n == 1) is bound by reading W once: output rows are split into one
  * contiguous range per OpenMP thread (static, so each thread streams its own
- * part of W) and each row is one SIMD dot. Prefill (n > 1) is compute bound:
+ * part of W) with a SIMD dot per row (quantized types go through the
+ * table's gemm with one token, which may run several rows at once to share
+ * the activation-side work). Prefill (n > 1) is compute bound:
  * the same ranges go to the table's gemm tiles, which reuse each weight block
  * for several tokens. f32 batches go to BLAS sgemm (slm_matmul_f32).
  * Activations are quantized (q8_0/q4_0) once per call, for all tokens, by
@@ -25,6 +27,12 @@
    bytes) near L2; quantized ones are 4x smaller so the chunk is larger. */
 #define TOKENS_F32 64
 #define TOKENS_Q8 256
+
+/* f16/bf16 batches also use the table's FMA tiles. The alternative, f16 ->
+   f32 panels of W (table->f16_to_f32) fed to OpenBLAS sgemm, measured the
+   same at n = 128 on AVX2 (~71 GFLOP/s a core both; bench_kernels times
+   both), so the tiles win on simplicity: no W-sized scratch, and one OpenMP
+   team instead of OpenMP and OpenBLAS threads taking turns on the cores. */
 
 void slm_matmul_ctx_free(slm_matmul_ctx *ctx)
 {
@@ -83,12 +91,12 @@ static void decode_rows(float *y, const slm_weight *w, const void *x, int r0, in
             y[r] = k->dot_bf16((const uint16_t *)row, x, c);
         break;
     case SLM_WEIGHT_Q8_0:
-        for (int r = r0; r < r1; r++, row += rb)
-            y[r] = k->dot_q8_0(row, x, c);
-        break;
     case SLM_WEIGHT_Q4_0:
-        for (int r = r0; r < r1; r++, row += rb)
-            y[r] = k->dot_q4_0(row, x, c);
+        /* through the tile entry with one token: a table may run several
+           rows at once there, sharing the activation side and the scale
+           work (the quantized dots are compute bound on AVX2) */
+        (w->type == SLM_WEIGHT_Q8_0 ? k->gemm_q8_0 : k->gemm_q4_0)(y + r0, 0, row, rb, x, 0,
+                                                                 r1 - r0, 1, c);
         break;
     default:
         break;
@@ -136,8 +144,9 @@ static void run_team(float *y, const float *x, const slm_weight *w, int n, void 
     size_t xs = is_quantized(w->type) ? (size_t)(w->cols / SLM_QBLOCK) * SLM_ACT_Q8_BYTES
                                       : (size_t)w->cols * sizeof(float);
     const void *xa = xq ? xq : (const void *)x;
-    /* decode rows come in groups of 16 (a cache line of y), tiles in 4s */
-    int g = n == 1 ? 16 : 4;
+    /* decode rows come in groups of 16 (a cache line of y), batch rows in
+       12s (whole tiles of 3 or 4 rows) */
+    int g = n == 1 ? 16 : 12;
 #pragma omp parallel num_threads(nt) if (nt > 1)
     {
         int tid = 0, team = 1;

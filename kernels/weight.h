@@ -91,11 +91,13 @@ typedef struct {
 void slm_matmul_ctx_free(slm_matmul_ctx *ctx);
 
 /* y[n][w->rows] = x[n][w->cols] · Wᵀ for any weight type, threaded over
- * output rows. Returns 0, or -1 if the scratch could not be allocated. */
+ * output rows (ctx->n_threads OpenMP threads; f32 batches use OpenBLAS's).
+ * Returns 0, or -1 if the scratch could not be allocated or the weight is
+ * invalid (unknown type, negative sizes, quantized cols % 32 != 0). */
 int slm_matmul(float *y, const float *x, const slm_weight *w, int n, slm_matmul_ctx *ctx);
 
 /* Scalar reference of slm_matmul (single thread, same rounding of activations
- * for quantized types, plain sequential sums), for differential tests. */
+ * for quantized types), for differential tests. */
 void slm_matmul_ref(float *y, const float *x, const slm_weight *w, int n);
 
 #endif

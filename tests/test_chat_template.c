@@ -11,6 +11,7 @@
  * byte offset, with the text around it.
  */
 #include <dirent.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -400,7 +401,7 @@ static slm_status render_text(const char *source, const char *content, char **ou
     slm_status st = slm_chat_template_parse(source, "<s>", "</s>", &t, err);
     slm_chat_message m = {"user", content};
     if (st == SLM_OK)
-        st = slm_chat_template_apply(t, &m, content ? 1 : 0, false, out, err);
+        st = slm_chat_template_apply(t, &m, 1, false, out, err);
     slm_chat_template_free(t);
     return st;
 }
@@ -431,6 +432,13 @@ static void test_render_errors(void **state)
     expect_error("{{ '%s'|format(1) }}", SLM_ERR_UNSUPPORTED, "format");
     expect_error("{% for x in y recursive %}{% endfor %}", SLM_ERR_UNSUPPORTED, "recursive");
     expect_error("{% frobnicate %}", SLM_ERR_FORMAT, "frobnicate");
+    /* an empty conversation is refused, as transformers does */
+    slm_chat_template *e = NULL;
+    assert_int_equal(slm_chat_template_parse("x", NULL, NULL, &e, &err), SLM_OK);
+    slm_chat_message none = {"user", "x"};
+    assert_int_equal(slm_chat_template_apply(e, &none, 0, true, &out, &err), SLM_ERR_INVALID_ARG);
+    assert_null(out);
+    slm_chat_template_free(e);
     /* a message without content has no content key (transformers drops None) */
     slm_chat_template *t = NULL;
     assert_int_equal(slm_chat_template_parse("{{ messages[0].content is defined }}{{ bos_token is defined }}",
@@ -505,6 +513,54 @@ static void test_hostile_templates(void **state)
     free(out);
 }
 
+/* ---------------------------------------------------------- threads */
+
+typedef struct {
+    const slm_chat_template *t;
+    const char *expected;
+    int mismatches;
+} thread_job;
+
+static void *render_many(void *arg)
+{
+    thread_job *job = arg;
+    slm_chat_message m[3] = {{"system", "sys"}, {"user", "héllo {{ x }}"}, {"assistant", " hi "}};
+    for (int i = 0; i < 200; i++) {
+        char *out = NULL;
+        slm_error err = {0};
+        if (slm_chat_template_apply(job->t, m, 3, i % 2 == 0, &out, &err) != SLM_OK ||
+            (i % 2 == 0 && strcmp(out, job->expected) != 0))
+            job->mismatches++;
+        free(out);
+    }
+    return NULL;
+}
+
+/* One template rendered from several threads at once (its constants are
+ * shared read-only; everything else is per render). */
+static void test_concurrent_apply(void **state)
+{
+    (void)state;
+    slm_chat_template *t = NULL;
+    slm_error err = {0};
+    const char *src = "{% set ns = namespace(n=0) %}{% for m in messages %}{% set ns.n = ns.n + 1 %}"
+                      "<|{{ m.role }}|>{{ m.content|trim }}{{ eos_token }}{% endfor %}"
+                      "{% if add_generation_prompt %}<|assistant|>{{ ns.n }}{% endif %}";
+    assert_int_equal(slm_chat_template_parse(src, "<s>", "</s>", &t, &err), SLM_OK);
+    thread_job jobs[4];
+    pthread_t th[4];
+    for (int i = 0; i < 4; i++) {
+        jobs[i] = (thread_job){t, "<|system|>sys</s><|user|>héllo {{ x }}</s><|assistant|>hi</s>"
+                                  "<|assistant|>3", 0};
+        assert_int_equal(pthread_create(&th[i], NULL, render_many, &jobs[i]), 0);
+    }
+    for (int i = 0; i < 4; i++) {
+        pthread_join(th[i], NULL);
+        assert_int_equal(jobs[i].mismatches, 0);
+    }
+    slm_chat_template_free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -514,6 +570,7 @@ int main(void)
         cmocka_unit_test(test_load_errors),
         cmocka_unit_test(test_render_errors),
         cmocka_unit_test(test_hostile_templates),
+        cmocka_unit_test(test_concurrent_apply),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

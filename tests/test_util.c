@@ -71,10 +71,20 @@ static char *slurp(const char *path)
 
 int test_run_cli(const char *args, char **out, char **err_out)
 {
+    return test_run_cli_stdin(args, NULL, out, err_out);
+}
+
+int test_run_cli_stdin(const char *args, const char *input, char **out, char **err_out)
+{
     char *dir = test_make_tmpdir();
-    size_t n = strlen(args) + 2 * strlen(dir) + strlen(SLM_CLI_PATH) + 64;
+    char in_path[4200] = "/dev/null";
+    if (input) {
+        free(test_write_file(dir, "in", input, strlen(input)));
+        snprintf(in_path, sizeof in_path, "%s/in", dir);
+    }
+    size_t n = strlen(args) + 3 * strlen(dir) + strlen(SLM_CLI_PATH) + 64;
     char *cmd = malloc(n);
-    snprintf(cmd, n, "%s %s >%s/out 2>%s/err </dev/null", SLM_CLI_PATH, args, dir, dir);
+    snprintf(cmd, n, "%s %s >%s/out 2>%s/err <%s", SLM_CLI_PATH, args, dir, dir, in_path);
     int rc = system(cmd);
     free(cmd);
     char path[4200];

@@ -24,6 +24,9 @@ char *test_write_file(const char *dir, const char *name, const void *data, size_
  * (either pointer may be NULL to discard). */
 int test_run_cli(const char *args, char **out, char **err_out);
 
+/* The same with `input` fed to the CLI's standard input. */
+int test_run_cli_stdin(const char *args, const char *input, char **out, char **err_out);
+
 /* Parses a comma- or space-separated list of ints into a malloc'd array. */
 int32_t *test_parse_ids(const char *text, size_t *n);
 

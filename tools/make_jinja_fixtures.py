@@ -77,6 +77,8 @@ CONSTRUCTS = [
     ("for over dict and string", "{% for k in d %}{{ k }}{% endfor %}|{% for c in 'héj' %}{{ c }}-{% endfor %}", [{"d": {"b": 1, "a": 2}}]),
     ("nested loops", "{% for i in [1, 2] %}{% for j in 'ab' %}{{ loop.index }}{{ i }}{{ j }} {% endfor %}{{ loop.index }}|{% endfor %}", [E]),
     ("break and continue", "{% for i in range(10) %}{% if i == 5 %}{% break %}{% endif %}{% if i is odd %}{% continue %}{% endif %}{{ i }}{% endfor %}", [E]),
+    ("for else with break and continue", "{% for i in [1, 2] %}{% if i == 1 %}{% break %}{% endif %}{{ i }}{% else %}else1{% endfor %}|{% for i in [1, 2] %}{% continue %}{% else %}else2{% endfor %}|{% for i in [1, 2] %}{% if i == 2 %}{% break %}{% endif %}{% else %}else3{% endfor %}", [E]),
+    ("generators are truthy", "{% if []|select('odd') %}yes{% endif %}|{% if messages|selectattr('role', 'equalto', 'nobody') %}gen{% endif %}|{{ messages|selectattr('role', 'equalto', 'nobody')|list|length }}", [{"messages": MSGS}]),
     ("loop scoping", "{% set x = 1 %}{% for i in [1, 2] %}{{ x }}{% set x = x + i %}{{ x }},{% endfor %}|{{ x }}", [E]),
     ("if does not scope", "{% if true %}{% set z = 5 %}{% endif %}{{ z }}", [E]),
     ("namespace", "{% set ns = namespace(count=0, items=[]) %}{% for m in messages %}{% if m.role == 'user' %}{% set ns.count = ns.count + 1 %}{% set ns.items = ns.items + [m.content] %}{% endif %}{% endfor %}{{ ns.count }} {{ ns.items }} {{ ns.missing is defined }}", [{"messages": MSGS}]),
@@ -550,6 +552,139 @@ MACRO_TOOLS = r"""{%- macro json_to_python_type(json_spec) %}
 {%- endif %}
 """
 
+QWEN3 = r"""{%- if tools %}
+    {{- '<|im_start|>system\n' }}
+    {%- if messages[0].role == 'system' %}
+        {{- messages[0].content + '\n\n' }}
+    {%- endif %}
+    {{- "# Tools\n\nYou may call one or more functions to assist with the user query.\n\nYou are provided with function signatures within <tools></tools> XML tags:\n<tools>" }}
+    {%- for tool in tools %}
+        {{- "\n" }}
+        {{- tool | tojson }}
+    {%- endfor %}
+    {{- "\n</tools>\n\nFor each function call, return a json object with function name and arguments within <tool_call></tool_call> XML tags:\n<tool_call>\n{\"name\": <function-name>, \"arguments\": <args-json-object>}\n</tool_call><|im_end|>\n" }}
+{%- else %}
+    {%- if messages[0].role == 'system' %}
+        {{- '<|im_start|>system\n' + messages[0].content + '<|im_end|>\n' }}
+    {%- endif %}
+{%- endif %}
+{%- set ns = namespace(multi_step_tool=true, last_query_index=messages|length - 1) %}
+{%- for message in messages[::-1] %}
+    {%- set index = (messages|length - 1) - loop.index0 %}
+    {%- if ns.multi_step_tool and message.role == "user" and message.content is string and not(message.content.startswith('<tool_response>') and message.content.endswith('</tool_response>')) %}
+        {%- set ns.multi_step_tool = false %}
+        {%- set ns.last_query_index = index %}
+    {%- endif %}
+{%- endfor %}
+{%- for message in messages %}
+    {%- if message.content is string %}
+        {%- set content = message.content %}
+    {%- else %}
+        {%- set content = '' %}
+    {%- endif %}
+    {%- if (message.role == "user") or (message.role == "system" and not loop.first) %}
+        {{- '<|im_start|>' + message.role + '\n' + content + '<|im_end|>' + '\n' }}
+    {%- elif message.role == "assistant" %}
+        {%- set reasoning_content = '' %}
+        {%- if message.reasoning_content is string %}
+            {%- set reasoning_content = message.reasoning_content %}
+        {%- else %}
+            {%- if '</think>' in content %}
+                {%- set reasoning_content = content.split('</think>')[0].rstrip('\n').split('<think>')[-1].lstrip('\n') %}
+                {%- set content = content.split('</think>')[-1].lstrip('\n') %}
+            {%- endif %}
+        {%- endif %}
+        {%- if loop.index0 > ns.last_query_index %}
+            {%- if loop.last or (not loop.last and reasoning_content) %}
+                {{- '<|im_start|>' + message.role + '\n<think>\n' + reasoning_content.strip('\n') + '\n</think>\n\n' + content.lstrip('\n') }}
+            {%- else %}
+                {{- '<|im_start|>' + message.role + '\n' + content }}
+            {%- endif %}
+        {%- else %}
+            {{- '<|im_start|>' + message.role + '\n' + content }}
+        {%- endif %}
+        {%- if message.tool_calls %}
+            {%- for tool_call in message.tool_calls %}
+                {%- if (loop.first and content) or (not loop.first) %}
+                    {{- '\n' }}
+                {%- endif %}
+                {%- if tool_call.function %}
+                    {%- set tool_call = tool_call.function %}
+                {%- endif %}
+                {{- '<tool_call>\n{"name": "' }}
+                {{- tool_call.name }}
+                {{- '", "arguments": ' }}
+                {%- if tool_call.arguments is string %}
+                    {{- tool_call.arguments }}
+                {%- else %}
+                    {{- tool_call.arguments | tojson }}
+                {%- endif %}
+                {{- '}\n</tool_call>' }}
+            {%- endfor %}
+        {%- endif %}
+        {{- '<|im_end|>\n' }}
+    {%- elif message.role == "tool" %}
+        {%- if loop.first or (messages[loop.index0 - 1].role != "tool") %}
+            {{- '<|im_start|>user' }}
+        {%- endif %}
+        {{- '\n<tool_response>\n' }}
+        {{- content }}
+        {{- '\n</tool_response>' }}
+        {%- if loop.last or (messages[loop.index0 + 1].role != "tool") %}
+            {{- '<|im_end|>\n' }}
+        {%- endif %}
+    {%- endif %}
+{%- endfor %}
+{%- if add_generation_prompt %}
+    {{- '<|im_start|>assistant\n' }}
+    {%- if enable_thinking is defined and enable_thinking is false %}
+        {{- '<think>\n\n</think>\n\n' }}
+    {%- endif %}
+{%- endif %}"""
+
+SMOL3 = r"""{# ───── defaults ───── #}
+{%- if enable_thinking is not defined -%}
+{%- set enable_thinking = true -%}
+{%- endif -%}
+{%- set reasoning_mode = "/think" -%}
+{%- if messages[0].role == "system" -%}
+{%- set system_message = messages[0].content -%}
+{%- if "/no_think" in system_message -%}
+{%- set reasoning_mode = "/no_think" -%}
+{%- elif "/think" in system_message -%}
+{%- set reasoning_mode = "/think" -%}
+{%- endif -%}
+{%- set custom_instructions = system_message.replace("/no_think", "").replace("/think", "").rstrip() -%}
+{%- endif -%}
+{{- "<|im_start|>system\n" -}}
+{{- "## Metadata\n\n" -}}
+{{- "Knowledge Cutoff Date: June 2025\n" -}}
+{%- set today = strftime_now("%d %B %Y") -%}
+{{- "Reasoning Mode: " + reasoning_mode + "\n\n" -}}
+{%- if custom_instructions -%}{{- "## Custom Instructions\n\n" + custom_instructions + "\n\n" -}}{%- endif -%}
+{{- "<|im_end|>\n" -}}
+{%- for message in messages -%}
+    {%- set content = message.content if message.content is string else "" -%}
+    {%- if message.role == "user" -%}
+        {{ "<|im_start|>" + message.role + "\n"  + content + "<|im_end|>\n" }}
+    {%- elif message.role == "assistant" -%}
+{% generation %}
+        {%- if reasoning_mode == "/think" -%}
+            {{ "<|im_start|>assistant\n" + content.lstrip("\n") + "<|im_end|>\n" }}
+        {%- else -%}
+            {{ "<|im_start|>assistant\n" + "<think>\n\n</think>\n" + content.lstrip("\n") + "<|im_end|>\n" }}
+        {%- endif -%}
+{% endgeneration %}
+    {%- endif -%}
+{%- endfor -%}
+{%- if add_generation_prompt -%}
+    {%- if reasoning_mode == "/think" -%}
+        {{ "<|im_start|>assistant\n" }}
+    {%- else -%}
+        {{ "<|im_start|>assistant\n" + "<think>\n\n</think>\n" }}
+    {%- endif -%}
+{%- endif -%}"""
+
 LLAMA_TOKENS = {"bos_token": "<s>", "eos_token": "</s>"}
 CHAT_TEMPLATES = [
     ("llama-2-chat", LLAMA2, LLAMA_TOKENS),
@@ -565,6 +700,8 @@ CHAT_TEMPLATES = [
     ("zephyr", ZEPHYR, LLAMA_TOKENS),
     ("phi-3 (april)", PHI3_APRIL, {"bos_token": "<s>", "eos_token": "<|endoftext|>"}),
     ("phi-3 (july)", PHI3_JULY, {"bos_token": "<s>", "eos_token": "<|endoftext|>"}),
+    ("qwen3", QWEN3, {"eos_token": "<|im_end|>"}),
+    ("smollm3-style generation blocks", SMOL3, {"bos_token": "<|im_start|>", "eos_token": "<|im_end|>"}),
     ("hermes-style macros", MACRO_TOOLS, {"bos_token": "<|begin_of_text|>", "eos_token": "<|im_end|>"}),
 ]
 
@@ -611,6 +748,13 @@ TOOL_CASES = [
     ("qwen2.5 with tools", QWEN25, {"eos_token": "<|im_end|>"}, [
         {"messages": TOOL_TURNS + [_m("assistant", "It is 22.5 C."), _m("user", "Thanks")], "tools": [WEATHER_TOOL]},
         {"messages": TOOL_TURNS},
+    ]),
+    ("qwen3 with thinking and tools", QWEN3, {"eos_token": "<|im_end|>"}, [
+        {"messages": [_m("system", "S"), _m("user", "Q1"), _m("assistant", "<think>\nhmm\n</think>\n\nA1"),
+                      _m("user", "Q2"), {"role": "assistant", "content": "<think>r2</think>A2", "tool_calls": [
+                          {"function": {"name": "f", "arguments": {"x": 1}}}]},
+                      _m("tool", "T1"), _m("tool", "T2")]},
+        {"messages": [_m("user", "Q1")], "tools": [WEATHER_TOOL], "extra": {"enable_thinking": False}},
     ]),
     ("hermes-style macros with tools", MACRO_TOOLS, {"bos_token": "<|begin_of_text|>"}, [
         {"messages": TOOL_TURNS, "tools": [WEATHER_TOOL]},

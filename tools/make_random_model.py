@@ -439,6 +439,57 @@ def write_gguf(spec, folder: Path, fmt: str, out_path: Path):
     os.replace(tmp, out_path)
 
 
+# ---------------------------------------------------------------- verification
+
+
+def verify(spec, folder: Path, gguf_path: Path, prompt: str, n_gen: int = 8) -> bool:
+    """Runs the HF folder in transformers (float32, eager) and the GGUF in llama.cpp
+    (llama-cpp-python, f32 KV cache, no flash attention) on one prompt; compares the
+    tokenization, the logits at every prompt position and a greedy continuation."""
+    import torch
+    from llama_cpp import Llama
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+    hf_logging.set_verbosity_error()
+    torch.set_num_threads(os.cpu_count() or 1)
+    tok = AutoTokenizer.from_pretrained(folder)
+    ids = tok(prompt)["input_ids"]
+    if spec["arch"] == "phi3" or ids[0] != spec["cfg"].get("bos_token_id", 1):
+        ids = [spec["cfg"].get("bos_token_id", 1)] + ids  # same input for both engines
+    with torch.inference_mode():
+        model = AutoModelForCausalLM.from_pretrained(folder, dtype=torch.float32, attn_implementation="eager")
+        model.eval()
+        hf = model(torch.tensor([ids])).logits[0].float().numpy()
+        out = model.generate(torch.tensor([ids]), max_new_tokens=n_gen, min_new_tokens=n_gen, do_sample=False,
+                             max_length=None)[0, len(ids):].tolist()
+    del model
+    llm = Llama(model_path=str(gguf_path), n_ctx=256, n_batch=256, n_ubatch=256, logits_all=True,
+                type_k=0, type_v=0, flash_attn=False, use_mmap=True, verbose=False,
+                n_threads=os.cpu_count() or 1)
+    lt = llm.tokenize(prompt.encode(), add_bos=True, special=False)
+    lt = lt if lt[0] == ids[0] else [ids[0]] + lt
+    tok_ok = lt == ids
+    llm.eval(ids)
+    lc = np.array(llm.scores[: len(ids)], dtype=np.float32)
+    diff = np.abs(lc - hf)
+    scale = np.abs(hf).max()
+    argmax_ok = bool((lc.argmax(-1) == hf.argmax(-1)).all())
+    gen = []
+    for _ in range(n_gen):
+        nxt = int(np.argmax(llm.scores[llm.n_tokens - 1]))
+        gen.append(nxt)
+        llm.eval([nxt])
+    log(f"verify {gguf_path.name} vs {folder.name} (transformers f32): prompt {prompt!r}, {len(ids)} tokens")
+    log(f"  tokenization identical: {tok_ok}" + ("" if tok_ok else f" (HF {ids} llama.cpp {lt})"))
+    log(f"  logits over {len(ids)} positions: max|diff| {diff.max():.3g}, mean|diff| {diff.mean():.3g}, "
+        f"max|logit| {scale:.3g}, rel {diff.max() / scale:.3g}; argmax equal at every position: {argmax_ok}")
+    log(f"  greedy {n_gen}: HF {out}")
+    log(f"             llama.cpp {gen}  equal: {out == gen}")
+    return tok_ok and argmax_ok and out == gen
+
+
 # ---------------------------------------------------------------- main
 
 
@@ -450,6 +501,9 @@ def main():
                     help="GGUF formats: comma list of f32,f16,bf16,q8_0,q4_0, 'all', or 'none'")
     ap.add_argument("--out", default=str(ROOT / "bench" / "models"))
     ap.add_argument("--seed", type=int, default=1234)
+    ap.add_argument("--verify", metavar="FMT", help="after generating, compare <model>-FMT.gguf in llama.cpp with "
+                    "the HF folder in transformers (float32); use f32 for a near-exact check")
+    ap.add_argument("--prompt", default="The quick brown fox jumps over the lazy dog. Once upon a time")
     a = ap.parse_args()
     models = list(SPECS) if a.models == "all" else [m for m in a.models.split(",") if m]
     fmts = GGUF_FORMATS if a.formats == "all" else [] if a.formats == "none" else a.formats.split(",")
@@ -477,10 +531,17 @@ def main():
             write_gguf(spec, folder, f, p)
             log(f"  wrote   {p.relative_to(ROOT) if p.is_relative_to(ROOT) else p} "
                 f"({human(p.stat().st_size)}, {time.time() - t0:.0f} s)")
+    ok = True
+    if a.verify:
+        for m in models:
+            spec = SPECS[m]()
+            if spec["arch"]:
+                ok &= verify(spec, out_root / spec["name"], out_root / f"{spec['name']}-{a.verify}.gguf", a.prompt)
     log("sizes:")
     for p in sorted(out_root.iterdir()):
         size = sum(f.stat().st_size for f in p.rglob("*") if f.is_file()) if p.is_dir() else p.stat().st_size
         log(f"  {human(size):>10}  {p.name}")
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":

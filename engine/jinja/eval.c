@@ -134,8 +134,8 @@ static slm_status assign(slm_jctx *c, slm_jscope *s, const slm_jnode *t, slm_jv 
 {
     switch (t->kind) {
     case SLM_N_NAME:
-        return slm_jv_dict_set_str(s->vars.u.d, t->str, slm_jv_retain(v)) ? SLM_OK
-                                                                         : slm_jx_nomem(c);
+        return slm_jv_dict_set(s->vars.u.d, slm_jv_retain(t->val), slm_jv_retain(v))
+                   ? SLM_OK : slm_jx_nomem(c);
     case SLM_N_NSREF: return assign_ns(c, s, t, v);
     default: return assign_tuple(c, s, t, v);
     }
@@ -210,31 +210,33 @@ static slm_status loop_items(slm_jctx *c, slm_jscope *s, const slm_jnode *n, slm
     return st;
 }
 
+/* One iteration in `*scope`, which is reused between iterations (cleared)
+ * unless a macro defined in the body pinned it. */
 static slm_status loop_iteration(slm_jctx *c, slm_jscope *s, const slm_jnode *n, slm_jv loop,
-                                 slm_jbuf *out)
+                                 slm_jscope **scope, slm_jbuf *out)
 {
     SLM_TRY(slm_jx_step(c));
-    slm_jscope *scope = slm_jx_scope_push(c, s);
-    if (!scope)
+    if (*scope && (*scope)->pinned)
+        *scope = NULL;
+    if (!*scope && !(*scope = slm_jx_scope_push(c, s)))
         return slm_jx_nomem(c);
-    slm_status st = slm_jv_dict_set_str(scope->vars.u.d, "loop", slm_jv_retain(loop))
+    slm_jv_dict_clear((*scope)->vars.u.d);
+    slm_status st = slm_jv_dict_set((*scope)->vars.u.d, slm_jv_retain(c->loop_key), slm_jv_retain(loop))
                         ? SLM_OK : slm_jx_nomem(c);
     if (st == SLM_OK)
-        st = assign(c, scope, n->a, loop.u.loop->items->v[loop.u.loop->i]);
+        st = assign(c, *scope, n->a, loop.u.loop->items->v[loop.u.loop->i]);
     if (st == SLM_OK)
-        st = slm_jx_exec(c, scope, n->d, out);
-    slm_jx_scope_pop(c, scope);
+        st = slm_jx_exec(c, *scope, n->d, out);
     return st;
 }
 
+/* jinja's for/else: the else body runs unless some iteration ran its body
+ * to the end (so a loop left by break or continue in every iteration, or
+ * with no items, runs it), exactly as jinja's compiled iteration flag. */
 static slm_status exec_for(slm_jctx *c, slm_jscope *s, const slm_jnode *n, slm_jbuf *out)
 {
     slm_jv items;
     SLM_TRY(loop_items(c, s, n, &items));
-    if (items.u.l->n == 0) {
-        slm_jv_release(items);
-        return n->e ? slm_jx_exec(c, s, n->e, out) : SLM_OK;
-    }
     slm_jv_loop *lp = calloc(1, sizeof *lp);
     if (!lp) {
         slm_jv_release(items);
@@ -243,16 +245,22 @@ static slm_status exec_for(slm_jctx *c, slm_jscope *s, const slm_jnode *n, slm_j
     lp->rc = 1;
     lp->items = items.u.l; /* the loop object owns the list reference */
     slm_jv loop = {.kind = SLM_JV_LOOP, .u.loop = lp};
+    slm_jscope *scope = NULL;
     slm_status st = SLM_OK;
+    bool completed = false;
     for (size_t i = 0; st == SLM_OK && i < lp->items->n; i++) {
         lp->i = i;
-        st = loop_iteration(c, s, n, loop, out);
+        st = loop_iteration(c, s, n, loop, &scope, out);
         slm_jflow flow = c->flow;
         c->flow = SLM_FLOW_NONE;
+        completed |= flow == SLM_FLOW_NONE;
         if (flow == SLM_FLOW_BREAK)
             break;
     }
+    slm_jx_scope_pop(c, scope);
     slm_jv_release(loop);
+    if (st == SLM_OK && !completed && n->e)
+        st = slm_jx_exec(c, s, n->e, out);
     return st;
 }
 
@@ -301,7 +309,7 @@ static slm_status apply_filter_chain(slm_jctx *c, slm_jscope *s, const slm_jnode
     return st;
 }
 
-static slm_status exec_setblock(slm_jctx *c, slm_jscope *s, const slm_jnode *n, slm_jbuf *out)
+static slm_status exec_setblock(slm_jctx *c, slm_jscope *s, const slm_jnode *n)
 {
     slm_jv text, v;
     SLM_TRY(capture(c, s, n->b, &text));
@@ -375,7 +383,7 @@ static slm_status exec_inner(slm_jctx *c, slm_jscope *s, const slm_jnode *n, slm
     case SLM_N_IF: return exec_if(c, s, n, out);
     case SLM_N_FOR: return exec_for(c, s, n, out);
     case SLM_N_SET: return exec_set(c, s, n);
-    case SLM_N_SETBLOCK: return exec_setblock(c, s, n, out);
+    case SLM_N_SETBLOCK: return exec_setblock(c, s, n);
     case SLM_N_MACRO: return exec_macro_def(c, s, n);
     case SLM_N_BREAK: c->flow = SLM_FLOW_BREAK; return SLM_OK;
     case SLM_N_CONTINUE: c->flow = SLM_FLOW_CONTINUE; return SLM_OK;
@@ -427,7 +435,7 @@ static slm_status bind_macro_args(slm_jctx *c, const slm_jnode *m, const slm_jar
             SLM_TRY(slm_jx_eval(c, scope, m->items2[k - first_default], &v));
         else if (!slm_jv_undef_msg(&v, "parameter '%s' was not provided", m->items[k]->str))
             return slm_jx_nomem(c);
-        if (!slm_jv_dict_set_str(scope->vars.u.d, m->items[k]->str, v))
+        if (!slm_jv_dict_set(scope->vars.u.d, slm_jv_retain(m->items[k]->val), v))
             return slm_jx_nomem(c);
     }
     return SLM_OK;
@@ -492,7 +500,8 @@ slm_status slm_jinja_render(const slm_jinja_template *t, const slm_jv_dict *vars
     slm_jctx c = {.tpl = t, .err = err, .line = 1};
     slm_jscope *root = NULL;
     slm_jbuf b = {0};
-    slm_status st = slm_jv_list_new(0, SLM_JSEQ_LIST, &c.namespaces) ? SLM_OK : slm_jx_nomem(&c);
+    bool ok = slm_jv_list_new(0, SLM_JSEQ_LIST, &c.namespaces) && slm_jv_cstr("loop", &c.loop_key);
+    slm_status st = ok ? SLM_OK : slm_jx_nomem(&c);
     if (st == SLM_OK)
         st = make_root(&c, vars, &root);
     if (st == SLM_OK)
@@ -500,6 +509,7 @@ slm_status slm_jinja_render(const slm_jinja_template *t, const slm_jv_dict *vars
     if (st == SLM_OK && !b.p && !(b.p = calloc(1, 1)))
         st = slm_jx_nomem(&c);
     cleanup(&c);
+    slm_jv_release(c.loop_key);
     if (st != SLM_OK) {
         slm_jbuf_free(&b);
         return st;

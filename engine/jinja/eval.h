@@ -29,6 +29,7 @@ typedef struct {
     slm_jscope *pinned;  /* scopes kept alive for macros, freed at the end */
     slm_jv namespaces;   /* every namespace created, cleared at the end to break cycles */
     slm_jflow flow;
+    slm_jv loop_key;     /* the string "loop", made once per render */
 } slm_jctx;
 
 /* Evaluated call arguments: positional ones first (kw[i] == NULL). */

@@ -559,6 +559,10 @@ slm_status slm_jx_filter_seq(slm_jctx *c, int id, slm_jv in, const slm_jargs *a,
         *handled = false;
         return SLM_OK;
     }
+    bool lazy = id == SLM_F_MAP || id == SLM_F_SELECT || id == SLM_F_REJECT ||
+                id == SLM_F_SELECTATTR || id == SLM_F_REJECTATTR;
+    if (lazy && !slm_jv_truthy(in)) /* jinja checks `if value:` before iterating */
+        return new_list(c, 0, SLM_JSEQ_GEN, out);
     slm_jv items;
     SLM_TRY(slm_jx_iterate(c, in, &items));
     slm_status st = seq_dispatch(c, id, in, items, a, out);

@@ -31,8 +31,8 @@
 #include "slm.h"
 
 #define SLM_JINJA_MAX_DEPTH 200           /* parser nesting and evaluator recursion */
-#define SLM_JINJA_MAX_STRING (64u << 20)  /* bytes in any one string or the output */
-#define SLM_JINJA_MAX_STEPS 5000000u      /* loop iterations + macro calls per render */
+#define SLM_JINJA_MAX_STRING (16u << 20)  /* bytes in any one string or the output */
+#define SLM_JINJA_MAX_STEPS 1000000u      /* loop iterations + macro calls per render */
 #define SLM_JINJA_MAX_RANGE 100000        /* as jinja2.sandbox.MAX_RANGE */
 #define SLM_JINJA_MAX_ARGS 32             /* arguments of one call / filter / test */
 #define SLM_JINJA_MAX_NEST 256            /* lists/dicts nested in a stored value */
@@ -152,6 +152,12 @@ void slm_jv_dict_clear(slm_jv_dict *d);
 
 slm_jv slm_jv_retain(slm_jv v);
 void slm_jv_release(slm_jv v);
+/* A template's constants are immortal: retain/release never write their
+ * count, so several threads may render one template at once. Only strings
+ * are made immortal (they hold no references); free them explicitly. */
+#define SLM_JV_IMMORTAL (1 << 30)
+void slm_jv_make_immortal(slm_jv v);
+void slm_jv_free_immortal(slm_jv v);
 
 /* 1 + the deepest list/dict inside a list or dict (namespaces count 0). */
 uint32_t slm_jv_depth(slm_jv v);

@@ -191,6 +191,10 @@ static bool find_raw_end(const lexer *lx, size_t i, size_t *tag, size_t *end)
 static slm_status lex_raw(lexer *lx, size_t body)
 {
     size_t tag, end;
+    if (body >= lx->n) { /* jinja's lexer simply stops at the end of the source */
+        advance(lx, lx->n);
+        return SLM_OK;
+    }
     if (!find_raw_end(lx, body, &tag, &end))
         return lex_fail(lx, body, "%s", "Missing end of raw directive");
     lx->line_starting = lx->s[body - 1] == '\n';
@@ -205,6 +209,10 @@ static slm_status lex_raw(lexer *lx, size_t body)
 
 static slm_status lex_comment(lexer *lx, size_t body)
 {
+    if (body >= lx->n) { /* "{#" as the very last characters: jinja stops quietly */
+        advance(lx, lx->n);
+        return SLM_OK;
+    }
     for (size_t i = body; i + 1 < lx->n; i++) {
         size_t e = match_end(lx, i, "#}", true, true);
         if (e) {

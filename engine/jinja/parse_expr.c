@@ -22,12 +22,10 @@ static void next(slm_jparser *p) { slm_jp_next(p); }
 static slm_status make_const(slm_jparser *p, slm_jv v, int line, slm_jnode **out)
 {
     slm_jnode *n = slm_jp_node(p, SLM_N_CONST, line);
-    if (!n || !slm_jv_list_push(p->consts, slm_jv_retain(v))) {
-        slm_jv_release(v);
-        return slm_jp_nomem(p);
-    }
+    if (!n || !slm_jv_list_push(p->consts, v))
+        return slm_jp_nomem(p); /* push released v on failure */
+    slm_jv_make_immortal(v); /* shared read-only by every render */
     n->val = v;
-    slm_jv_release(v); /* the consts list keeps it alive */
     *out = n;
     return SLM_OK;
 }
@@ -94,6 +92,8 @@ static slm_status parse_name(slm_jparser *p, bool with_namespace, slm_jnode **ou
     if (!n || !(n->str = slm_jarena_strdup(p->arena, t->s, t->len)))
         return slm_jp_nomem(p);
     n->len = t->len;
+    if (!slm_jp_name_value(p, n))
+        return slm_jp_nomem(p);
     if (with_namespace && slm_jp_skip_op(p, SLM_OP_DOT)) {
         const slm_jtoken *attr = slm_jp_cur(p);
         SLM_TRY(slm_jp_expect_type(p, SLM_TK_NAME));

@@ -129,12 +129,13 @@ static slm_status parse_name_node(slm_jparser *p, slm_jnode **out)
     if (!n || !(n->str = slm_jarena_strdup(p->arena, t->s, t->len)))
         return slm_jp_nomem(p);
     n->len = t->len;
+    if (!slm_jp_name_value(p, n))
+        return slm_jp_nomem(p);
     *out = n;
     return SLM_OK;
 }
 
-static slm_status parse_signature(slm_jparser *p, slm_jnode *n, slm_jnodevec *params,
-                                  slm_jnodevec *defaults)
+static slm_status parse_signature(slm_jparser *p, slm_jnodevec *params, slm_jnodevec *defaults)
 {
     SLM_TRY(slm_jp_expect_op(p, SLM_OP_LPAREN));
     while (!slm_jp_is_op(p, SLM_OP_RPAREN)) {
@@ -164,7 +165,7 @@ static slm_status parse_macro(slm_jparser *p, slm_jnode *n)
     n->str = name->str;
     n->len = name->len;
     slm_jnodevec params = {0}, defaults = {0};
-    slm_status st = parse_signature(p, n, &params, &defaults);
+    slm_status st = parse_signature(p, &params, &defaults);
     if (st == SLM_OK) {
         slm_jnode tmp = {0};
         if (!slm_jnodevec_finish(p, &defaults, &tmp, false) ||
@@ -392,6 +393,12 @@ void slm_jinja_free(slm_jinja_template *t)
 {
     if (!t)
         return;
+    if (t->consts.kind == SLM_JV_LIST) {
+        slm_jv_list *l = t->consts.u.l;
+        for (size_t i = 0; i < l->n; i++)
+            slm_jv_free_immortal(l->v[i]);
+        l->n = 0;
+    }
     slm_jv_release(t->consts);
     slm_jarena_free(&t->arena);
     free(t->src);

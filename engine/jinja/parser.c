@@ -182,3 +182,15 @@ void slm_jnodevec_free(slm_jnodevec *v)
     *v = (slm_jnodevec){0};
 }
 
+
+bool slm_jp_name_value(slm_jparser *p, slm_jnode *n)
+{
+    slm_jv v;
+    if (!slm_jv_str_new(n->str, n->len, &v))
+        return false;
+    if (!slm_jv_list_push(p->consts, v))
+        return false;
+    slm_jv_make_immortal(v); /* shared read-only by every render */
+    n->val = v; /* owned by the consts list */
+    return true;
+}

@@ -40,6 +40,9 @@ slm_status slm_jp_fail(slm_jparser *p, slm_status st, const char *fmt, ...) SLM_
 slm_status slm_jp_enter(slm_jparser *p);
 slm_jnode *slm_jp_node(slm_jparser *p, slm_jnode_kind kind, int line);
 slm_status slm_jp_nomem(slm_jparser *p);
+/* Gives a NAME node its name as a string value (val), so assignments can
+ * use it as a dict key without allocating. */
+bool slm_jp_name_value(slm_jparser *p, slm_jnode *n);
 /* Describes the current token for messages ("'endfor'", "end of template"). */
 const char *slm_jp_describe(const slm_jparser *p, char *buf, size_t cap);
 

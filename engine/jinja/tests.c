@@ -102,7 +102,7 @@ static bool same_object(slm_jv a, slm_jv b)
     }
 }
 
-static slm_status name_test(slm_jctx *c, slm_jv v, bool filter, bool *out)
+static slm_status name_test(slm_jv v, bool filter, bool *out)
 {
     bool supported;
     *out = v.kind == SLM_JV_STR &&
@@ -127,8 +127,8 @@ slm_status slm_jx_test(slm_jctx *c, int id, slm_jv v, const slm_jargs *a, bool *
     case T_DIVISIBLEBY: return modulo_test(c, v, *arg[0], 0, out);
     case T_DEFINED: *out = v.kind != SLM_JV_UNDEF; break;
     case T_UNDEFINED: *out = v.kind == SLM_JV_UNDEF; break;
-    case T_FILTER: return name_test(c, v, true, out);
-    case T_TEST: return name_test(c, v, false, out);
+    case T_FILTER: return name_test(v, true, out);
+    case T_TEST: return name_test(v, false, out);
     case T_NONE: *out = v.kind == SLM_JV_NONE; break;
     case T_BOOLEAN: *out = v.kind == SLM_JV_BOOL; break;
     case T_FALSE: *out = v.kind == SLM_JV_BOOL && !v.u.b; break;

@@ -205,9 +205,25 @@ static int *heap_rc(slm_jv v)
 slm_jv slm_jv_retain(slm_jv v)
 {
     int *rc = heap_rc(v);
-    if (rc)
+    if (rc && *rc < SLM_JV_IMMORTAL)
         (*rc)++;
     return v;
+}
+
+void slm_jv_make_immortal(slm_jv v)
+{
+    int *rc = heap_rc(v);
+    if (rc)
+        *rc = SLM_JV_IMMORTAL;
+}
+
+void slm_jv_free_immortal(slm_jv v)
+{
+    int *rc = heap_rc(v);
+    if (rc) {
+        *rc = 1;
+        slm_jv_release(v);
+    }
 }
 
 static void free_list(slm_jv_list *l)
@@ -229,7 +245,7 @@ static void free_dict(slm_jv_dict *d)
 void slm_jv_release(slm_jv v)
 {
     int *rc = heap_rc(v);
-    if (!rc || --*rc > 0)
+    if (!rc || *rc >= SLM_JV_IMMORTAL || --*rc > 0)
         return;
     switch (v.kind) {
     case SLM_JV_LIST: free_list(v.u.l); break;

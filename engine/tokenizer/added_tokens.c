@@ -76,17 +76,22 @@ static bool same_props(const slm_added_token *t, const slm_added_token *u)
 }
 
 /* The string matched for a token: its content, normalized when the token asks for it. */
-static bool make_pattern(slm_added_token *t, const slm_normalizer *nz)
+static slm_status make_pattern(slm_added_token *t, const slm_normalizer *nz, slm_error *err)
 {
-    slm_tok_buf out = {0}, tmp = {0};
-    bool ok = t->normalized && nz->n
-                  ? slm_normalizer_apply(nz, t->content, t->content_len, &out, &tmp)
-                  : slm_tok_buf_append(&out, t->content, t->content_len);
-    slm_tok_buf_free(&tmp);
+    slm_tok_buf out = {0};
+    slm_tok_scratch sc = {0};
+    slm_status st = SLM_OK;
+    if (t->normalized && nz->n)
+        st = slm_normalizer_apply(nz, t->content, t->content_len, &out, &sc, err);
+    else if (!slm_tok_buf_append(&out, t->content, t->content_len))
+        st = slm_fail_nomem(err, "added tokens");
+    slm_tok_scratch_free(&sc);
+    if (st == SLM_OK && !out.data && !slm_tok_buf_append(&out, "", 0))
+        st = slm_fail_nomem(err, "added tokens");
     free(t->pattern);
     t->pattern = out.data;
     t->pattern_len = out.len;
-    return ok && out.data;
+    return st;
 }
 
 /* Adds or updates one entry (Hugging Face's AddedVocabulary::add_tokens for one token). */
@@ -119,9 +124,7 @@ static slm_status add_token(slm_added_vocab *av, const slm_added_token *tok, con
                               .normalized = tok->normalized,
                               /* the special set only grows */
                               .special = tok->special || was_special};
-    if (!make_pattern(slot, nz))
-        return slm_fail_nomem(err, "added tokens");
-    return SLM_OK;
+    return make_pattern(slot, nz, err);
 }
 
 static slm_status read_token(const cJSON *e, const char *path, int i, slm_added_token *t,

@@ -8,10 +8,12 @@
  * list inside one array, so a merge is O(log n) and nothing is allocated per symbol: the arrays
  * live in slm_bpe_work and are reused across words.
  *
- * Merges may be "a b" strings or ["a", "b"] pairs. A string with several spaces (a vocabulary
- * whose U+00A0 pieces were flattened to plain spaces, as in the TinyLlama file we ship) is split
- * at the one space where both halves and their concatenation are pieces; Hugging Face rejects
- * such a file outright. dropout is ignored: inference is deterministic.
+ * Merges may be "a b" strings (exactly one space, as Hugging Face requires) or ["a", "b"]
+ * pairs. dropout is ignored: inference is deterministic.
+ *
+ * Byte-level words (after a ByteLevel pre-tokenizer) arrive as raw text: each byte stands for
+ * its byte-level character, whose id level_ids holds, so the initial symbols come from a table
+ * instead of a spelled-out string and 256 hash lookups of characters.
  */
 #define _POSIX_C_SOURCE 200809L /* strdup */
 #include <stdio.h>
@@ -94,42 +96,27 @@ static int32_t merged_id(const slm_bpe *m, const char *a, size_t na, const char 
     return slm_vocab_find(&m->vocab, tmp->data, tmp->len);
 }
 
-/* Splits a "a b" merge string; see the file comment for strings with several spaces. */
-static slm_status split_merge_string(const slm_bpe *m, const char *s, const char *path,
-                                     size_t index, size_t *cut, slm_tok_buf *tmp, slm_error *err)
+/* Splits a "a b" merge string at its one space. */
+static slm_status split_merge_string(const char *s, const char *path, size_t index, size_t *cut,
+                                     slm_error *err)
 {
-    size_t n = strlen(s), found = 0, spaces = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] != ' ')
-            continue;
-        spaces++;
-        *cut = i;
-    }
-    if (spaces == 1)
+    const char *space = strchr(s, ' ');
+    if (space && !strchr(space + 1, ' ')) {
+        *cut = (size_t)(space - s);
         return SLM_OK;
-    for (size_t i = 0; i < n && spaces > 1; i++) {
-        if (s[i] != ' ' || slm_vocab_find(&m->vocab, s, i) < 0 ||
-            slm_vocab_find(&m->vocab, s + i + 1, n - i - 1) < 0 ||
-            merged_id(m, s, i, s + i + 1, n - i - 1, tmp) < 0)
-            continue;
-        found++;
-        *cut = i;
     }
-    if (found == 1)
-        return SLM_OK;
     return slm_fail(err, SLM_ERR_FORMAT,
                     "%s: model.merges[%zu] \"%s\" is not two pieces separated by one space", path,
                     index, s);
 }
 
 /* Reads merge `index` into the piece strings a / b (pointers into the JSON or into tmp). */
-static slm_status merge_pieces(const slm_bpe *m, const cJSON *e, const char *path, size_t index,
-                               const char **a, size_t *na, const char **b, size_t *nb,
-                               slm_tok_buf *tmp, slm_error *err)
+static slm_status merge_pieces(const cJSON *e, const char *path, size_t index, const char **a,
+                               size_t *na, const char **b, size_t *nb, slm_error *err)
 {
     if (cJSON_IsString(e)) {
         size_t cut;
-        SLM_TRY(split_merge_string(m, e->valuestring, path, index, &cut, tmp, err));
+        SLM_TRY(split_merge_string(e->valuestring, path, index, &cut, err));
         *a = e->valuestring;
         *na = cut;
         *b = e->valuestring + cut + 1;
@@ -152,7 +139,7 @@ static slm_status add_merge(slm_bpe *m, const cJSON *e, const char *path, size_t
 {
     const char *a, *b;
     size_t na, nb;
-    SLM_TRY(merge_pieces(m, e, path, index, &a, &na, &b, &nb, tmp, err));
+    SLM_TRY(merge_pieces(e, path, index, &a, &na, &b, &nb, err));
     int32_t ia = slm_vocab_find(&m->vocab, a, na), ib = slm_vocab_find(&m->vocab, b, nb);
     int32_t in = merged_id(m, a, na, b, nb, tmp);
     if (ia < 0 || ib < 0 || in < 0)
@@ -205,25 +192,25 @@ static slm_status opt_string(const cJSON *model, const char *key, const char *pa
     return SLM_OK;
 }
 
-static slm_status opt_bool(const cJSON *model, const char *key, const char *path, bool *out,
-                           slm_error *err)
+/* An empty continuing_subword_prefix / end_of_word_suffix (GPT-2 has "") changes nothing. */
+static void drop_if_empty(char **s)
 {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(model, key);
-    *out = false;
-    if (!v || cJSON_IsNull(v))
-        return SLM_OK;
-    if (!cJSON_IsBool(v))
-        return slm_fail(err, SLM_ERR_FORMAT, "%s: model.%s must be true or false", path, key);
-    *out = cJSON_IsTrue(v);
-    return SLM_OK;
+    if (*s && !**s) {
+        free(*s);
+        *s = NULL;
+    }
 }
 
 static void find_byte_pieces(slm_bpe *m)
 {
+    m->all_level_ids = true;
     for (int b = 0; b < 256; b++) {
         char piece[8];
         snprintf(piece, sizeof piece, "<0x%02X>", b);
         m->byte_ids[b] = slm_vocab_find(&m->vocab, piece, 6);
+        size_t n = slm_tok_utf8_encode(slm_tok_byte_to_char((uint8_t)b), piece);
+        m->level_ids[b] = slm_vocab_find(&m->vocab, piece, n);
+        m->all_level_ids &= m->level_ids[b] >= 0;
     }
 }
 
@@ -237,9 +224,13 @@ slm_status slm_bpe_load(slm_bpe *m, const cJSON *model, const char *path, slm_er
     SLM_TRY(opt_string(model, "unk_token", path, &m->unk_token, err));
     SLM_TRY(opt_string(model, "continuing_subword_prefix", path, &m->subword_prefix, err));
     SLM_TRY(opt_string(model, "end_of_word_suffix", path, &m->word_suffix, err));
-    SLM_TRY(opt_bool(model, "fuse_unk", path, &m->fuse_unk, err));
-    SLM_TRY(opt_bool(model, "byte_fallback", path, &m->byte_fallback, err));
-    SLM_TRY(opt_bool(model, "ignore_merges", path, &m->ignore_merges, err));
+    drop_if_empty(&m->subword_prefix);
+    drop_if_empty(&m->word_suffix);
+    SLM_TRY(slm_tok_json_bool(model, "fuse_unk", false, path, "model", &m->fuse_unk, err));
+    SLM_TRY(slm_tok_json_bool(model, "byte_fallback", false, path, "model", &m->byte_fallback,
+                              err));
+    SLM_TRY(slm_tok_json_bool(model, "ignore_merges", false, path, "model", &m->ignore_merges,
+                              err));
     SLM_TRY(load_merges(m, cJSON_GetObjectItemCaseSensitive(model, "merges"), path, err));
     m->unk_id = m->unk_token ? slm_vocab_find(&m->vocab, m->unk_token, strlen(m->unk_token)) : -1;
     find_byte_pieces(m);
@@ -456,11 +447,42 @@ static void merge_all(const slm_bpe *m, slm_bpe_work *w, size_t n_sym)
         apply_merge(m, w, heap_pop(w));
 }
 
-slm_status slm_bpe_tokenize(const slm_bpe *m, const char *word, size_t n, slm_bpe_work *w,
-                            slm_tokens *out, slm_error *err)
+/* Appends the ids of the merged symbols. */
+static slm_status emit_symbols(const slm_bpe_work *w, size_t n_sym, slm_tokens *out,
+                               slm_error *err)
 {
-    if (n == 0)
-        return SLM_OK;
+    for (size_t i = 0; i < n_sym; i++)
+        if (w->sym[i].len != 0 && slm_tokens_push(out, w->sym[i].id) != SLM_OK)
+            return slm_fail_nomem(err, "token ids");
+    return SLM_OK;
+}
+
+/* A byte-level word whose every byte has a piece: one symbol per byte, no text. */
+static slm_status tokenize_level_bytes(const slm_bpe *m, const char *word, size_t n,
+                                       slm_bpe_work *w, slm_tokens *out, slm_error *err)
+{
+    if (n > UINT32_MAX / 4 || !reserve_work(w, n))
+        return slm_fail_nomem(err, "BPE work space");
+    size_t n_sym = 0;
+    for (size_t i = 0; i < n; i++)
+        add_symbol(w, &n_sym, m->level_ids[(unsigned char)word[i]], 1);
+    merge_all(m, w, n_sym);
+    return emit_symbols(w, n_sym, out, err);
+}
+
+static slm_status tokenize_word(const slm_bpe *m, const char *word, size_t n, bool byte_level,
+                                slm_bpe_work *w, slm_tokens *out, slm_error *err)
+{
+    if (byte_level) {
+        if (m->all_level_ids && !m->ignore_merges && !m->subword_prefix && !m->word_suffix)
+            return tokenize_level_bytes(m, word, n, w, out, err);
+        /* Anything unusual takes the general path over the spelled-out characters. */
+        slm_tok_buf_clear(&w->mapped);
+        if (!slm_tok_byte_level_map(word, n, &w->mapped))
+            return slm_fail_nomem(err, "BPE work space");
+        word = w->mapped.data;
+        n = w->mapped.len;
+    }
     if (m->ignore_merges) {
         int32_t id = slm_vocab_find(&m->vocab, word, n);
         if (id >= 0)
@@ -471,9 +493,25 @@ slm_status slm_bpe_tokenize(const slm_bpe *m, const char *word, size_t n, slm_bp
     size_t n_sym;
     SLM_TRY(initial_symbols(m, word, n, w, &n_sym, err));
     merge_all(m, w, n_sym);
-    for (size_t i = 0; i < n_sym; i++)
-        if (w->sym[i].len != 0 && slm_tokens_push(out, w->sym[i].id) != SLM_OK)
-            return slm_fail_nomem(err, "token ids");
+    return emit_symbols(w, n_sym, out, err);
+}
+
+slm_status slm_bpe_tokenize(const slm_bpe *m, const char *word, size_t n, bool byte_level,
+                            slm_bpe_work *w, slm_tokens *out, slm_error *err)
+{
+    if (n == 0)
+        return SLM_OK;
+    size_t k, n0 = out->n;
+    const int32_t *hit = slm_bpe_cache_get(w->cache, word, n, &k);
+    if (hit) {
+        for (size_t i = 0; i < k; i++)
+            if (slm_tokens_push(out, hit[i]) != SLM_OK)
+                return slm_fail_nomem(err, "token ids");
+        return SLM_OK;
+    }
+    SLM_TRY(tokenize_word(m, word, n, byte_level, w, out, err));
+    if (!slm_bpe_cache_put(&w->cache, word, n, out->ids + n0, out->n - n0))
+        return slm_fail_nomem(err, "BPE word cache");
     return SLM_OK;
 }
 
@@ -482,5 +520,7 @@ void slm_bpe_work_free(slm_bpe_work *w)
     free(w->sym);
     free(w->heap);
     slm_tok_buf_free(&w->piece);
+    slm_tok_buf_free(&w->mapped);
+    slm_bpe_cache_free(w->cache);
     memset(w, 0, sizeof *w);
 }

@@ -1,6 +1,7 @@
 /*
- * decoder.c — tokenizer.json's "decoder": turns the pieces of ids back into text, run as a
- * stream so the same code serves slm_detokenize and the streaming decoder.
+ * decoder.c — runs the decoder chain of tokenizer.json (loaded by decoder_load.c): turns the
+ * pieces of ids back into text, as a stream, so the same code serves slm_detokenize and the
+ * streaming decoder.
  *
  * Hugging Face decodes a whole list at once: each step maps the list of piece strings to a new
  * list and the result is concatenated. Here the list flows through the steps one piece at a
@@ -11,176 +12,37 @@
  *   Fuse          nothing: it only makes everything after it one element
  *   Strip         trailing content characters an element's end may cut
  *   Metaspace     nothing (the first element loses its replacement characters)
+ *   whole-element steps — Replace (Regex pattern), WordPiece, ByteLevel — the current element,
+ *                 until the next element starts (at once when the step is the first of the
+ *                 chain, whose elements are single pieces)
+ *   ByteLevel     also an unfinished UTF-8 character: its output is one element of bytes, made
+ *                 text like Rust's from_utf8_lossy
  * Elements are delimited by `start` flags: every element a step outputs begins with a piece
- * whose start flag is set (possibly empty), so per-element steps (Strip, Metaspace) see the
- * same elements as in Hugging Face. The concatenation of everything emitted therefore equals
- * Hugging Face's decode of the whole list, however it was chopped into pushes.
+ * whose start flag is set (possibly empty), so per-element steps (Strip, Metaspace, WordPiece)
+ * see the same elements as in Hugging Face. The concatenation of everything emitted therefore
+ * equals Hugging Face's decode of the whole list, however it was chopped into pushes.
  * No decoder at all joins the pieces with spaces, as Hugging Face does.
  */
-#define _POSIX_C_SOURCE 200809L /* strdup */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "error.h"
 #include "tokenizer_internal.h"
-
-/* ------------------------------------------------------------------ loading */
-
-static slm_status dup_string(const cJSON *obj, const char *key, const char *path,
-                             const char *where, char **out, size_t *len, slm_error *err)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
-    if (!cJSON_IsString(v))
-        return slm_fail(err, SLM_ERR_FORMAT, "%s: %s.%s must be a string", path, where, key);
-    *len = strlen(v->valuestring);
-    if (!(*out = strdup(v->valuestring)))
-        return slm_fail_nomem(err, "decoder");
-    return SLM_OK;
-}
-
-static slm_status count_field(const cJSON *obj, const char *key, const char *path,
-                              const char *where, size_t *out, slm_error *err)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
-    if (!cJSON_IsNumber(v) || v->valuedouble < 0 || v->valuedouble > 1e9)
-        return slm_fail(err, SLM_ERR_FORMAT, "%s: %s.%s must be a non-negative integer", path,
-                        where, key);
-    *out = (size_t)v->valuedouble;
-    return SLM_OK;
-}
-
-static slm_status load_replace(slm_detok_step *s, const cJSON *json, const char *path,
-                               const char *where, slm_error *err)
-{
-    const cJSON *pat = cJSON_GetObjectItemCaseSensitive(json, "pattern");
-    if (cJSON_GetObjectItemCaseSensitive(pat, "Regex"))
-        return slm_fail(err, SLM_ERR_UNSUPPORTED,
-                        "%s: %s: Replace with a Regex pattern is not supported", path, where);
-    SLM_TRY(dup_string(pat, "String", path, where, &s->pattern, &s->pattern_len, err));
-    if (s->pattern_len == 0)
-        return slm_fail(err, SLM_ERR_UNSUPPORTED, "%s: %s: Replace with an empty pattern", path,
-                        where);
-    return dup_string(json, "content", path, where, &s->content, &s->content_len, err);
-}
-
-static slm_status load_char(slm_detok_step *s, const cJSON *json, const char *key,
-                            const char *path, const char *where, slm_error *err)
-{
-    char c[5];
-    SLM_TRY(slm_tok_json_char(json, key, path, where, c, &s->content_len, err));
-    if (!(s->content = strdup(c)))
-        return slm_fail_nomem(err, "decoder");
-    return SLM_OK;
-}
-
-static slm_status load_step(slm_detok_step *s, const char *type, const cJSON *json,
-                            const char *path, const char *where, slm_error *err)
-{
-    if (strcmp(type, "Replace") == 0) {
-        s->kind = SLM_DETOK_REPLACE;
-        return load_replace(s, json, path, where, err);
-    }
-    if (strcmp(type, "ByteFallback") == 0) {
-        s->kind = SLM_DETOK_BYTE_FALLBACK;
-        return SLM_OK;
-    }
-    if (strcmp(type, "Fuse") == 0) {
-        s->kind = SLM_DETOK_FUSE;
-        return SLM_OK;
-    }
-    if (strcmp(type, "Strip") == 0) {
-        s->kind = SLM_DETOK_STRIP;
-        SLM_TRY(load_char(s, json, "content", path, where, err));
-        SLM_TRY(count_field(json, "start", path, where, &s->start, err));
-        return count_field(json, "stop", path, where, &s->stop, err);
-    }
-    if (strcmp(type, "Metaspace") == 0) {
-        slm_prepend_scheme scheme;
-        s->kind = SLM_DETOK_METASPACE;
-        SLM_TRY(load_char(s, json, "replacement", path, where, err));
-        SLM_TRY(slm_tok_prepend_scheme(json, path, where, &scheme, err));
-        s->strip_first = scheme != SLM_PREPEND_NEVER;
-        return SLM_OK;
-    }
-    return slm_fail(err, SLM_ERR_UNSUPPORTED, "%s: %s: decoder type '%s' is not supported", path,
-                    where, type);
-}
-
-static slm_status add_step(slm_detok *d, slm_detok_step **out, slm_error *err)
-{
-    slm_detok_step *v = realloc(d->steps, (d->n + 1) * sizeof *v);
-    if (!v)
-        return slm_fail_nomem(err, "decoder");
-    d->steps = v;
-    *out = &d->steps[d->n++];
-    memset(*out, 0, sizeof **out);
-    return SLM_OK;
-}
-
-static slm_status load_one(slm_detok *d, const cJSON *json, const char *path, const char *where,
-                           slm_error *err)
-{
-    const cJSON *type = cJSON_GetObjectItemCaseSensitive(json, "type");
-    if (!cJSON_IsString(type))
-        return slm_fail(err, SLM_ERR_FORMAT, "%s: %s has no \"type\"", path, where);
-    if (strcmp(type->valuestring, "Sequence") == 0) {
-        const cJSON *list = cJSON_GetObjectItemCaseSensitive(json, "decoders");
-        if (!cJSON_IsArray(list))
-            return slm_fail(err, SLM_ERR_FORMAT, "%s: %s.decoders must be a list", path, where);
-        int i = 0;
-        const cJSON *e;
-        cJSON_ArrayForEach(e, list)
-        {
-            char sub[256];
-            snprintf(sub, sizeof sub, "%s.decoders[%d]", where, i++);
-            SLM_TRY(load_one(d, e, path, sub, err));
-        }
-        return SLM_OK;
-    }
-    slm_detok_step *s;
-    SLM_TRY(add_step(d, &s, err));
-    return load_step(s, type->valuestring, json, path, where, err);
-}
-
-slm_status slm_detok_load(slm_detok *d, const cJSON *json, const char *path, slm_error *err)
-{
-    memset(d, 0, sizeof *d);
-    slm_status st;
-    if (!json || cJSON_IsNull(json)) {
-        slm_detok_step *s;
-        st = add_step(d, &s, err);
-        if (st == SLM_OK)
-            s->kind = SLM_DETOK_JOIN_SPACE;
-    } else {
-        st = load_one(d, json, path, "decoder", err);
-    }
-    if (st != SLM_OK)
-        slm_detok_free(d);
-    return st;
-}
-
-void slm_detok_free(slm_detok *d)
-{
-    for (size_t i = 0; i < d->n; i++) {
-        free(d->steps[i].pattern);
-        free(d->steps[i].content);
-    }
-    free(d->steps);
-    memset(d, 0, sizeof *d);
-}
 
 /* ------------------------------------------------------------------ running */
 
 enum { BF_IDLE, BF_BUFFER, BF_PASS }; /* ByteFallback: what the current element is doing */
 
 typedef struct {
-    slm_tok_buf held;  /* Replace: possible pattern start; ByteFallback: the element so far */
-    slm_tok_buf run;   /* ByteFallback: bytes of the pending <0x..> run */
+    slm_tok_buf held;  /* Replace: possible pattern start; ByteFallback and whole-element
+                          steps: the element so far */
+    slm_tok_buf run;   /* ByteFallback: bytes of the pending <0x..> run; ByteLevel: bytes
+                          ending in an unfinished character */
     slm_tok_buf out;   /* output being assembled */
     int mode;          /* ByteFallback */
-    size_t count;      /* Strip: held trailing characters; Metaspace, JoinSpace: elements;
-                          Fuse: whether anything was emitted */
+    bool pending;      /* whole-element steps: held has an element */
+    size_t count;      /* Strip: held trailing characters; Metaspace, JoinSpace, WordPiece:
+                          elements; Fuse, ByteLevel: whether anything was emitted */
     size_t lead;       /* Strip: leading characters that may still be cut */
 } stage;
 
@@ -188,6 +50,7 @@ struct slm_detok_run {
     const slm_detok *d;
     stage *st;
     slm_tok_buf *sink; /* where the last step's output goes during a call */
+    slm_tok_scratch sc; /* regex matching */
 };
 
 static bool emit(slm_detok_run *r, size_t k, const char *p, size_t n, bool start);
@@ -432,6 +295,163 @@ static bool join_push(slm_detok_run *r, size_t k, const char *p, size_t n, bool 
     return n == 0 || emit(r, k + 1, p, n, false);
 }
 
+/* -- whole-element steps: Replace (Regex), WordPiece, ByteLevel */
+
+static bool replace_regex_element(slm_detok_run *r, size_t k, const char *p, size_t n)
+{
+    const slm_detok_step *c = &r->d->steps[k];
+    stage *s = &r->st[k];
+    slm_tok_regex_iter it = {0};
+    size_t a, b, last = 0;
+    int rc;
+    slm_tok_buf_clear(&s->out);
+    while ((rc = slm_tok_regex_next(c->re, p, n, &it, &r->sc, &a, &b)) == 1) {
+        if (!slm_tok_buf_append(&s->out, p + last, a - last) ||
+            !slm_tok_buf_append(&s->out, c->content, c->content_len))
+            return false;
+        last = b;
+    }
+    return rc == 0 && slm_tok_buf_append(&s->out, p + last, n - last) &&
+           emit(r, k + 1, s->out.data ? s->out.data : "", s->out.len, true);
+}
+
+/* The first occurrence of pat (np > 0 bytes) in s[0..n), or NULL. */
+static const char *find_bytes(const char *s, size_t n, const char *pat, size_t np)
+{
+    for (size_t i = 0; np <= n && i <= n - np; i++)
+        if (s[i] == pat[0] && memcmp(s + i, pat, np) == 0)
+            return s + i;
+    return NULL;
+}
+
+/* WordPiece's cleanup: Hugging Face's chain of str.replace calls, in its order. */
+static bool wordpiece_cleanup(slm_tok_buf *text, slm_tok_buf *tmp)
+{
+    static const char *const from[] = {" .", " ?", " !", " ,", " ' ", " n't", " 'm", " do not",
+                                       " 's", " 've", " 're"};
+    static const char *const to[] = {".", "?", "!", ",", "'", "n't", "'m", " don't",
+                                     "'s", "'ve", "'re"};
+    for (size_t i = 0; i < sizeof from / sizeof from[0]; i++) {
+        size_t np = strlen(from[i]);
+        if (!find_bytes(text->data, text->len, from[i], np))
+            continue;
+        slm_tok_buf_clear(tmp);
+        size_t last = 0;
+        for (const char *hit; (hit = find_bytes(text->data + last, text->len - last, from[i], np));) {
+            size_t at = (size_t)(hit - text->data);
+            if (!slm_tok_buf_append(tmp, text->data + last, at - last) ||
+                !slm_tok_buf_append_str(tmp, to[i]))
+                return false;
+            last = at + np;
+        }
+        if (!slm_tok_buf_append(tmp, text->data + last, text->len - last))
+            return false;
+        slm_tok_buf swap = *text;
+        *text = *tmp;
+        *tmp = swap;
+    }
+    return true;
+}
+
+/* Every piece but the first loses its prefix, or gets a space when it has none. */
+static bool wordpiece_element(slm_detok_run *r, size_t k, const char *p, size_t n)
+{
+    const slm_detok_step *c = &r->d->steps[k];
+    stage *s = &r->st[k];
+    slm_tok_buf_clear(&s->out);
+    bool later = s->count++ > 0;
+    bool prefixed = later && n >= c->pattern_len && memcmp(p, c->pattern, c->pattern_len) == 0;
+    if (later && !prefixed && !slm_tok_buf_append(&s->out, " ", 1))
+        return false;
+    size_t skip = prefixed ? c->pattern_len : 0;
+    if (!slm_tok_buf_append(&s->out, p + skip, n - skip) ||
+        (c->cleanup && !wordpiece_cleanup(&s->out, &s->run)))
+        return false;
+    return emit(r, k + 1, s->out.data, s->out.len, true);
+}
+
+/* A piece's bytes: each character's byte when all are byte-level characters, else the piece
+ * as it is (an added token such as " sep "). */
+static bool byte_level_bytes(const char *p, size_t n, slm_tok_buf *out)
+{
+    size_t from = out->len, len;
+    for (size_t i = 0; i < n; i += len) {
+        int b = slm_tok_char_to_byte(slm_tok_utf8_decode(p + i, &len));
+        if (b < 0) {
+            out->len = from;
+            return slm_tok_buf_append(out, p, n);
+        }
+        char c = (char)b;
+        if (!slm_tok_buf_append(out, &c, 1))
+            return false;
+    }
+    return true;
+}
+
+/* Passes on the bytes gathered so far as text, holding an unfinished last character back
+ * unless `all`; the step's whole output is one element. */
+static bool byte_level_release(slm_detok_run *r, size_t k, bool all)
+{
+    stage *s = &r->st[k];
+    size_t keep = all ? 0 : slm_tok_utf8_incomplete_tail(s->run.data, s->run.len);
+    slm_tok_buf_clear(&s->out);
+    if (!slm_tok_utf8_append_lossy(&s->out, s->run.data, s->run.len - keep))
+        return false;
+    if (keep)
+        memmove(s->run.data, s->run.data + s->run.len - keep, keep);
+    s->run.len = keep;
+    bool first = s->count == 0;
+    s->count = 1;
+    return (!first && s->out.len == 0) ||
+           emit(r, k + 1, s->out.data ? s->out.data : "", s->out.len, first);
+}
+
+static bool byte_level_element(slm_detok_run *r, size_t k, const char *p, size_t n)
+{
+    return byte_level_bytes(p, n, &r->st[k].run) && byte_level_release(r, k, false);
+}
+
+/* Processes the held element of a whole-element step. */
+static bool whole_end(slm_detok_run *r, size_t k)
+{
+    stage *s = &r->st[k];
+    if (!s->pending)
+        return true;
+    s->pending = false;
+    const char *p = s->held.data ? s->held.data : "";
+    switch (r->d->steps[k].kind) {
+    case SLM_DETOK_REPLACE_REGEX: return replace_regex_element(r, k, p, s->held.len);
+    case SLM_DETOK_WORDPIECE: return wordpiece_element(r, k, p, s->held.len);
+    case SLM_DETOK_BYTE_LEVEL: return byte_level_element(r, k, p, s->held.len);
+    default: return false;
+    }
+}
+
+static bool whole_push(slm_detok_run *r, size_t k, const char *p, size_t n, bool start)
+{
+    stage *s = &r->st[k];
+    if (start || !s->pending) {
+        if (!whole_end(r, k))
+            return false;
+        s->pending = true;
+        slm_tok_buf_clear(&s->held);
+    }
+    return slm_tok_buf_append(&s->held, p, n);
+}
+
+static bool whole_finish(slm_detok_run *r, size_t k)
+{
+    if (!whole_end(r, k))
+        return false;
+    return r->d->steps[k].kind != SLM_DETOK_BYTE_LEVEL || byte_level_release(r, k, true);
+}
+
+static bool is_whole_step(slm_detok_kind kind)
+{
+    return kind == SLM_DETOK_REPLACE_REGEX || kind == SLM_DETOK_WORDPIECE ||
+           kind == SLM_DETOK_BYTE_LEVEL;
+}
+
 /* ------------------------------------------------------------------ the chain */
 
 static bool emit(slm_detok_run *r, size_t k, const char *p, size_t n, bool start)
@@ -445,6 +465,9 @@ static bool emit(slm_detok_run *r, size_t k, const char *p, size_t n, bool start
     case SLM_DETOK_STRIP: return strip_push(r, k, p, n, start);
     case SLM_DETOK_METASPACE: return metaspace_push(r, k, p, n, start);
     case SLM_DETOK_JOIN_SPACE: return join_push(r, k, p, n, start);
+    case SLM_DETOK_REPLACE_REGEX:
+    case SLM_DETOK_WORDPIECE:
+    case SLM_DETOK_BYTE_LEVEL: return whole_push(r, k, p, n, start);
     }
     return false;
 }
@@ -458,6 +481,9 @@ static bool finish_step(slm_detok_run *r, size_t k)
     case SLM_DETOK_STRIP: return strip_end_element(r, k);
     case SLM_DETOK_METASPACE:
     case SLM_DETOK_JOIN_SPACE: return true;
+    case SLM_DETOK_REPLACE_REGEX:
+    case SLM_DETOK_WORDPIECE:
+    case SLM_DETOK_BYTE_LEVEL: return whole_finish(r, k);
     }
     return false;
 }
@@ -486,13 +512,17 @@ void slm_detok_run_free(slm_detok_run *r)
         slm_tok_buf_free(&r->st[i].out);
     }
     free(r->st);
+    slm_tok_scratch_free(&r->sc);
     free(r);
 }
 
 bool slm_detok_run_push(slm_detok_run *r, const char *piece, size_t len, slm_tok_buf *out)
 {
     r->sink = out;
-    return emit(r, 0, piece, len, true);
+    if (!emit(r, 0, piece, len, true))
+        return false;
+    /* The first step's elements are single pieces: a whole-element step can go on now. */
+    return r->d->n == 0 || !is_whole_step(r->d->steps[0].kind) || whole_end(r, 0);
 }
 
 bool slm_detok_run_finish(slm_detok_run *r, slm_tok_buf *out)

@@ -1,18 +1,18 @@
 /*
  * tokenizer.c — slm_tokenizer: loads tokenizer.json (+ tokenizer_config.json) into the pipeline
- * described in tokenizer_internal.h, and implements the encoding half of the public API.
+ * described in tokenizer_internal.h, and answers the queries of the public API.
  *
- * Contract (see slm.h): behaviour equals Hugging Face `tokenizers` on the same file —
- *   encode: added tokens matched whole in the raw text; every other stretch normalized on its
- *           own, split again around normalized added tokens, pre-tokenized, encoded by the model;
- *           add_special wraps the result with the post-processor's prefix / suffix, where
- *           tokenizer_config.json's add_bos_token / add_eos_token, when present, decide the
- *           BOS / EOS side (as transformers does);
- *   decode: see stream_decoder.c.
- * Input must be valid UTF-8 (SLM_ERR_INVALID_ARG naming the byte offset otherwise).
- * tokenizer.json's truncation and padding are ignored: they are batch-training settings.
- * bos / eos ids come from tokenizer_config.json's bos_token / eos_token (a string or an
- * {"content": ...} object); -1 when absent.
+ * Contract (see slm.h): behaviour equals Hugging Face `tokenizers` on the same file (encoding:
+ * encode.c, decoding: stream_decoder.c). From tokenizer_config.json (optional):
+ *   - bos_token / eos_token (a string or an {"content": ...} object) give the bos / eos ids,
+ *     -1 when absent;
+ *   - add_bos_token / add_eos_token, when present, rebuild the special-token templates as
+ *     transformers does for Llama-family tokenizers;
+ *   - model_max_length (0 when absent, not positive, or transformers' 1e30 "no limit") and
+ *     truncation_side ("left" keeps the end of a truncated text) serve slm_tokenize_truncated.
+ * tokenizer.json's own truncation and padding are ignored, as transformers ignores them unless
+ * asked: they are batch-training settings.
+ * Models: BPE (also when an old file leaves the type out but has merges) and WordPiece.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +20,9 @@
 #include "error.h"
 #include "fileio.h"
 #include "tokenizer_internal.h"
+
+/* transformers writes int(1e30) for "no limit"; anything this large means no limit. */
+#define HUGE_MODEL_MAX_LENGTH 1e15
 
 /* ------------------------------------------------------------------ slm_tokens */
 
@@ -54,19 +57,30 @@ static slm_status load_model(slm_tokenizer *tok, const cJSON *model, slm_error *
         return slm_fail(err, SLM_ERR_FORMAT, "%s: no \"model\" object", tok->path);
     const cJSON *type = cJSON_GetObjectItemCaseSensitive(model, "type");
     /* Very old files leave the type out; a BPE model is the one with merges. */
-    bool bpe = cJSON_IsString(type) ? strcmp(type->valuestring, "BPE") == 0
-                                    : cJSON_GetObjectItemCaseSensitive(model, "merges") != NULL;
-    if (!bpe)
-        return slm_fail(err, SLM_ERR_UNSUPPORTED, "%s: model type '%s' is not supported",
-                        tok->path, cJSON_IsString(type) ? type->valuestring : "(none)");
-    tok->model_kind = SLM_TOK_MODEL_BPE;
-    return slm_bpe_load(&tok->bpe, model, tok->path, err);
+    const char *t = cJSON_IsString(type) ? type->valuestring
+                    : cJSON_GetObjectItemCaseSensitive(model, "merges") ? "BPE"
+                                                                        : "(none)";
+    if (strcmp(t, "BPE") == 0) {
+        tok->model_kind = SLM_TOK_MODEL_BPE;
+        return slm_bpe_load(&tok->bpe, model, tok->path, err);
+    }
+    if (strcmp(t, "WordPiece") == 0) {
+        tok->model_kind = SLM_TOK_MODEL_WORDPIECE;
+        return slm_wordpiece_load(&tok->wordpiece, model, tok->path, err);
+    }
+    return slm_fail(err, SLM_ERR_UNSUPPORTED, "%s: model type '%s' is not supported", tok->path,
+                    t);
+}
+
+const slm_vocab *slm_tokenizer_model_vocab(const slm_tokenizer *tok)
+{
+    return tok->model_kind == SLM_TOK_MODEL_WORDPIECE ? &tok->wordpiece.vocab : &tok->bpe.vocab;
 }
 
 /* Fills tok->ids: the piece each id decodes from and whether skip_special drops it. */
 static slm_status build_id_table(slm_tokenizer *tok, slm_error *err)
 {
-    const slm_vocab *v = &tok->bpe.vocab;
+    const slm_vocab *v = slm_tokenizer_model_vocab(tok);
     size_t n = v->n_ids;
     for (size_t i = 0; i < tok->added.n; i++)
         if ((size_t)tok->added.v[i].id + 1 > n)
@@ -110,7 +124,7 @@ static slm_status load_pipeline(slm_tokenizer *tok, const cJSON *root, slm_error
                                   tok->path, err));
     SLM_TRY(load_model(tok, cJSON_GetObjectItemCaseSensitive(root, "model"), err));
     SLM_TRY(slm_added_load(&tok->added, cJSON_GetObjectItemCaseSensitive(root, "added_tokens"),
-                           &tok->bpe.vocab, &tok->normalizer, tok->path, err));
+                           slm_tokenizer_model_vocab(tok), &tok->normalizer, tok->path, err));
     SLM_TRY(slm_postproc_load(&tok->post,
                               cJSON_GetObjectItemCaseSensitive(root, "post_processor"), tok->path,
                               err));
@@ -128,6 +142,13 @@ static int32_t config_token(const slm_tokenizer *tok, const cJSON *cfg, const ch
     return cJSON_IsString(v) ? slm_tokenizer_token_id(tok, v->valuestring) : -1;
 }
 
+/* add_bos_token / add_eos_token: 1 / 0, or -1 when the key is absent. */
+static int config_flag(const cJSON *cfg, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(cfg, key);
+    return cJSON_IsBool(v) ? cJSON_IsTrue(v) : -1;
+}
+
 static slm_status apply_config(slm_tokenizer *tok, const cJSON *cfg, const char *path,
                                slm_error *err)
 {
@@ -135,14 +156,21 @@ static slm_status apply_config(slm_tokenizer *tok, const cJSON *cfg, const char 
         return slm_fail(err, SLM_ERR_FORMAT, "%s: expected a JSON object", path);
     tok->bos_id = config_token(tok, cfg, "bos_token");
     tok->eos_id = config_token(tok, cfg, "eos_token");
-    const cJSON *add_bos = cJSON_GetObjectItemCaseSensitive(cfg, "add_bos_token");
-    const cJSON *add_eos = cJSON_GetObjectItemCaseSensitive(cfg, "add_eos_token");
-    if (cJSON_IsBool(add_bos) &&
-        !slm_postproc_set_prefix(&tok->post, cJSON_IsTrue(add_bos) ? tok->bos_id : -1))
+    if (!slm_postproc_override(&tok->post, config_flag(cfg, "add_bos_token"), tok->bos_id,
+                               config_flag(cfg, "add_eos_token"), tok->eos_id))
         return slm_fail_nomem(err, "post_processor");
-    if (cJSON_IsBool(add_eos) &&
-        !slm_postproc_set_suffix(&tok->post, cJSON_IsTrue(add_eos) ? tok->eos_id : -1))
-        return slm_fail_nomem(err, "post_processor");
+    const cJSON *max = cJSON_GetObjectItemCaseSensitive(cfg, "model_max_length");
+    if (max && !cJSON_IsNull(max) && !cJSON_IsNumber(max))
+        return slm_fail(err, SLM_ERR_FORMAT, "%s: model_max_length must be a number", path);
+    if (cJSON_IsNumber(max) && max->valuedouble >= 1 && max->valuedouble < HUGE_MODEL_MAX_LENGTH)
+        tok->model_max_length = (size_t)max->valuedouble;
+    const cJSON *side = cJSON_GetObjectItemCaseSensitive(cfg, "truncation_side");
+    if (side && !cJSON_IsNull(side) &&
+        !(cJSON_IsString(side) && (strcmp(side->valuestring, "left") == 0 ||
+                                   strcmp(side->valuestring, "right") == 0)))
+        return slm_fail(err, SLM_ERR_FORMAT, "%s: truncation_side must be \"left\" or \"right\"",
+                        path);
+    tok->truncate_left = cJSON_IsString(side) && strcmp(side->valuestring, "left") == 0;
     return SLM_OK;
 }
 
@@ -196,6 +224,7 @@ void slm_tokenizer_free(slm_tokenizer *tok)
     slm_normalizer_free(&tok->normalizer);
     slm_pretokenizer_free(&tok->pretokenizer);
     slm_bpe_free(&tok->bpe);
+    slm_wordpiece_free(&tok->wordpiece);
     slm_added_free(&tok->added);
     slm_postproc_free(&tok->post);
     slm_detok_free(&tok->decoder);
@@ -225,7 +254,12 @@ int32_t slm_tokenizer_token_id(const slm_tokenizer *tok, const char *piece)
 {
     size_t n = strlen(piece);
     const slm_added_token *t = slm_added_find(&tok->added, piece, n);
-    return t ? t->id : slm_vocab_find(&tok->bpe.vocab, piece, n);
+    return t ? t->id : slm_vocab_find(slm_tokenizer_model_vocab(tok), piece, n);
+}
+
+size_t slm_tokenizer_model_max_length(const slm_tokenizer *tok)
+{
+    return tok->model_max_length;
 }
 
 const slm_tok_id_info *slm_tokenizer_id_info(const slm_tokenizer *tok, int32_t id)
@@ -233,112 +267,4 @@ const slm_tok_id_info *slm_tokenizer_id_info(const slm_tokenizer *tok, int32_t i
     if (id < 0 || (size_t)id >= tok->n_ids || !tok->ids[id].text)
         return NULL;
     return &tok->ids[id];
-}
-
-/* ------------------------------------------------------------------ encoding */
-
-/* Scratch of one slm_tokenize call. */
-typedef struct {
-    slm_tok_segment_list raw, norm;
-    slm_tok_buf normalized, tmp;
-    slm_tok_split_list splits, splits_tmp;
-    slm_bpe_work bpe;
-} encode_work;
-
-static void encode_work_free(encode_work *w)
-{
-    slm_tok_segment_list_free(&w->raw);
-    slm_tok_segment_list_free(&w->norm);
-    slm_tok_buf_free(&w->normalized);
-    slm_tok_buf_free(&w->tmp);
-    slm_tok_split_list_free(&w->splits);
-    slm_tok_split_list_free(&w->splits_tmp);
-    slm_bpe_work_free(&w->bpe);
-}
-
-static slm_status push_ids(slm_tokens *out, const int32_t *ids, size_t n, slm_error *err)
-{
-    for (size_t i = 0; i < n; i++)
-        if (slm_tokens_push(out, ids[i]) != SLM_OK)
-            return slm_fail_nomem(err, "token ids");
-    return SLM_OK;
-}
-
-/* Pre-tokenizes one normalized stretch and runs the model on each word. */
-static slm_status encode_words(const slm_tokenizer *tok, const char *s, size_t n, bool at_origin,
-                               encode_work *w, slm_tokens *out, slm_error *err)
-{
-    if (tok->pretokenizer.n == 0)
-        return slm_bpe_tokenize(&tok->bpe, s, n, &w->bpe, out, err);
-    slm_tok_buf_clear(&w->splits.text);
-    w->splits.n = 0;
-    if (!slm_tok_buf_append(&w->splits.text, s, n) ||
-        !slm_tok_split_list_push(&w->splits, 0, n, at_origin) ||
-        !slm_pretokenizer_apply(&tok->pretokenizer, &w->splits, &w->splits_tmp))
-        return slm_fail_nomem(err, "pre-tokenized text");
-    for (size_t i = 0; i < w->splits.n; i++) {
-        const slm_tok_split *sp = &w->splits.v[i];
-        SLM_TRY(slm_bpe_tokenize(&tok->bpe, w->splits.text.data + sp->off, sp->len, &w->bpe, out,
-                                 err));
-    }
-    return SLM_OK;
-}
-
-/* Encodes one stretch of raw text between added tokens. */
-static slm_status encode_stretch(const slm_tokenizer *tok, const char *s, size_t n,
-                                 bool at_origin, encode_work *w, slm_tokens *out, slm_error *err)
-{
-    w->norm.n = 0;
-    if (!slm_normalizer_apply(&tok->normalizer, s, n, &w->normalized, &w->tmp) ||
-        !slm_added_split(&tok->added, true, w->normalized.data, w->normalized.len, &w->norm))
-        return slm_fail_nomem(err, "normalized text");
-    for (size_t i = 0; i < w->norm.n; i++) {
-        const slm_tok_segment *seg = &w->norm.v[i];
-        if (seg->id >= 0) {
-            SLM_TRY(push_ids(out, &seg->id, 1, err));
-            continue;
-        }
-        SLM_TRY(encode_words(tok, w->normalized.data + seg->start, seg->end - seg->start,
-                             at_origin && seg->start == 0, w, out, err));
-    }
-    return SLM_OK;
-}
-
-static slm_status encode(const slm_tokenizer *tok, const char *text, size_t len,
-                         bool add_special, encode_work *w, slm_tokens *out, slm_error *err)
-{
-    if (add_special)
-        SLM_TRY(push_ids(out, tok->post.prefix, tok->post.n_prefix, err));
-    if (!slm_added_split(&tok->added, false, text, len, &w->raw))
-        return slm_fail_nomem(err, "token segments");
-    for (size_t i = 0; i < w->raw.n; i++) {
-        const slm_tok_segment *seg = &w->raw.v[i];
-        if (seg->id >= 0)
-            SLM_TRY(push_ids(out, &seg->id, 1, err));
-        else
-            SLM_TRY(encode_stretch(tok, text + seg->start, seg->end - seg->start,
-                                   seg->start == 0, w, out, err));
-    }
-    if (add_special)
-        SLM_TRY(push_ids(out, tok->post.suffix, tok->post.n_suffix, err));
-    return SLM_OK;
-}
-
-slm_status slm_tokenize(const slm_tokenizer *tok, const char *text, size_t len,
-                        bool add_special, slm_tokens *out, slm_error *err)
-{
-    if (!tok || !out || (!text && len))
-        return slm_fail(err, SLM_ERR_INVALID_ARG, "slm_tokenize: NULL argument");
-    size_t bad;
-    if (len && !slm_tok_utf8_valid(text, len, &bad))
-        return slm_fail(err, SLM_ERR_INVALID_ARG,
-                        "slm_tokenize: input is not valid UTF-8 (byte offset %zu, byte 0x%02X)",
-                        bad, (unsigned char)text[bad]);
-    size_t n0 = out->n;
-    encode_work w = {0};
-    slm_status st = encode(tok, len ? text : "", len, add_special, &w, out, err);
-    encode_work_free(&w);
-    if (st != SLM_OK)
-        out->n = n0; /* leave the caller's list as it was */
-    return st;
 }

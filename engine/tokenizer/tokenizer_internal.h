@@ -1,16 +1,18 @@
 /*
  * tokenizer_internal.h — the pieces of the tokenizer pipeline, shared by the files of
- * engine/tokenizer/ and by nothing else.
+ * engine/tokenizer/ (and by white-box tests) and by nothing else.
  *
  * The pipeline mirrors Hugging Face `tokenizers` (tokenizer.json):
- *   text ─▶ added tokens matched whole (added_tokens.c) ─▶ normalizer (normalizer.c)
- *        ─▶ added tokens with normalized:true ─▶ pre-tokenizer (pre_tokenizer.c)
- *        ─▶ model (bpe.c over vocab.c) ─▶ post-processor (post_processor.c) ─▶ ids
- *   ids ─▶ pieces ─▶ decoder chain (decoder.c) ─▶ UTF-8 hold-back (stream_decoder.c) ─▶ text
+ *   text ─▶ added tokens matched whole (added_tokens.c) ─▶ normalizer (normalizer.c, unicode.c)
+ *        ─▶ added tokens with normalized:true ─▶ pre-tokenizer (pre_tokenizer.c, split.c,
+ *           byte_level.c, regex.c) ─▶ model (bpe.c or wordpiece.c over vocab.c)
+ *        ─▶ truncation and post-processor (encode.c, post_processor.c) ─▶ ids
+ *   ids ─▶ pieces ─▶ decoder chain (decoder.c, decoder_load.c) ─▶ UTF-8 hold-back
+ *           (stream_decoder.c) ─▶ text
  * Every component is built once by slm_tokenizer_load (tokenizer.c) and is read-only afterwards,
- * so one tokenizer may serve several threads; per-call scratch lives in the callers' work structs.
- * Internal names start with slm_ and a component prefix; loaders name the file and JSON path
- * of whatever they reject.
+ * so one tokenizer may serve several threads; per-call scratch lives in the callers' work
+ * structs (slm_tok_scratch, slm_bpe_work, ...). Internal names start with slm_ and a component
+ * prefix; loaders name the file and JSON path of whatever they reject.
  */
 #ifndef SLM_TOKENIZER_INTERNAL_H
 #define SLM_TOKENIZER_INTERNAL_H
@@ -56,6 +58,8 @@ size_t slm_tok_utf8_char_len(const char *s, size_t n);
 size_t slm_tok_utf8_incomplete_tail(const char *s, size_t n);
 /* Decodes the character at s of well-formed text; *len receives its byte length. */
 uint32_t slm_tok_utf8_decode(const char *s, size_t *len);
+/* Writes the UTF-8 form of cp (<= U+10FFFF) to out; returns its length (1-4). */
+size_t slm_tok_utf8_encode(uint32_t cp, char out[4]);
 /* Unicode White_Space (Rust's char::is_whitespace, regex \s). */
 bool slm_tok_unicode_is_space(uint32_t cp);
 /* Rust regex \w: alphabetic, marks, decimal digits, connector punctuation, join controls. */
@@ -63,6 +67,63 @@ bool slm_tok_unicode_is_word(uint32_t cp);
 /* Appends text to out with each ill-formed sequence replaced by U+FFFD the way Rust's
  * String::from_utf8_lossy does (one U+FFFD per maximal ill-formed subpart). */
 bool slm_tok_utf8_append_lossy(slm_tok_buf *out, const char *s, size_t n);
+
+/* ---------------------------------------------------- Unicode classes (unicode.c) */
+
+/* The character classes of Hugging Face's BERT components, which come from the
+ * unicode_categories crate (Unicode 9 tables, see unicode.c): */
+bool slm_tok_bert_is_control(uint32_t cp);     /* Cc, Cf or Co: what clean_text drops */
+bool slm_tok_bert_is_punct(uint32_t cp);       /* ASCII punctuation or P*: split off */
+bool slm_tok_bert_is_nonspacing(uint32_t cp);  /* Mn: what strip_accents drops after NFD */
+bool slm_tok_bert_is_chinese(uint32_t cp);     /* the CJK ideograph blocks BERT pads */
+/* Rust char::is_numeric (Nd, Nl, No), for the Digits pre-tokenizer. */
+bool slm_tok_unicode_is_numeric(uint32_t cp);
+/* Rust char::to_lowercase (full mapping, no context): writes 1 or 2 code points. */
+size_t slm_tok_unicode_lower(uint32_t cp, uint32_t out[2]);
+/* Rust char::to_uppercase would be needed for an Uppercase normalizer; none is supported. */
+
+/* ------------------------------------------------------------- per-call scratch */
+
+/* A stretch [start, end) of a split and whether the split pattern matched it. */
+typedef struct {
+    size_t start, end;
+    bool match;
+} slm_tok_piece;
+
+/* Scratch shared by the normalizer and pre-tokenizer during one call; zero-initialize,
+ * free with slm_tok_scratch_free. */
+typedef struct {
+    void *match_data;          /* pcre2_match_data, created on first regex use */
+    uint32_t *u32;             /* code points under Unicode normalization */
+    size_t u32_cap;
+    slm_tok_piece *pieces;     /* matches and gaps of the split being cut */
+    size_t pieces_cap;
+    slm_tok_buf tmp;           /* inside one normalizer step */
+    slm_tok_buf chain;         /* between normalizer steps */
+} slm_tok_scratch;
+
+void slm_tok_scratch_free(slm_tok_scratch *sc);
+
+/* ------------------------------------------------------------------ regex.c */
+
+typedef struct slm_tok_regex slm_tok_regex;
+
+/* Compiles a tokenizer.json pattern (literal: a {"String": ...} pattern). `where` is the JSON
+ * path for messages. */
+slm_status slm_tok_regex_new(const char *pattern, size_t len, bool literal, const char *path,
+                             const char *where, slm_tok_regex **out, slm_error *err);
+void slm_tok_regex_free(slm_tok_regex *re);
+
+/* Position of a match enumeration; zero-initialize to start at offset 0. */
+typedef struct {
+    size_t pos, last_end;
+    bool has_last;
+} slm_tok_regex_iter;
+
+/* The next match of re in s[0..n): 1 with [*start, *end), 0 when there are no more, -1 when
+ * matching failed (out of memory, or PCRE2's match limit). */
+int slm_tok_regex_next(const slm_tok_regex *re, const char *s, size_t n, slm_tok_regex_iter *it,
+                       slm_tok_scratch *sc, size_t *start, size_t *end);
 
 /* --------------------------------------------------------------- vocabulary (vocab.c) */
 
@@ -77,6 +138,7 @@ typedef struct {
 typedef struct {
     size_t n_ids;            /* one past the largest id */
     size_t n_pieces;         /* number of distinct pieces */
+    size_t max_len;          /* longest piece, in bytes */
     slm_vocab_entry *entries; /* one per distinct piece */
     int32_t *by_id;          /* per id: the entry of the piece it decodes to, or -1 */
     int32_t *slots;          /* open-addressing table of entry indices, -1 = empty */
@@ -86,6 +148,10 @@ typedef struct {
 
 /* Builds the vocabulary from a JSON object {"piece": id, ...}; `what` names it in errors. */
 slm_status slm_vocab_from_json(slm_vocab *v, const cJSON *obj, const char *what, slm_error *err);
+/* Builds an empty vocabulary with room for n pieces of `bytes` bytes in all and ids < n_ids;
+ * slm_vocab_add then inserts (a piece added twice keeps its last id). */
+bool slm_vocab_init(slm_vocab *v, size_t n, size_t bytes, size_t n_ids);
+void slm_vocab_add(slm_vocab *v, const char *piece, size_t len, int32_t id);
 int32_t slm_vocab_find(const slm_vocab *v, const char *s, size_t n); /* -1 when absent */
 /* The piece of id (NUL-terminated) and its length, or NULL when id has none. */
 const char *slm_vocab_piece(const slm_vocab *v, int32_t id, size_t *len);
@@ -107,10 +173,12 @@ typedef struct {
     size_t merge_mask;
     unsigned merge_shift;    /* 64 - log2(table size): multiplicative hashing uses top bits */
     int32_t byte_ids[256];   /* id of "<0xAB>" for each byte, -1 when absent */
+    int32_t level_ids[256];  /* id of the byte-level character of each byte, -1 when absent */
+    bool all_level_ids;      /* every byte has one: byte-level words skip the text mapping */
     int32_t unk_id;          /* -1 when there is no unk_token or it is not in the vocabulary */
     char *unk_token;         /* NULL when the model has none */
-    char *subword_prefix;    /* continuing_subword_prefix, NULL when none */
-    char *word_suffix;       /* end_of_word_suffix, NULL when none */
+    char *subword_prefix;    /* continuing_subword_prefix, NULL when none or empty */
+    char *word_suffix;       /* end_of_word_suffix, NULL when none or empty */
     bool fuse_unk;
     bool byte_fallback;
     bool ignore_merges;
@@ -123,18 +191,61 @@ typedef struct {
     struct slm_bpe_merge *heap;
     size_t heap_len, heap_cap;
     slm_tok_buf piece;       /* a character with prefix/suffix attached */
+    slm_tok_buf mapped;      /* a byte-level word spelled in its characters */
+    struct slm_bpe_cache *cache; /* words already encoded during this call */
 } slm_bpe_work;
 
 slm_status slm_bpe_load(slm_bpe *m, const cJSON *model, const char *path, slm_error *err);
 void slm_bpe_free(slm_bpe *m);
-/* Appends the ids of one pre-tokenized word (valid UTF-8, n > 0). */
-slm_status slm_bpe_tokenize(const slm_bpe *m, const char *word, size_t n, slm_bpe_work *w,
-                            slm_tokens *out, slm_error *err);
+/* Appends the ids of one pre-tokenized word (valid UTF-8, n > 0). With byte_level the word is
+ * raw text whose bytes stand for their byte-level characters (ByteLevel pre-tokenizer). */
+slm_status slm_bpe_tokenize(const slm_bpe *m, const char *word, size_t n, bool byte_level,
+                            slm_bpe_work *w, slm_tokens *out, slm_error *err);
 void slm_bpe_work_free(slm_bpe_work *w);
 
-/* ---------------------------------------------------------------- normalizer.c */
+/* The per-call word cache of bpe_cache.c: repeated words of a long text are encoded once. */
+struct slm_bpe_cache;
+/* The cached ids of word (NULL when absent); *n receives their count. */
+const int32_t *slm_bpe_cache_get(const struct slm_bpe_cache *c, const char *word, size_t len,
+                                 size_t *n);
+/* Remembers ids for word; false only when out of memory (the cache is then left as it was). */
+bool slm_bpe_cache_put(struct slm_bpe_cache **c, const char *word, size_t len,
+                       const int32_t *ids, size_t n);
+void slm_bpe_cache_free(struct slm_bpe_cache *c);
 
-typedef enum { SLM_NORM_PREPEND, SLM_NORM_REPLACE } slm_norm_kind;
+/* ------------------------------------------------------- WordPiece model (wordpiece.c) */
+
+typedef struct {
+    slm_vocab vocab;
+    slm_vocab cont;          /* pieces that start with the prefix, keyed without it */
+    char *unk_token;
+    int32_t unk_id;          /* -1 when unk_token is not in the vocabulary */
+    size_t max_chars;        /* max_input_chars_per_word */
+} slm_wordpiece;
+
+slm_status slm_wordpiece_load(slm_wordpiece *m, const cJSON *model, const char *path,
+                              slm_error *err);
+void slm_wordpiece_free(slm_wordpiece *m);
+/* Appends the ids of one pre-tokenized word (valid UTF-8, n > 0). */
+slm_status slm_wordpiece_tokenize(const slm_wordpiece *m, const char *word, size_t n,
+                                  slm_tokens *out, slm_error *err);
+
+/* ------------------------------------------------------ normalizer.c, unicode_norm.c */
+
+typedef enum {
+    SLM_NORM_PREPEND,
+    SLM_NORM_REPLACE,       /* String pattern */
+    SLM_NORM_REPLACE_REGEX,
+    SLM_NORM_NFC,
+    SLM_NORM_NFD,
+    SLM_NORM_NFKC,
+    SLM_NORM_NFKD,
+    SLM_NORM_LOWERCASE,
+    SLM_NORM_STRIP,
+    SLM_NORM_STRIP_ACCENTS,
+    SLM_NORM_BERT,
+    SLM_NORM_BYTE_LEVEL,
+} slm_norm_kind;
 
 typedef struct {
     slm_norm_kind kind;
@@ -142,6 +253,11 @@ typedef struct {
     size_t a_len;
     char *b;          /* Replace: the replacement */
     size_t b_len;
+    slm_tok_regex *re; /* Replace with a Regex pattern */
+    /* Strip: left / right. BertNormalizer: clean_text, handle_chinese_chars, strip_accents
+     * (null already resolved to lowercase), lowercase. */
+    bool left, right;
+    bool clean, chinese, strip_accents, lowercase;
 } slm_norm_step;
 
 /* A flattened Sequence of normalizers; n == 0 means no normalizer. */
@@ -153,9 +269,18 @@ typedef struct {
 slm_status slm_normalizer_load(slm_normalizer *nz, const cJSON *json, const char *path,
                                slm_error *err);
 void slm_normalizer_free(slm_normalizer *nz);
-/* Normalizes s[0..n) into out (cleared first); tmp is scratch. */
-bool slm_normalizer_apply(const slm_normalizer *nz, const char *s, size_t n, slm_tok_buf *out,
-                          slm_tok_buf *tmp);
+/* Normalizes s[0..n) into out (cleared first). Fails only when out of memory or when a regex
+ * cannot be matched. */
+slm_status slm_normalizer_apply(const slm_normalizer *nz, const char *s, size_t n,
+                                slm_tok_buf *out, slm_tok_scratch *sc, slm_error *err);
+
+/* The Unicode steps of unicode_norm.c: each rewrites s[0..n) into out (cleared first). */
+bool slm_tok_nf(slm_norm_kind kind, const char *s, size_t n, slm_tok_buf *out,
+                slm_tok_scratch *sc);
+bool slm_tok_lowercase(const char *s, size_t n, slm_tok_buf *out);
+bool slm_tok_strip_accents(const char *s, size_t n, slm_tok_buf *out);
+bool slm_tok_bert_normalize(const slm_norm_step *st, const char *s, size_t n, slm_tok_buf *out,
+                            slm_tok_scratch *sc);
 
 /* ------------------------------------------------------------- pre_tokenizer.c */
 
@@ -175,34 +300,85 @@ typedef struct {
 bool slm_tok_split_list_push(slm_tok_split_list *l, size_t off, size_t len, bool at_origin);
 void slm_tok_split_list_free(slm_tok_split_list *l);
 
-typedef enum { SLM_PRETOK_METASPACE } slm_pretok_kind;
+typedef enum {
+    SLM_PRETOK_METASPACE,
+    SLM_PRETOK_BYTE_LEVEL,
+    SLM_PRETOK_SPLIT,
+    SLM_PRETOK_BERT,
+    SLM_PRETOK_WHITESPACE,       /* \w+|[^\w\s]+ */
+    SLM_PRETOK_WHITESPACE_SPLIT, /* on whitespace, removed */
+    SLM_PRETOK_PUNCTUATION,
+    SLM_PRETOK_DIGITS,
+} slm_pretok_kind;
+
 typedef enum { SLM_PREPEND_ALWAYS, SLM_PREPEND_FIRST, SLM_PREPEND_NEVER } slm_prepend_scheme;
+
+/* Hugging Face's SplitDelimiterBehavior. */
+typedef enum {
+    SLM_SPLIT_REMOVED,
+    SLM_SPLIT_ISOLATED,
+    SLM_SPLIT_MERGED_WITH_PREVIOUS,
+    SLM_SPLIT_MERGED_WITH_NEXT,
+    SLM_SPLIT_CONTIGUOUS,
+} slm_split_behavior;
 
 typedef struct {
     slm_pretok_kind kind;
     char repl[5];            /* Metaspace replacement character (UTF-8) */
     size_t repl_len;
     slm_prepend_scheme prepend;
-    bool split;
+    bool split;              /* Metaspace split; Digits individual_digits */
+    bool add_prefix_space;   /* ByteLevel */
+    bool use_regex;          /* ByteLevel: cut with GPT-2's word regex */
+    bool map_bytes;          /* ByteLevel not last: spell the bytes as characters now */
+    slm_tok_regex *re;       /* Split pattern, or the ByteLevel word regex */
+    slm_split_behavior behavior;
+    bool invert;
 } slm_pretok_step;
 
 typedef struct {
     slm_pretok_step *steps;
     size_t n;
+    /* The last step is ByteLevel: the model reads each split's bytes as byte-level
+     * characters (the mapping is never written out). */
+    bool byte_level;
 } slm_pretokenizer;
 
 slm_status slm_pretokenizer_load(slm_pretokenizer *pt, const cJSON *json, const char *path,
                                  slm_error *err);
 void slm_pretokenizer_free(slm_pretokenizer *pt);
-/* Replaces *io by its pre-tokenized splits; tmp is scratch (swapped with *io). */
-bool slm_pretokenizer_apply(const slm_pretokenizer *pt, slm_tok_split_list *io,
-                            slm_tok_split_list *tmp);
+/* Replaces *io by its pre-tokenized splits; tmp is scratch. */
+slm_status slm_pretokenizer_apply(const slm_pretokenizer *pt, slm_tok_split_list *io,
+                                  slm_tok_split_list *tmp, slm_tok_scratch *sc,
+                                  slm_error *err);
 /* Parses a Metaspace-style prepend_scheme / add_prefix_space pair (shared with decoder.c). */
 slm_status slm_tok_prepend_scheme(const cJSON *json, const char *path, const char *where,
                                   slm_prepend_scheme *out, slm_error *err);
 /* Reads a one-character string field (Metaspace replacement, Strip content). */
 slm_status slm_tok_json_char(const cJSON *json, const char *key, const char *path,
                              const char *where, char out[5], size_t *len, slm_error *err);
+/* Reads an optional boolean field (dflt when absent or null). */
+slm_status slm_tok_json_bool(const cJSON *json, const char *key, bool dflt, const char *path,
+                             const char *where, bool *out, slm_error *err);
+
+/* split.c: cutting one split of io (text io->text) into pieces, appended to out->v. */
+slm_status slm_tok_split_regex(const slm_pretok_step *st, const slm_tok_split *sp,
+                               const slm_tok_buf *text, slm_tok_split_list *out,
+                               slm_tok_scratch *sc, slm_error *err);
+bool slm_tok_split_chars(const slm_pretok_step *st, const slm_tok_split *sp,
+                         const slm_tok_buf *text, slm_tok_split_list *out, slm_tok_scratch *sc);
+slm_status slm_tok_parse_behavior(const cJSON *json, const char *path, const char *where,
+                                  slm_split_behavior *out, slm_error *err);
+
+/* byte_level.c: GPT-2's bytes-to-unicode table. */
+uint32_t slm_tok_byte_to_char(uint8_t b);
+/* The byte a byte-level character stands for, or -1 when cp is not one. */
+int slm_tok_char_to_byte(uint32_t cp);
+/* Appends the byte-level spelling of s[0..n) (each byte as its character). */
+bool slm_tok_byte_level_map(const char *s, size_t n, slm_tok_buf *out);
+/* GPT-2's word regex, which ByteLevel uses when use_regex is true or absent. */
+slm_status slm_tok_byte_level_regex(const char *path, const char *where, slm_tok_regex **out,
+                                    slm_error *err);
 
 /* ------------------------------------------------------------- added_tokens.c */
 
@@ -254,41 +430,50 @@ void slm_tok_segment_list_free(slm_tok_segment_list *l);
 
 /* ------------------------------------------------------------- post_processor.c */
 
-/* What add_special_tokens puts around a single sequence. */
 typedef struct {
-    int32_t *prefix;
-    size_t n_prefix;
-    int32_t *suffix;
-    size_t n_suffix;
+    int32_t *ids;
+    size_t n;
+} slm_id_list;
+
+/* What add_special_tokens puts around a single sequence (prefix A suffix) and around a pair
+ * (pair_prefix A pair_middle B pair_suffix). */
+typedef struct {
+    slm_id_list prefix, suffix;
+    slm_id_list pair_prefix, pair_middle, pair_suffix;
+    const char *pair_problem; /* why pairs cannot be encoded, NULL when they can */
 } slm_postproc;
 
 slm_status slm_postproc_load(slm_postproc *pp, const cJSON *json, const char *path,
                              slm_error *err);
-/* Replaces one side by `id` (or nothing when id < 0) — tokenizer_config.json's
- * add_bos_token / add_eos_token. */
-bool slm_postproc_set_prefix(slm_postproc *pp, int32_t id);
-bool slm_postproc_set_suffix(slm_postproc *pp, int32_t id);
+/* tokenizer_config.json's add_bos_token / add_eos_token (id < 0 when false): rebuilds the
+ * templates as transformers' update_post_processor does, keeping what has no override. */
+bool slm_postproc_override(slm_postproc *pp, int bos, int32_t bos_id, int eos, int32_t eos_id);
 void slm_postproc_free(slm_postproc *pp);
 
 /* ------------------------------------------------------------------ decoder.c */
 
 typedef enum {
     SLM_DETOK_REPLACE,
+    SLM_DETOK_REPLACE_REGEX,
     SLM_DETOK_BYTE_FALLBACK,
     SLM_DETOK_FUSE,
     SLM_DETOK_STRIP,
     SLM_DETOK_METASPACE,
+    SLM_DETOK_BYTE_LEVEL,
+    SLM_DETOK_WORDPIECE,
     SLM_DETOK_JOIN_SPACE, /* no decoder at all: Hugging Face joins the pieces with spaces */
 } slm_detok_kind;
 
 typedef struct {
     slm_detok_kind kind;
-    char *pattern;         /* Replace */
+    char *pattern;         /* Replace; WordPiece: the prefix */
     size_t pattern_len;
+    slm_tok_regex *re;     /* Replace with a Regex pattern */
     char *content;         /* Replace: replacement; Strip / Metaspace: the character */
     size_t content_len;
     size_t start, stop;    /* Strip */
     bool strip_first;      /* Metaspace: the first piece loses its replacement characters */
+    bool cleanup;          /* WordPiece */
 } slm_detok_step;
 
 typedef struct {
@@ -318,7 +503,7 @@ typedef struct {
     bool special;       /* skipped by skip_special */
 } slm_tok_id_info;
 
-typedef enum { SLM_TOK_MODEL_BPE } slm_tok_model_kind;
+typedef enum { SLM_TOK_MODEL_BPE, SLM_TOK_MODEL_WORDPIECE } slm_tok_model_kind;
 
 struct slm_tokenizer {
     char *path;                 /* tokenizer.json, for messages */
@@ -326,15 +511,29 @@ struct slm_tokenizer {
     slm_pretokenizer pretokenizer;
     slm_tok_model_kind model_kind;
     slm_bpe bpe;
+    slm_wordpiece wordpiece;
     slm_added_vocab added;
     slm_postproc post;
     slm_detok decoder;
     slm_tok_id_info *ids;           /* indexed by id */
     size_t n_ids;
     int32_t bos_id, eos_id;
+    size_t model_max_length;        /* tokenizer_config.json; 0 when unknown */
+    bool truncate_left;             /* tokenizer_config.json truncation_side "left" */
 };
 
 /* What id decodes from, or NULL when the id names nothing. */
 const slm_tok_id_info *slm_tokenizer_id_info(const slm_tokenizer *tok, int32_t id);
+/* The model's vocabulary (BPE or WordPiece). */
+const slm_vocab *slm_tokenizer_model_vocab(const slm_tokenizer *tok);
+
+/* ------------------------------------------------------------------ encode.c */
+
+/* Encodes a pair of texts the way Hugging Face's encode(a, b) does: each text on its own,
+ * LongestFirst truncation of the two to max_len (minus the template's tokens when
+ * add_special; SIZE_MAX = no limit), then the pair template. Appends to out. */
+slm_status slm_tokenize_pair(const slm_tokenizer *tok, const char *a, size_t a_len,
+                             const char *b, size_t b_len, bool add_special, size_t max_len,
+                             slm_tokens *out, bool *truncated, slm_error *err);
 
 #endif /* SLM_TOKENIZER_INTERNAL_H */

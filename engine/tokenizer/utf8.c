@@ -1,5 +1,6 @@
 /*
- * utf8.c — UTF-8 checks and the two Unicode character classes the tokenizer needs.
+ * utf8.c — UTF-8 checks, encoding and decoding, and the two Unicode character classes of Rust's
+ * regex crate the tokenizer needs (\s and \w).
  *
  * Well-formed means RFC 3629: no overlong forms, no surrogates, nothing above U+10FFFF.
  * The lossy conversion follows Rust's String::from_utf8_lossy (which Hugging Face decoders
@@ -96,6 +97,30 @@ uint32_t slm_tok_utf8_decode(const char *s, size_t *len)
     *len = 4;
     return (uint32_t)(u[0] & 0x07) << 18 | (uint32_t)(u[1] & 0x3F) << 12 |
            (uint32_t)(u[2] & 0x3F) << 6 | (u[3] & 0x3F);
+}
+
+size_t slm_tok_utf8_encode(uint32_t cp, char out[4])
+{
+    if (cp < 0x80) {
+        out[0] = (char)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        out[0] = (char)(0xC0 | cp >> 6);
+        out[1] = (char)(0x80 | (cp & 0x3F));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        out[0] = (char)(0xE0 | cp >> 12);
+        out[1] = (char)(0x80 | (cp >> 6 & 0x3F));
+        out[2] = (char)(0x80 | (cp & 0x3F));
+        return 3;
+    }
+    out[0] = (char)(0xF0 | cp >> 18);
+    out[1] = (char)(0x80 | (cp >> 12 & 0x3F));
+    out[2] = (char)(0x80 | (cp >> 6 & 0x3F));
+    out[3] = (char)(0x80 | (cp & 0x3F));
+    return 4;
 }
 
 bool slm_tok_utf8_append_lossy(slm_tok_buf *out, const char *s, size_t n)

@@ -76,33 +76,38 @@ static slm_status scan_entries(const cJSON *obj, const char *what, size_t *n_ids
     return SLM_OK;
 }
 
-static slm_status alloc_tables(slm_vocab *v, size_t n, size_t bytes, slm_error *err)
+bool slm_vocab_init(slm_vocab *v, size_t n, size_t bytes, size_t n_ids)
 {
+    memset(v, 0, sizeof *v);
     size_t size = 16;
     while (size < 2 * n)
         size *= 2;
+    v->n_ids = n_ids;
     v->mask = size - 1;
     v->slots = malloc(size * sizeof *v->slots);
     v->entries = malloc((n ? n : 1) * sizeof *v->entries);
-    v->by_id = malloc((v->n_ids ? v->n_ids : 1) * sizeof *v->by_id);
+    v->by_id = malloc((n_ids ? n_ids : 1) * sizeof *v->by_id);
     if (!v->slots || !v->entries || !v->by_id || !slm_tok_buf_reserve(&v->arena, bytes))
-        return slm_fail_nomem(err, "vocabulary");
-    memset(v->slots, 0xff, size * sizeof *v->slots);       /* all -1 */
-    memset(v->by_id, 0xff, v->n_ids * sizeof *v->by_id);   /* all -1 */
-    return SLM_OK;
+        return false;
+    memset(v->slots, 0xff, size * sizeof *v->slots);   /* all -1 */
+    memset(v->by_id, 0xff, n_ids * sizeof *v->by_id); /* all -1 */
+    return true;
 }
 
-static void insert(slm_vocab *v, const char *piece, int32_t id)
+/* The caller sized the tables (slm_vocab_init) for every piece it adds. */
+void slm_vocab_add(slm_vocab *v, const char *piece, size_t n, int32_t id)
 {
-    size_t n = strlen(piece);
     size_t slot = find_slot(v, piece, n);
     int32_t k = v->slots[slot];
     if (k < 0) {
         k = (int32_t)v->n_pieces++;
         v->entries[k].offset = v->arena.len;
         v->entries[k].length = (uint32_t)n;
-        slm_tok_buf_append(&v->arena, piece, n + 1); /* reserved in alloc_tables */
+        slm_tok_buf_append(&v->arena, piece, n);
+        slm_tok_buf_append(&v->arena, "", 1); /* each piece NUL-terminated */
         v->slots[slot] = k;
+        if (n > v->max_len)
+            v->max_len = n;
     } else if (v->by_id[v->entries[k].id] == k) {
         v->by_id[v->entries[k].id] = -1; /* the piece moved to a new id */
     }
@@ -115,12 +120,13 @@ slm_status slm_vocab_from_json(slm_vocab *v, const cJSON *obj, const char *what,
     memset(v, 0, sizeof *v);
     if (!cJSON_IsObject(obj))
         return slm_fail(err, SLM_ERR_FORMAT, "%s: expected an object of piece: id", what);
-    size_t n, bytes;
-    SLM_TRY(scan_entries(obj, what, &v->n_ids, &n, &bytes, err));
-    SLM_TRY(alloc_tables(v, n, bytes, err));
+    size_t n, bytes, n_ids;
+    SLM_TRY(scan_entries(obj, what, &n_ids, &n, &bytes, err));
+    if (!slm_vocab_init(v, n, bytes, n_ids))
+        return slm_fail_nomem(err, "vocabulary");
     const cJSON *e;
     cJSON_ArrayForEach(e, obj)
-        insert(v, e->string, (int32_t)e->valuedouble);
+        slm_vocab_add(v, e->string, strlen(e->string), (int32_t)e->valuedouble);
     return SLM_OK;
 }
 

@@ -121,6 +121,24 @@ static float dot_q4_0(const void *w, const void *xq, int n)
     return vaddvq_f32(acc);
 }
 
+static void f16_to_f32(const uint16_t *src, float *dst, int n)
+{
+    int i = 0;
+    for (; i + 4 <= n; i += 4)
+        vst1q_f32(dst + i, load_f16x4(src + i));
+    for (; i < n; i++)
+        dst[i] = slm_f16_to_f32(src[i]);
+}
+
+static void bf16_to_f32(const uint16_t *src, float *dst, int n)
+{
+    int i = 0;
+    for (; i + 4 <= n; i += 4)
+        vst1q_f32(dst + i, load_bf16x4(src + i));
+    for (; i < n; i++)
+        dst[i] = slm_bf16_to_f32(src[i]);
+}
+
 static void quantize_act_q8(const float *x, void *xq, int n)
 {
     slm_kernels_scalar.quantize_act_q8(x, xq, n);
@@ -150,6 +168,8 @@ static const slm_kernel_table table = {
     .dot_q8_0 = dot_q8_0,
     .dot_q4_0 = dot_q4_0,
     .quantize_act_q8 = quantize_act_q8,
+    .f16_to_f32 = f16_to_f32,
+    .bf16_to_f32 = bf16_to_f32,
     .gemm_f16 = gemm_f16,
     .gemm_bf16 = gemm_bf16,
     .gemm_q8_0 = gemm_q8_0,

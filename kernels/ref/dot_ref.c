@@ -3,7 +3,11 @@
  * the definition every ISA table is tested against, and the fallback on
  * CPUs without a SIMD table.
  *
- * Sums are plain and sequential. Quantized dots compute each block's integer
+ * Float dots keep eight partial sums (as kernels/matmul.c does): no faster
+ * tricks, but not the 4-cycle-per-element chain of one sum either, since
+ * this table is also the fallback on CPUs without a SIMD table. The tests
+ * bound every table against exact sums, so the order is not part of the
+ * contract. Quantized dots compute each block's integer
  * sum exactly and scale it once: acc += (d_w * d_x) * Σ w_q x_q, which is the
  * per-block value every ISA reproduces (only the order in which blocks are
  * added, and FMA contraction, may differ).
@@ -22,29 +26,55 @@ static float f16_at(const uint8_t *p)
     return slm_f16_to_f32(h);
 }
 
-static float dot_f32(const float *w, const float *x, int n)
+/* Exact f16 -> f32 without branches for finite values: the exponent and
+   mantissa bits shifted into an f32 and scaled by 2^112 re-bias the
+   exponent, and the multiply is exact for normals and subnormals alike. */
+static inline float half_to_f32(uint16_t h)
 {
-    float acc = 0.0f;
-    for (int i = 0; i < n; i++)
-        acc += w[i] * x[i];
-    return acc;
+    uint32_t em = h & 0x7fffu, sign = (uint32_t)(h & 0x8000u) << 16, bits;
+    if (em >= 0x7c00u) { /* inf / nan */
+        bits = sign | 0x7f800000u | ((em & 0x3ffu) << 13);
+    } else {
+        float f;
+        uint32_t u = em << 13;
+        memcpy(&f, &u, 4);
+        f *= 0x1p112f;
+        memcpy(&bits, &f, 4);
+        bits |= sign;
+    }
+    float out;
+    memcpy(&out, &bits, 4);
+    return out;
 }
 
-static float dot_f16(const uint16_t *w, const float *x, int n)
+static inline float bf16_to_f32(uint16_t b)
 {
-    float acc = 0.0f;
-    for (int i = 0; i < n; i++)
-        acc += slm_f16_to_f32(w[i]) * x[i];
-    return acc;
+    uint32_t u = (uint32_t)b << 16;
+    float f;
+    memcpy(&f, &u, 4);
+    return f;
 }
 
-static float dot_bf16(const uint16_t *w, const float *x, int n)
-{
-    float acc = 0.0f;
-    for (int i = 0; i < n; i++)
-        acc += slm_bf16_to_f32(w[i]) * x[i];
-    return acc;
-}
+/* Eight partial sums (the compiler can keep them in one vector register
+   without reassociating anything), combined pairwise. */
+#define DOT8(expr_w)                                                                  \
+    float s8[8] = {0};                                                                \
+    int i = 0;                                                                        \
+    for (; i + 8 <= n; i += 8)                                                        \
+        for (int j = 0; j < 8; j++)                                                   \
+            s8[j] += (expr_w(i + j)) * x[i + j];                                      \
+    float acc = ((s8[0] + s8[1]) + (s8[2] + s8[3])) + ((s8[4] + s8[5]) + (s8[6] + s8[7])); \
+    for (; i < n; i++)                                                                \
+        acc += (expr_w(i)) * x[i];                                                    \
+    return acc
+
+#define W_F32(k) w[k]
+#define W_F16(k) half_to_f32(w[k])
+#define W_BF16(k) bf16_to_f32(w[k])
+
+static float dot_f32(const float *w, const float *x, int n) { DOT8(W_F32); }
+static float dot_f16(const uint16_t *w, const float *x, int n) { DOT8(W_F16); }
+static float dot_bf16(const uint16_t *w, const float *x, int n) { DOT8(W_BF16); }
 
 static float dot_q8_0(const void *w, const void *xq, int n)
 {
@@ -99,6 +129,18 @@ static void quantize_act_q8(const float *x, void *xq, int n)
     }
 }
 
+static void f16_row_to_f32(const uint16_t *src, float *dst, int n)
+{
+    for (int i = 0; i < n; i++)
+        dst[i] = half_to_f32(src[i]);
+}
+
+static void bf16_row_to_f32(const uint16_t *src, float *dst, int n)
+{
+    for (int i = 0; i < n; i++)
+        dst[i] = bf16_to_f32(src[i]);
+}
+
 /* Tiles are just dots here: the scalar table is the definition, not fast. */
 static void gemm_f16(float *y, size_t ldy, const void *w, size_t ws, const void *x, size_t xs,
                      int nr, int nt, int k)
@@ -145,6 +187,8 @@ const slm_kernel_table slm_kernels_scalar = {
     .dot_q8_0 = dot_q8_0,
     .dot_q4_0 = dot_q4_0,
     .quantize_act_q8 = quantize_act_q8,
+    .f16_to_f32 = f16_row_to_f32,
+    .bf16_to_f32 = bf16_row_to_f32,
     .gemm_f16 = gemm_f16,
     .gemm_bf16 = gemm_bf16,
     .gemm_q8_0 = gemm_q8_0,

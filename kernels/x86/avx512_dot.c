@@ -90,11 +90,19 @@ INLINE __m512 halves(float lo, float hi)
 
 /* ------------------------------------------------------------ float dots */
 
+/* Software prefetch ahead of the row (see avx2_dot.c); never faults. */
+#define PREFETCH_BYTES 1024
+#define PREFETCH(p) _mm_prefetch((const char *)(p) + PREFETCH_BYTES, _MM_HINT_T0)
+
 static float dot_f32(const float *w, const float *x, int n)
 {
     __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
     int i = 0;
     for (; i + 64 <= n; i += 64) {
+        PREFETCH(w + i);
+        PREFETCH(w + i + 16);
+        PREFETCH(w + i + 32);
+        PREFETCH(w + i + 48);
         a0 = _mm512_fmadd_ps(_mm512_loadu_ps(w + i), _mm512_loadu_ps(x + i), a0);
         a1 = _mm512_fmadd_ps(_mm512_loadu_ps(w + i + 16), _mm512_loadu_ps(x + i + 16), a1);
         a2 = _mm512_fmadd_ps(_mm512_loadu_ps(w + i + 32), _mm512_loadu_ps(x + i + 32), a2);
@@ -115,6 +123,8 @@ INLINE float dot_half(const uint16_t *w, const float *x, int n, int f16)
     int i = 0;
 #define LOADH(off) (f16 ? load_f16x16(w + i + (off)) : load_bf16x16(w + i + (off)))
     for (; i + 64 <= n; i += 64) {
+        PREFETCH(w + i);
+        PREFETCH(w + i + 32);
         a0 = _mm512_fmadd_ps(LOADH(0), _mm512_loadu_ps(x + i), a0);
         a1 = _mm512_fmadd_ps(LOADH(16), _mm512_loadu_ps(x + i + 16), a1);
         a2 = _mm512_fmadd_ps(LOADH(32), _mm512_loadu_ps(x + i + 32), a2);
@@ -204,6 +214,26 @@ static void quantize_act_q8(const float *x, void *xq, int n)
     }
 }
 
+/* ------------------------------------------------------ conversions */
+
+static void f16_to_f32(const uint16_t *src, float *dst, int n)
+{
+    int i = 0;
+    for (; i + 16 <= n; i += 16)
+        _mm512_storeu_ps(dst + i, load_f16x16(src + i));
+    for (; i < n; i++)
+        dst[i] = _cvtsh_ss(src[i]);
+}
+
+static void bf16_to_f32(const uint16_t *src, float *dst, int n)
+{
+    int i = 0;
+    for (; i + 16 <= n; i += 16)
+        _mm512_storeu_ps(dst + i, load_bf16x16(src + i));
+    for (; i < n; i++)
+        dst[i] = slm_bf16_to_f32(src[i]);
+}
+
 /* ------------------------------------------------------ prompt-batch tiles */
 
 #define TR 4
@@ -224,6 +254,10 @@ INLINE void tile_half(float *y, size_t ldy, const uint8_t *w, size_t ws, const u
         }
         for (int t = 0; t < TT; t++) {
             __m512 xv = _mm512_loadu_ps((const float *)(x + t * xs) + i);
+#ifndef SLM_AVX512_EMULATED
+            /* one load per token, not one per FMA (see avx2_dot.c) */
+            __asm__("" : "+v"(xv));
+#endif
             for (int r = 0; r < TR; r++)
                 acc[r][t] = _mm512_fmadd_ps(wv[r], xv, acc[r][t]);
         }
@@ -348,6 +382,8 @@ static const slm_kernel_table table = {
     .dot_q8_0 = dot_q8_0,
     .dot_q4_0 = dot_q4_0,
     .quantize_act_q8 = quantize_act_q8,
+    .f16_to_f32 = f16_to_f32,
+    .bf16_to_f32 = bf16_to_f32,
     .gemm_f16 = gemm_f16,
     .gemm_bf16 = gemm_bf16,
     .gemm_q8_0 = gemm_q8_0,

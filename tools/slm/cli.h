@@ -24,6 +24,8 @@ int cmd_inspect(int argc, char **argv);
 enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
 
 int cmd_bench(int argc, char **argv);
+int cmd_perplexity(int argc, char **argv);
+int cmd_quantize(int argc, char **argv);
 
 /* Online CPUs, the default thread count. */
 int cli_default_threads(void);

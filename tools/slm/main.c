@@ -19,6 +19,8 @@ static const verb verbs[] = {
     {"chat", cmd_chat, "interactive chat in the model's chat template"},
     {"classify", cmd_classify, "classify texts with a sequence-classification model"},
     {"logits", cmd_logits, "print the last position's logits for given ids"},
+    {"quantize", cmd_quantize, "write a copy of a model with converted/quantized weights"},
+    {"perplexity", cmd_perplexity, "perplexity of a text file"},
     {"bench", cmd_bench, "measure prompt and generation tokens/s (like llama-bench)"},
     {"inspect", cmd_inspect, "show a model's architecture, sizes and tensors"},
 };
