@@ -1,7 +1,8 @@
 /*
  * classify.c — sequence classification: tokenize a batch of texts (with
- * their special tokens, truncated to the model's positions), run the
- * architecture's classifier, and turn logits into probabilities.
+ * their special tokens, the content truncated to the model's positions as
+ * transformers' truncation=True does), run the architecture's classifier,
+ * and turn logits into probabilities.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -43,15 +44,13 @@ slm_status slm_classify_ids(slm_model *m, const int32_t *ids, const int *lengths
     return m->arch->classify(m, ids, lengths, batch, logits, err);
 }
 
-/* Keeps the first max-1 ids and the final one: for a [CLS] text [SEP]
-   template that is transformers' truncation=True (specials are kept). */
-static bool truncate_ids(slm_tokens *t, size_t max)
+/* The most tokens one text may have: the model's positions, or the
+   tokenizer's model_max_length when that is smaller. */
+static size_t max_tokens(const slm_model *m)
 {
-    if (t->n <= max)
-        return false;
-    t->ids[max - 1] = t->ids[t->n - 1];
-    t->n = max;
-    return true;
+    size_t max = (size_t)m->cfg.max_positions;
+    size_t tok_max = slm_tokenizer_model_max_length(m->tok);
+    return tok_max > 0 && tok_max < max ? tok_max : max;
 }
 
 slm_status slm_classify(slm_model *m, const char *const *texts, size_t n, float *probs,
@@ -65,9 +64,11 @@ slm_status slm_classify(slm_model *m, const char *const *texts, size_t n, float 
     size_t truncated = 0;
     slm_status s = lengths && raw ? SLM_OK : slm_fail_nomem(err, "classify batch");
     for (size_t i = 0; s == SLM_OK && i < n; i++) {
+        bool cut = false;
         one.n = 0;
-        s = slm_tokenize(m->tok, texts[i], strlen(texts[i]), true, &one, err);
-        truncated += s == SLM_OK && truncate_ids(&one, (size_t)m->cfg.max_positions);
+        s = slm_tokenize_truncated(m->tok, texts[i], strlen(texts[i]), true, max_tokens(m), &one,
+                                   &cut, err);
+        truncated += cut;
         for (size_t j = 0; s == SLM_OK && j < one.n; j++)
             s = slm_tokens_push(&all, one.ids[j]);
         lengths[i] = (int)one.n;

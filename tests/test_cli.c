@@ -169,6 +169,32 @@ static void test_classify_output(void **state)
 
 /* ============================================================ tools */
 
+/* logits and inspect work for every architecture */
+static void test_logits_and_inspect_every_architecture(void **state)
+{
+    const char *models[] = {"tinyllama", "smollm2", "phi3", "distilbert_sst2"};
+    const char *archs[] = {"LlamaForCausalLM", "LlamaForCausalLM", "Phi3ForCausalLM",
+                           "DistilBertForSequenceClassification"};
+    const int lines[] = {32000, 50259, 32064, 2};
+    for (int i = 0; i < 4; i++) {
+        char args[1024], *out, *err_text, rel[128];
+        snprintf(rel, sizeof rel, "tests/fixtures/models/%s", models[i]);
+        snprintf(args, sizeof args, "logits -m %s -p 'Hello world'", test_source_path(rel));
+        if (test_run_cli(args, &out, &err_text) != 0)
+            fail_msg("slm logits on %s: %s", models[i], err_text);
+        int n = 0;
+        for (char *p = out; *p; p++)
+            n += *p == '\n';
+        assert_int_equal(n, lines[i]);
+        free(out);
+        free(err_text);
+        snprintf(args, sizeof args, "inspect -m %s", test_source_path(rel));
+        assert_int_equal(test_run_cli(args, &out, NULL), 0);
+        assert_non_null(strstr(out, archs[i]));
+        free(out);
+    }
+}
+
 static void test_quantize_then_inspect_and_run(void **state)
 {
     char *dir = test_make_tmpdir(), args[1024], *out, *err_text;
@@ -232,6 +258,7 @@ int main(void)
         cmocka_unit_test(test_chat_two_turns),
         cmocka_unit_test(test_chat_without_template_is_an_error),
         cmocka_unit_test(test_classify_output),
+        cmocka_unit_test(test_logits_and_inspect_every_architecture),
         cmocka_unit_test(test_quantize_then_inspect_and_run),
         cmocka_unit_test(test_perplexity_and_bench),
     };

@@ -301,6 +301,128 @@ static void test_distilbert_singles(void **state)
     free_reference(&r);
 }
 
+/* The text path: tokenize every fixture text (one is 602 tokens and must be
+   truncated to 512 as transformers' truncation=True does), classify them as
+   one batch, and compare with the reference probabilities. */
+static void test_distilbert_texts(void **state)
+{
+    reference r = load_reference("distilbert_sst2");
+    slm_model *m = load_model_dir(test_source_path("tests/fixtures/models/distilbert_sst2"));
+    const cJSON *texts = cJSON_GetObjectItem(r.json, "texts");
+    size_t n = (size_t)cJSON_GetArraySize(texts), truncated = 0;
+    const char **t = calloc(n, sizeof *t);
+    for (size_t i = 0; i < n; i++)
+        t[i] = cJSON_GetArrayItem(texts, (int)i)->valuestring;
+    float *probs = malloc(sizeof(float) * n * 2), *logits = malloc(sizeof(float) * n * 2);
+    slm_error err = {0};
+    if (slm_classify(m, t, n, probs, logits, &truncated, &err) != SLM_OK)
+        fail_msg("%s", err.msg);
+    assert_int_equal(truncated, 1);
+    const slm_tensor *want_p = ref_tensor(&r, "batch", "probs", SLM_DTYPE_F32);
+    const slm_tensor *want_l = ref_tensor(&r, "batch", "logits", SLM_DTYPE_F32);
+    assert_int_equal(want_p->n_elements, n * 2);
+    assert_close("distilbert text-batch logits", logits, want_l->data, n * 2, 1e-4);
+    for (size_t i = 0; i < n * 2; i++)
+        assert_float_equal(probs[i], ((const float *)want_p->data)[i], 1e-5);
+    /* each text's ids equal transformers' single-text encoding */
+    for (size_t i = 0; i < n; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "single%zu", i);
+        const slm_tensor *ids = ref_tensor(&r, name, "input_ids", SLM_DTYPE_I32);
+        slm_tokens toks = {0};
+        bool cut = false;
+        assert_int_equal(slm_tokenize_truncated(slm_model_tokenizer(m), t[i], strlen(t[i]), true,
+                                                512, &toks, &cut, &err),
+                         SLM_OK);
+        assert_int_equal(toks.n, ids->n_elements);
+        assert_memory_equal(toks.ids, ids->data, toks.n * sizeof(int32_t));
+        slm_tokens_free(&toks);
+    }
+    free(t);
+    free(probs);
+    free(logits);
+    slm_model_free(m);
+    free_reference(&r);
+}
+
+/* Every chat fixture conversation: the template renders transformers' text,
+   and tokenizing it like apply_chat_template(tokenize=True) gives its ids. */
+static void check_chat_fixture(const char *name)
+{
+    char rel[128];
+    snprintf(rel, sizeof rel, "tests/fixtures/chat/%s.json", name);
+    cJSON *fx;
+    slm_error err = {0};
+    assert_int_equal(slm_json_load(test_source_path(rel), &fx, &err), SLM_OK);
+    snprintf(rel, sizeof rel, "tests/fixtures/models/%s", name);
+    slm_tokenizer *tok;
+    slm_chat_template *tmpl;
+    assert_int_equal(slm_tokenizer_load(test_source_path(rel), &tok, &err), SLM_OK);
+    assert_int_equal(slm_chat_template_load(test_source_path(rel), &tmpl, &err), SLM_OK);
+    const cJSON *conv;
+    int count = 0;
+    cJSON_ArrayForEach(conv, cJSON_GetObjectItem(fx, "conversations"))
+    {
+        const cJSON *msgs = cJSON_GetObjectItem(conv, "messages"), *m;
+        slm_chat_message list[16];
+        size_t n = 0;
+        cJSON_ArrayForEach(m, msgs)
+        {
+            const cJSON *content = cJSON_GetObjectItem(m, "content");
+            list[n++] = (slm_chat_message){cJSON_GetObjectItem(m, "role")->valuestring,
+                                           cJSON_IsString(content) ? content->valuestring : NULL};
+        }
+        const cJSON *want = cJSON_GetObjectItem(conv, "with_generation_prompt");
+        char *text;
+        assert_int_equal(slm_chat_template_apply(tmpl, list, n, true, &text, &err), SLM_OK);
+        assert_string_equal(text, cJSON_GetObjectItem(want, "text")->valuestring);
+        slm_tokens ids = {0};
+        assert_int_equal(slm_tokenize(tok, text, strlen(text), false, &ids, &err), SLM_OK);
+        const cJSON *want_ids = cJSON_GetObjectItem(want, "ids");
+        assert_int_equal(ids.n, cJSON_GetArraySize(want_ids));
+        for (size_t i = 0; i < ids.n; i++)
+            if (ids.ids[i] != cJSON_GetArrayItem(want_ids, (int)i)->valueint)
+                fail_msg("%s conversation %d: id %zu differs", name, count, i);
+        slm_tokens_free(&ids);
+        free(text);
+        count++;
+    }
+    assert_true(count >= 5);
+    slm_chat_template_free(tmpl);
+    slm_tokenizer_free(tok);
+    cJSON_Delete(fx);
+}
+
+static void test_chat_fixtures(void **state)
+{
+    check_chat_fixture("tinyllama");
+    check_chat_fixture("phi3");
+    check_chat_fixture("smollm2");
+}
+
+/* Phi-3 stops at every id its configs declare, and its end-of-turn token
+   never reaches the printed text. */
+static void test_phi3_stop_ids(void **state)
+{
+    slm_model *m = load_model_dir(test_source_path("tests/fixtures/models/phi3"));
+    const slm_tokenizer *tok = slm_model_tokenizer(m);
+    const char *stops[] = {"<|endoftext|>", "<|assistant|>", "<|end|>"};
+    for (int i = 0; i < 3; i++)
+        assert_true(slm_model_is_eos(m, slm_tokenizer_token_id(tok, stops[i])));
+    assert_false(slm_model_is_eos(m, slm_tokenizer_token_id(tok, "<|user|>")));
+    slm_stream_decoder *dec;
+    slm_error err = {0};
+    const char *text;
+    size_t len;
+    assert_int_equal(slm_stream_decoder_new(tok, true, &dec, &err), SLM_OK);
+    assert_int_equal(slm_stream_decoder_push(dec, slm_tokenizer_token_id(tok, "<|end|>"), &text,
+                                             &len, &err),
+                     SLM_OK);
+    assert_int_equal(len, 0);
+    slm_stream_decoder_free(dec);
+    slm_model_free(m);
+}
+
 static void test_decoder_is_not_a_classifier(void **state)
 {
     slm_model *m = load_model_dir(test_source_path("tests/fixtures/models/tinyllama"));
@@ -326,6 +448,9 @@ int main(void)
         cmocka_unit_test(test_phi3_longrope),
         cmocka_unit_test(test_distilbert_batch),
         cmocka_unit_test(test_distilbert_singles),
+        cmocka_unit_test(test_distilbert_texts),
+        cmocka_unit_test(test_chat_fixtures),
+        cmocka_unit_test(test_phi3_stop_ids),
         cmocka_unit_test(test_decoder_is_not_a_classifier),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

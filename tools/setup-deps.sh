@@ -12,6 +12,7 @@ packages=(
   libutf8proc-dev        # Unicode normalization (tokenizers)
   libpcre2-dev           # pre-tokenizer regexes (tokenizers)
   libmicrohttpd-dev      # OpenAI-compatible server
+  libsimde-dev           # tests: AVX-512 kernels checked under emulation on CPUs without it
 )
 
 missing=()

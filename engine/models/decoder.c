@@ -132,7 +132,10 @@ static void attention(slm_session *s, int l, int n)
     int d = c->head_dim, H = c->n_heads, Hd = H * d;
     int group = H / c->n_kv_heads, window = c->sliding_window;
     float scale = 1.0f / sqrtf((float)d);
-#pragma omp parallel for collapse(2) num_threads(s->model->n_threads) schedule(dynamic)
+    /* waking the team costs more than a short cache is worth */
+    bool parallel = (double)n * H * (s->n_past + n) * d > 65536.0;
+    int nt = n > 1 ? s->model->n_threads_batch : s->model->n_threads;
+#pragma omp parallel for collapse(2) num_threads(nt) schedule(dynamic) if (parallel)
     for (int t = 0; t < n; t++) {
         for (int h = 0; h < H; h++) {
             int pos = s->n_past + t, kvh = h / group;

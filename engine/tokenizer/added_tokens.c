@@ -188,7 +188,7 @@ slm_status slm_added_load(slm_added_vocab *av, const cJSON *list, const slm_voca
     const cJSON *e;
     cJSON_ArrayForEach(e, list)
     {
-        slm_added_token t;
+        slm_added_token t = {0};
         SLM_TRY(read_token(e, path, i++, &t, err));
         if (t.content_len > 0)
             SLM_TRY(add_token(av, &t, vocab, nz, &next_id, err));

@@ -115,7 +115,7 @@ static slm_status merge_pieces(const cJSON *e, const char *path, size_t index, c
                                size_t *na, const char **b, size_t *nb, slm_error *err)
 {
     if (cJSON_IsString(e)) {
-        size_t cut;
+        size_t cut = 0;
         SLM_TRY(split_merge_string(e->valuestring, path, index, &cut, err));
         *a = e->valuestring;
         *na = cut;
@@ -137,8 +137,8 @@ static slm_status merge_pieces(const cJSON *e, const char *path, size_t index, c
 static slm_status add_merge(slm_bpe *m, const cJSON *e, const char *path, size_t index,
                             uint32_t rank, slm_tok_buf *tmp, slm_error *err)
 {
-    const char *a, *b;
-    size_t na, nb;
+    const char *a = NULL, *b = NULL;
+    size_t na = 0, nb = 0;
     SLM_TRY(merge_pieces(e, path, index, &a, &na, &b, &nb, err));
     int32_t ia = slm_vocab_find(&m->vocab, a, na), ib = slm_vocab_find(&m->vocab, b, nb);
     int32_t in = merged_id(m, a, na, b, nb, tmp);
@@ -201,6 +201,19 @@ static void drop_if_empty(char **s)
     }
 }
 
+static bool find_char_pieces(slm_bpe *m)
+{
+    m->char_ids = malloc(SLM_BPE_CHAR_TABLE * sizeof *m->char_ids);
+    if (!m->char_ids)
+        return false;
+    for (uint32_t cp = 0; cp < SLM_BPE_CHAR_TABLE; cp++) {
+        char c[4];
+        size_t n = slm_tok_utf8_encode(cp, c);
+        m->char_ids[cp] = slm_vocab_find(&m->vocab, c, n);
+    }
+    return true;
+}
+
 static void find_byte_pieces(slm_bpe *m)
 {
     m->all_level_ids = true;
@@ -234,13 +247,14 @@ slm_status slm_bpe_load(slm_bpe *m, const cJSON *model, const char *path, slm_er
     SLM_TRY(load_merges(m, cJSON_GetObjectItemCaseSensitive(model, "merges"), path, err));
     m->unk_id = m->unk_token ? slm_vocab_find(&m->vocab, m->unk_token, strlen(m->unk_token)) : -1;
     find_byte_pieces(m);
-    return SLM_OK;
+    return find_char_pieces(m) ? SLM_OK : slm_fail_nomem(err, "BPE character table");
 }
 
 void slm_bpe_free(slm_bpe *m)
 {
     slm_vocab_free(&m->vocab);
     free(m->merges);
+    free(m->char_ids);
     free(m->unk_token);
     free(m->subword_prefix);
     free(m->word_suffix);
@@ -341,8 +355,11 @@ static int32_t char_id(const slm_bpe *m, const char *c, size_t len, bool first, 
                        slm_bpe_work *w)
 {
     bool pre = !first && m->subword_prefix, suf = last && m->word_suffix;
-    if (!pre && !suf)
-        return slm_vocab_find(&m->vocab, c, len);
+    if (!pre && !suf) {
+        size_t n;
+        uint32_t cp = slm_tok_utf8_decode(c, &n);
+        return cp < SLM_BPE_CHAR_TABLE ? m->char_ids[cp] : slm_vocab_find(&m->vocab, c, len);
+    }
     slm_tok_buf_clear(&w->piece);
     if ((pre && !slm_tok_buf_append_str(&w->piece, m->subword_prefix)) ||
         !slm_tok_buf_append(&w->piece, c, len) ||
@@ -434,8 +451,56 @@ static void apply_merge(const slm_bpe *m, slm_bpe_work *w, struct slm_bpe_merge 
         heap_push(w, (struct slm_bpe_merge){rank, top.pos, new_id});
 }
 
-static void merge_all(const slm_bpe *m, slm_bpe_work *w, size_t n_sym)
+/* Short words (most pre-tokenized words) skip the heap: the lowest-ranked pair, leftmost on
+ * ties, is found by scanning a small array of pair ranks, and only the two pairs a merge touches
+ * are looked up again. This is the heap's order exactly, at a fraction of its cost. */
+enum { SMALL_WORD = 48 };
+
+static void pair_rank(const slm_bpe *m, const struct slm_bpe_symbol *s, size_t i, uint32_t *rank,
+                      int32_t *new_id)
 {
+    if (!find_merge(m, s[i].id, s[i + 1].id, &rank[i], &new_id[i]))
+        rank[i] = UINT32_MAX;
+}
+
+/* Merges the n symbols of w->sym as one flat array; returns how many are left. */
+static size_t merge_small(const slm_bpe *m, slm_bpe_work *w, size_t n)
+{
+    struct slm_bpe_symbol *s = w->sym;
+    uint32_t rank[SMALL_WORD];
+    int32_t new_id[SMALL_WORD];
+    for (size_t i = 0; i + 1 < n; i++)
+        pair_rank(m, s, i, rank, new_id);
+    while (n > 1) {
+        size_t best = 0;
+        for (size_t i = 1; i + 1 < n; i++)
+            if (rank[i] < rank[best])
+                best = i;
+        if (rank[best] == UINT32_MAX)
+            break;
+        s[best].id = new_id[best];
+        s[best].len += s[best + 1].len;
+        /* symbol best+1 goes; pair j > best+1 becomes pair j-1 */
+        memmove(&s[best + 1], &s[best + 2], (n - best - 2) * sizeof *s);
+        if (n - best > 3) {
+            memmove(&rank[best + 1], &rank[best + 2], (n - best - 3) * sizeof *rank);
+            memmove(&new_id[best + 1], &new_id[best + 2], (n - best - 3) * sizeof *new_id);
+        }
+        n--;
+        if (best > 0)
+            pair_rank(m, s, best - 1, rank, new_id);
+        if (best + 1 < n)
+            pair_rank(m, s, best, rank, new_id);
+    }
+    return n;
+}
+
+/* Merges the n_sym initial symbols; returns how many entries of w->sym to read (entries with
+ * len 0 were merged away). */
+static size_t merge_all(const slm_bpe *m, slm_bpe_work *w, size_t n_sym)
+{
+    if (n_sym <= SMALL_WORD)
+        return merge_small(m, w, n_sym);
     w->heap_len = 0;
     for (size_t i = 0; i + 1 < n_sym; i++) {
         uint32_t rank;
@@ -445,6 +510,7 @@ static void merge_all(const slm_bpe *m, slm_bpe_work *w, size_t n_sym)
     }
     while (w->heap_len > 0)
         apply_merge(m, w, heap_pop(w));
+    return n_sym;
 }
 
 /* Appends the ids of the merged symbols. */
@@ -466,8 +532,7 @@ static slm_status tokenize_level_bytes(const slm_bpe *m, const char *word, size_
     size_t n_sym = 0;
     for (size_t i = 0; i < n; i++)
         add_symbol(w, &n_sym, m->level_ids[(unsigned char)word[i]], 1);
-    merge_all(m, w, n_sym);
-    return emit_symbols(w, n_sym, out, err);
+    return emit_symbols(w, merge_all(m, w, n_sym), out, err);
 }
 
 static slm_status tokenize_word(const slm_bpe *m, const char *word, size_t n, bool byte_level,
@@ -492,8 +557,7 @@ static slm_status tokenize_word(const slm_bpe *m, const char *word, size_t n, bo
         return slm_fail_nomem(err, "BPE work space");
     size_t n_sym;
     SLM_TRY(initial_symbols(m, word, n, w, &n_sym, err));
-    merge_all(m, w, n_sym);
-    return emit_symbols(w, n_sym, out, err);
+    return emit_symbols(w, merge_all(m, w, n_sym), out, err);
 }
 
 slm_status slm_bpe_tokenize(const slm_bpe *m, const char *word, size_t n, bool byte_level,
@@ -502,7 +566,7 @@ slm_status slm_bpe_tokenize(const slm_bpe *m, const char *word, size_t n, bool b
     if (n == 0)
         return SLM_OK;
     size_t k, n0 = out->n;
-    const int32_t *hit = slm_bpe_cache_get(w->cache, word, n, &k);
+    const int32_t *hit = w->use_cache ? slm_bpe_cache_get(w->cache, word, n, &k) : NULL;
     if (hit) {
         for (size_t i = 0; i < k; i++)
             if (slm_tokens_push(out, hit[i]) != SLM_OK)
@@ -510,7 +574,7 @@ slm_status slm_bpe_tokenize(const slm_bpe *m, const char *word, size_t n, bool b
         return SLM_OK;
     }
     SLM_TRY(tokenize_word(m, word, n, byte_level, w, out, err));
-    if (!slm_bpe_cache_put(&w->cache, word, n, out->ids + n0, out->n - n0))
+    if (w->use_cache && !slm_bpe_cache_put(&w->cache, word, n, out->ids + n0, out->n - n0))
         return slm_fail_nomem(err, "BPE word cache");
     return SLM_OK;
 }

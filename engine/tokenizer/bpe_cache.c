@@ -83,7 +83,7 @@ static bool grow(void **p, size_t *cap, size_t need, size_t elem)
 /* Doubles the table when it is half full. */
 static bool rehash(struct slm_bpe_cache *c)
 {
-    size_t size = c->slots ? 2 * (c->mask + 1) : 1024;
+    size_t size = c->slots ? 2 * (c->mask + 1) : 64;
     entry *slots = calloc(size, sizeof *slots);
     if (!slots)
         return false;

@@ -152,7 +152,7 @@ static slm_status load_one(slm_detok *d, const cJSON *json, const char *path, co
         }
         return SLM_OK;
     }
-    slm_detok_step *s;
+    slm_detok_step *s = NULL;
     SLM_TRY(add_step(d, &s, err));
     return load_step(s, type->valuestring, json, path, where, err);
 }
@@ -162,7 +162,7 @@ slm_status slm_detok_load(slm_detok *d, const cJSON *json, const char *path, slm
     memset(d, 0, sizeof *d);
     slm_status st;
     if (!json || cJSON_IsNull(json)) {
-        slm_detok_step *s;
+        slm_detok_step *s = NULL;
         st = add_step(d, &s, err);
         if (st == SLM_OK)
             s->kind = SLM_DETOK_JOIN_SPACE;

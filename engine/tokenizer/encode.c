@@ -18,6 +18,10 @@
 #include "error.h"
 #include "tokenizer_internal.h"
 
+/* Texts at least this long keep a per-call word cache (bpe_cache.c); below it, setting the cache
+ * up costs more than the repeated words it saves. */
+#define CACHE_MIN_TEXT 8192
+
 /* Scratch of one encoding call. */
 typedef struct {
     slm_tok_segment_list raw, norm;
@@ -98,6 +102,7 @@ static slm_status encode_text(const slm_tokenizer *tok, const char *text, size_t
                               encode_work *w, slm_tokens *out, slm_error *err)
 {
     w->raw.n = 0;
+    w->bpe.use_cache = len >= CACHE_MIN_TEXT;
     if (!slm_added_split(&tok->added, false, text, len, &w->raw))
         return slm_fail_nomem(err, "token segments");
     for (size_t i = 0; i < w->raw.n; i++) {

@@ -175,6 +175,8 @@ typedef struct {
     int32_t byte_ids[256];   /* id of "<0xAB>" for each byte, -1 when absent */
     int32_t level_ids[256];  /* id of the byte-level character of each byte, -1 when absent */
     bool all_level_ids;      /* every byte has one: byte-level words skip the text mapping */
+    int32_t *char_ids;       /* id of the one-character piece of each code point below
+                                SLM_BPE_CHAR_TABLE (-1 when none): skips most hash lookups */
     int32_t unk_id;          /* -1 when there is no unk_token or it is not in the vocabulary */
     char *unk_token;         /* NULL when the model has none */
     char *subword_prefix;    /* continuing_subword_prefix, NULL when none or empty */
@@ -183,6 +185,8 @@ typedef struct {
     bool byte_fallback;
     bool ignore_merges;
 } slm_bpe;
+
+#define SLM_BPE_CHAR_TABLE 0x2600 /* through U+2581, SentencePiece's word boundary */
 
 /* Per-call scratch of slm_bpe_tokenize, grown on demand and reused across words. */
 typedef struct {
@@ -193,6 +197,7 @@ typedef struct {
     slm_tok_buf piece;       /* a character with prefix/suffix attached */
     slm_tok_buf mapped;      /* a byte-level word spelled in its characters */
     struct slm_bpe_cache *cache; /* words already encoded during this call */
+    bool use_cache;          /* set by the caller: worth it only for long texts */
 } slm_bpe_work;
 
 slm_status slm_bpe_load(slm_bpe *m, const cJSON *model, const char *path, slm_error *err);

@@ -180,6 +180,54 @@ static bool bert_first_pass(const slm_norm_step *st, const char *s, size_t n, bo
     return true;
 }
 
+/* True when cp is its own NFD and a starter: canonical reordering never moves anything across
+ * it, so the text around it can be decomposed piece by piece. */
+static bool nfd_inert(uint32_t cp)
+{
+    if (cp < 0x80)
+        return true;
+    if (cp >= 0xAC00 && cp <= 0xD7A3) /* Hangul syllables decompose algorithmically */
+        return false;
+    const utf8proc_property_t *p = utf8proc_get_property((utf8proc_int32_t)cp);
+    return p->combining_class == 0 && p->decomp_seqindex == UINT16_MAX;
+}
+
+/* NFD, drop non-spacing marks, lowercase (when asked): strip_accents on non-ASCII text. Only the
+ * stretches between inert characters go through utf8proc. */
+static bool bert_strip(const slm_norm_step *st, const char *s, size_t n, slm_tok_buf *out,
+                       slm_tok_scratch *sc)
+{
+    slm_tok_buf_clear(out);
+    if (!slm_tok_buf_reserve(out, 2 * n + 4)) /* İ (2 bytes) -> i + U+0307 (3 bytes) */
+        return false;
+    char *p = out->data;
+    for (size_t i = 0, len; i < n;) {
+        uint32_t cp = slm_tok_utf8_decode(s + i, &len);
+        if (nfd_inert(cp)) {
+            if (!slm_tok_bert_is_nonspacing(cp))
+                p = put_char(p, cp, st->lowercase);
+            i += len;
+            continue;
+        }
+        size_t j = i + len, k;
+        while (j < n && !nfd_inert(slm_tok_utf8_decode(s + j, &k)))
+            j += k;
+        utf8proc_ssize_t m = decompose(s + i, j - i, false, sc);
+        size_t used = (size_t)(p - out->data);
+        /* a decomposed code point writes at most 8 bytes, the rest of s at most 2n + 4 */
+        if (m < 0 || !slm_tok_buf_reserve(out, used + 8 * (size_t)m + 2 * (n - j) + 4))
+            return false;
+        p = out->data + used;
+        for (utf8proc_ssize_t q = 0; q < m; q++)
+            if (!slm_tok_bert_is_nonspacing(sc->u32[q]))
+                p = put_char(p, sc->u32[q], st->lowercase);
+        i = j;
+    }
+    out->len = (size_t)(p - out->data);
+    out->data[out->len] = '\0';
+    return true;
+}
+
 bool slm_tok_bert_normalize(const slm_norm_step *st, const char *s, size_t n, slm_tok_buf *out,
                             slm_tok_scratch *sc)
 {
@@ -188,18 +236,5 @@ bool slm_tok_bert_normalize(const slm_norm_step *st, const char *s, size_t n, sl
         return bert_first_pass(st, s, n, st->lowercase, out, &ascii);
     if (!bert_first_pass(st, s, n, false, &sc->tmp, &ascii))
         return false;
-    slm_tok_buf_clear(out);
-    if (ascii) /* only its non-ASCII spaces and controls were there: nothing to strip */
-        return st->lowercase ? slm_tok_lowercase(sc->tmp.data, sc->tmp.len, out)
-                             : slm_tok_buf_append(out, sc->tmp.data, sc->tmp.len);
-    utf8proc_ssize_t len = decompose(sc->tmp.data, sc->tmp.len, false, sc);
-    if (len < 0 || !slm_tok_buf_reserve(out, 8 * (size_t)len))
-        return false;
-    char *p = out->data;
-    for (utf8proc_ssize_t i = 0; i < len; i++)
-        if (!slm_tok_bert_is_nonspacing(sc->u32[i]))
-            p = put_char(p, sc->u32[i], st->lowercase);
-    out->len = (size_t)(p - out->data);
-    out->data[out->len] = '\0';
-    return true;
+    return bert_strip(st, sc->tmp.data, sc->tmp.len, out, sc);
 }

@@ -11,7 +11,8 @@
 static void logits_help(FILE *f)
 {
     fprintf(f, "usage: slm logits [-m DIR] (--ids \"1 2 3\" | -p TEXT) [options]\n"
-               "Prints the logits of the last position, one value per line (%%.6e).\n"
+               "Prints the logits of the last position, one value per line (%%.6e);\n"
+               "for a sequence classifier, the label logits of the whole sequence.\n"
                "  --ids IDS            token ids, space or comma separated\n"
                "  -p TEXT              tokenize TEXT (with special tokens) instead\n" CLI_LOAD_HELP);
 }
@@ -52,6 +53,19 @@ static int print_logits(const char *dir, const slm_load_options *lo, const char 
     if (prompt && slm_tokenize(slm_model_tokenizer(model), prompt, strlen(prompt), true, &toks,
                                &err) != SLM_OK)
         goto fail;
+    if (slm_model_n_labels(model) > 0) { /* a classifier: its label scores */
+        int n_labels = slm_model_n_labels(model), len = (int)toks.n;
+        float *scores = malloc(sizeof(float) * (size_t)n_labels);
+        if (!scores || slm_classify_ids(model, toks.ids, &len, 1, scores, &err) != SLM_OK) {
+            free(scores);
+            goto fail;
+        }
+        for (int i = 0; i < n_labels; i++)
+            printf("%.6e\n", scores[i]);
+        free(scores);
+        rc = CLI_OK;
+        goto done;
+    }
     if (slm_session_new(model, 0, &session, &err) != SLM_OK ||
         slm_session_eval(session, toks.ids, toks.n, &logits, &err) != SLM_OK)
         goto fail;
