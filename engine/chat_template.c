@@ -66,7 +66,7 @@ slm_status slm_chat_template_parse(const char *source, const char *bos, const ch
     *out = NULL;
     if (!source)
         return slm_fail(err, SLM_ERR_INVALID_ARG, "chat template: no source text");
-    slm_chat_template *t;
+    slm_chat_template *t = NULL;
     SLM_TRY(create(source, strlen(source), "chat template", &t, err));
     t->tokens[0] = dup_str(bos);
     t->tokens[1] = dup_str(eos);

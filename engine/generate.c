@@ -90,6 +90,11 @@ slm_status slm_generate(slm_session *s, const int32_t *prompt, size_t n_prompt,
     slm_status rc = slm_sampler_new(&p->sampling, slm_model_vocab_size(s->model), &smp, err);
     if (rc == SLM_OK)
         rc = slm_stream_decoder_new(s->model->tok, true, &dec, err);
+    for (size_t i = 0; rc == SLM_OK && p->continue_text && i < n_prompt; i++) {
+        const char *ignored;
+        size_t len;
+        rc = slm_stream_decoder_push(dec, prompt[i], &ignored, &len, err);
+    }
     for (size_t i = 0; rc == SLM_OK && i < n_prompt; i++)
         rc = slm_tokens_push(&h.all, prompt[i]);
     const float *logits = NULL;

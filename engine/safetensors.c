@@ -193,7 +193,7 @@ static slm_status parse_entry(const cJSON *e, const st_file *f, slm_tensor *t, s
         return slm_fail(err, SLM_ERR_UNSUPPORTED, "%s: tensor '%s': unsupported dtype '%s'", path,
                         t->name, dt->valuestring);
     SLM_TRY(parse_shape(cJSON_GetObjectItemCaseSensitive(e, "shape"), t, path, err));
-    size_t begin, end;
+    size_t begin = 0, end = 0;
     SLM_TRY(parse_offsets(cJSON_GetObjectItemCaseSensitive(e, "data_offsets"), &begin, &end, path,
                           t->name, err));
     size_t esize = slm_dtype_size(t->dtype);

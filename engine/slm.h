@@ -239,6 +239,11 @@ typedef struct {
     slm_sampler_params sampling;
     slm_token_callback on_token;
     void *user;
+    /* The streamed text continues the prompt's text (the caller printed the
+     * prompt): the streaming decoder sees the prompt ids first, so a word's
+     * leading space after the prompt is kept. Off: the reply is decoded on its
+     * own, like transformers' TextStreamer(skip_prompt=True). */
+    bool continue_text;
 } slm_generate_params;
 
 typedef enum { SLM_STOP_LENGTH, SLM_STOP_EOS, SLM_STOP_CALLBACK, SLM_STOP_CONTEXT } slm_stop_reason;

@@ -121,6 +121,26 @@ static void test_greedy_from_bos_matches_reference(void **state)
     slm_model_free(m);
 }
 
+/* The prompt is echoed and the generation continues its text: the first
+   generated word keeps its leading space (transformers' greedy continuation
+   of this prompt is "he loved to play ..."). */
+static void test_cli_run_continues_prompt(void **state)
+{
+    char *out;
+    assert_int_equal(test_run_cli("run -p 'The little dog was sad because' -n 4 --temp 0", &out,
+                                  NULL),
+                     0);
+    if (strncmp(out, "The little dog was sad because he loved to", 42) != 0)
+        fail_msg("slm run printed '%s'", out);
+    free(out);
+    assert_int_equal(test_run_cli("run -p 'The little dog was sad because' -n 4 --temp 0 "
+                                  "--no-display-prompt",
+                                  &out, NULL),
+                     0);
+    assert_true(strncmp(out, "he loved to", 11) == 0); /* decoded on its own */
+    free(out);
+}
+
 static void test_cli_run_greedy_text(void **state)
 {
     char *out, *err_text;
@@ -385,6 +405,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_greedy_from_bos_matches_reference),
         cmocka_unit_test(test_cli_run_greedy_text),
+        cmocka_unit_test(test_cli_run_continues_prompt),
         cmocka_unit_test(test_matches_transformers),
         cmocka_unit_test(test_mmap_and_read_agree),
         cmocka_unit_test(test_batched_prefill_equals_incremental),

@@ -147,7 +147,7 @@ static slm_status f_replace(slm_jctx *c, slm_jv in, const slm_jargs *a, slm_jv *
     SLM_TRY(slm_jargs_bind(c, a, "replace", P, p));
     if (!p[0] || !p[1])
         return slm_jx_fail(c, SLM_ERR_INVALID_ARG, "replace() needs 'old' and 'new'");
-    int64_t count;
+    int64_t count = -1;
     SLM_TRY(want_int(c, p[2], -1, "replace count", &count));
     slm_jv s, old, rep;
     SLM_TRY(soft_str(c, in, &s));
@@ -223,7 +223,7 @@ static slm_status f_indent(slm_jctx *c, slm_jv in, const slm_jargs *a, slm_jv *o
     if (p[0] && p[0]->kind == SLM_JV_STR) {
         ind = slm_jv_retain(*p[0]);
     } else {
-        int64_t w;
+        int64_t w = 0;
         SLM_TRY(want_int(c, p[0], 4, "indent width", &w));
         slm_jbuf sp = {0};
         for (int64_t i = 0; i < w && i < 4096; i++)
@@ -248,7 +248,7 @@ static slm_status f_center(slm_jctx *c, slm_jv in, const slm_jargs *a, slm_jv *o
     static const char *const P[] = {"width", NULL};
     const slm_jv *p[1];
     SLM_TRY(slm_jargs_bind(c, a, "center", P, p));
-    int64_t width;
+    int64_t width = 0;
     SLM_TRY(want_int(c, p[0], 80, "center width", &width));
     slm_jv s;
     SLM_TRY(soft_str(c, in, &s));
@@ -377,7 +377,7 @@ static slm_status to_int(slm_jctx *c, slm_jv in, const slm_jargs *a, slm_jv *out
     static const char *const P[] = {"default", "base", NULL};
     const slm_jv *p[2];
     SLM_TRY(slm_jargs_bind(c, a, "int", P, p));
-    int64_t base;
+    int64_t base = 10;
     SLM_TRY(want_int(c, p[1], 10, "int base", &base));
     slm_jv dflt = p[0] ? *p[0] : slm_jv_int(0);
     double f;
@@ -445,7 +445,7 @@ static slm_status f_round(slm_jctx *c, slm_jv in, const slm_jargs *a, slm_jv *ou
     static const char *const P[] = {"precision", "method", NULL};
     const slm_jv *p[2];
     SLM_TRY(slm_jargs_bind(c, a, "round", P, p));
-    int64_t prec;
+    int64_t prec = 0;
     SLM_TRY(want_int(c, p[0], 0, "round precision", &prec));
     const char *method = p[1] && p[1]->kind == SLM_JV_STR ? p[1]->u.s->s : "common";
     if (strcmp(method, "common") && strcmp(method, "ceil") && strcmp(method, "floor"))

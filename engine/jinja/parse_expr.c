@@ -159,7 +159,7 @@ static slm_status parse_call_args(slm_jparser *p, slm_jnode *n)
             st = slm_jp_fail(p, SLM_ERR_FORMAT, "invalid syntax for function call expression");
             break;
         }
-        slm_jnode *e;
+        slm_jnode *e = NULL;
         st = slm_jp_expression(p, true, &e);
         if (st == SLM_OK && args.n == SLM_JINJA_MAX_ARGS)
             st = slm_jp_fail(p, SLM_ERR_UNSUPPORTED, "more than %d arguments", SLM_JINJA_MAX_ARGS);
@@ -220,7 +220,7 @@ static slm_status parse_brackets(slm_jparser *p, slm_jnode *n)
     while (st == SLM_OK && !slm_jp_is_op(p, SLM_OP_RBRACKET)) {
         if (args.n && (st = slm_jp_expect_op(p, SLM_OP_COMMA)) != SLM_OK)
             break;
-        slm_jnode *e;
+        slm_jnode *e = NULL;
         st = parse_subscribed(p, &e);
         if (st == SLM_OK && !slm_jnodevec_push(&args, e, NULL))
             st = slm_jp_nomem(p);
@@ -477,7 +477,7 @@ static slm_status parse_concat(slm_jparser *p, slm_jnode **out)
         return slm_jnodevec_free(&items), slm_jp_nomem(p);
     slm_status st = SLM_OK;
     while (st == SLM_OK && slm_jp_skip_op(p, SLM_OP_TILDE)) {
-        slm_jnode *e;
+        slm_jnode *e = NULL;
         st = parse_math2(p, &e);
         if (st == SLM_OK && !slm_jnodevec_push(&items, e, NULL))
             st = slm_jp_nomem(p);

@@ -24,8 +24,8 @@ typedef struct {
 
 static void put_u16(slm_jbuf *b, uint32_t u)
 {
-    char tmp[8];
-    snprintf(tmp, sizeof tmp, "\\u%04x", (unsigned)u);
+    char tmp[16]; /* u is a UTF-16 unit, so 6 bytes suffice; room for the compiler's worst case */
+    snprintf(tmp, sizeof tmp, "\\u%04x", (unsigned)u & 0xffffu);
     slm_jbuf_puts(b, tmp);
 }
 

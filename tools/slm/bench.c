@@ -97,7 +97,7 @@ static bool parse_formats(const char *s, bench_opts *o, bool kv)
 static int parse_bench(int argc, char **argv, bench_opts *o)
 {
     for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v;
+        const char *a = argv[i], *v = NULL;
         if (cli_is_help(a)) {
             bench_help(stdout);
             return CLI_OK;

@@ -19,6 +19,7 @@ typedef struct {
     slm_load_options load;
     bool no_special;
     bool chat;
+    bool no_display_prompt;
     const char *system;
 } run_opts;
 
@@ -35,7 +36,9 @@ static void run_help(FILE *f)
             CLI_SAMPLING_HELP
             CLI_LOAD_HELP
             "  --no-special         do not add BOS/special tokens to the prompt\n"
-            "  --chat               wrap the prompt in the model's chat template (a user turn)\n"
+            "  --no-display-prompt  print only the generated text (the prompt is echoed by default)\n"
+            "  --chat               wrap the prompt in the model's chat template (a user turn);\n"
+            "                       only the reply is printed\n"
             "  --system TEXT        with --chat: a system message first\n");
 }
 
@@ -68,6 +71,8 @@ static int parse_run(int argc, char **argv, run_opts *o)
         } else if (!strcmp(a, "-c") || !strcmp(a, "--ctx-size")) {
             if (!(v = cli_value("run", argc, argv, &i)) || !cli_int("run", a, v, 0, 1 << 24, &o->n_ctx))
                 return CLI_USAGE;
+        } else if (!strcmp(a, "--no-display-prompt")) {
+            o->no_display_prompt = true;
         } else if (!strcmp(a, "--chat")) {
             o->chat = true;
         } else if (!strcmp(a, "--system")) {
@@ -143,9 +148,14 @@ static int generate(const run_opts *o)
     if (prompt_tokens(o, model, &prompt, &err) != SLM_OK ||
         slm_session_new(model, (int)o->n_ctx, &session, &err) != SLM_OK)
         goto done;
+    /* like llama.cpp, the prompt is shown and the generation continues it */
+    bool echo = !o->chat && !o->no_display_prompt;
     slm_generate_params gp = {.max_new_tokens = (int)o->n_predict,
                               .sampling = o->sampling,
-                              .on_token = print_token};
+                              .on_token = print_token,
+                              .continue_text = echo};
+    if (echo)
+        fputs(o->prompt, stdout);
     slm_generate_stats st;
     if (slm_generate(session, prompt.ids, prompt.n, &gp, &st, &err) != SLM_OK)
         goto done;
