@@ -213,7 +213,7 @@ for B in (1, 8):
                  "torch": torch.__version__})
 try:
     import onnxruntime as ort
-    onnx_path = os.path.join(folder, "model.onnx")
+    onnx_path = folder.rstrip("/") + ".onnx"  # next to the folder, not in it
     if not os.path.exists(onnx_path):
         ids, mask = inputs(1)
         tmp = onnx_path + ".tmp"

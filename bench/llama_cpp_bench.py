@@ -186,7 +186,7 @@ def main() -> int:
     def emit(test, t, xs, extra=None):
         m, sd = mean_std(xs)
         row = {"engine": "llama.cpp", "model": name, "format": fmt, "threads": t, "test": test,
-               "tok_s": round(m, 3), "stddev": round(sd, 3)}
+               "tok_s": round(m, 3), "stddev": round(sd, 3), "tok_s_max": round(max(xs), 3)}
         if test.startswith("tg"):
             row["gb_s"] = round(m * size / 1e9, 3)
         row.update({"load_s": round(load_s, 3),

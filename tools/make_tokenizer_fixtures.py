@@ -55,6 +55,13 @@ Fixture format (tests/fixtures/tokenizers/<name>.jsonl, UTF-8, one JSON object p
   special tokens anywhere, ...):
     {"random_ids": [...], "decode": ..., "decode_skip": ...}
 
+tests/fixtures/tokenizers/truncation.jsonl: HF's truncation=True, max_length (LongestFirst, right)
+on single texts and pairs of tinyllama, gpt2, all-minilm and distilbert_sst2:
+    {"tokenizer", "max_length", "add_special", "text" or "pair": [a, b], "ids"}
+tests/fixtures/tokenizers/components.jsonl: every supported normalizer, pre-tokenizer and decoder
+on its own, one line each: {"kind", "json" (its tokenizer.json form), "cases": [[input, output]]}
+where output is HF's normalize_str / pre_tokenize_str strings / decode of a piece list.
+
 tests/fixtures/tokenizer-vectors/ggml-vocab-NAME.gguf.{inp,out} are llama.cpp's vectors (see
 FORMAT.md in the shared folder). ggml-vocab-NAME.exceptions.json lists, for the sets the C test
 runs (llama-spm, phi-3, gpt-2, bert-bge), the strings where Hugging Face on our file disagrees with
@@ -542,6 +549,114 @@ def truncation_records(name, tok, corpus, rng, n_single, n_pair):
     return recs
 
 
+# ---------------------------------------------------------------- components
+
+LLAMA3_SPLIT = (r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+"
+                r"[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+")
+QWEN2_SPLIT = (r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+"
+               r"[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+")
+BEHAVIORS = ["Removed", "Isolated", "MergedWithPrevious", "MergedWithNext", "Contiguous"]
+
+
+def bert_norm(clean, chinese, strip, lower):
+    return {"type": "BertNormalizer", "clean_text": clean, "handle_chinese_chars": chinese,
+            "strip_accents": strip, "lowercase": lower}
+
+
+def split(kind, pattern, behavior, invert=False):
+    return {"type": "Split", "pattern": {kind: pattern}, "behavior": behavior, "invert": invert}
+
+
+def component_configs():
+    """Every supported normalizer, pre-tokenizer and decoder, in the forms files use."""
+    norms = [{"type": t} for t in ("NFC", "NFD", "NFKC", "NFKD", "Lowercase", "StripAccents",
+                                   "ByteLevel")]
+    norms += [{"type": "Strip", "strip_left": a, "strip_right": b}
+              for a, b in ((True, True), (True, False), (False, True))]
+    norms += [bert_norm(c, h, s, l) for c, h, s, l in
+              ((True, True, None, True), (True, True, None, False), (False, False, True, False),
+               (True, False, False, True), (False, True, True, True))]
+    norms += [{"type": "Replace", "pattern": {"Regex": r"\s+"}, "content": "_"},
+              {"type": "Replace", "pattern": {"Regex": r"[\p{L}]{3}"}, "content": "#"},
+              {"type": "Replace", "pattern": {"String": "  "}, "content": " "},
+              {"type": "Prepend", "prepend": "\u2581"},
+              {"type": "Sequence", "normalizers": [{"type": "NFD"}, {"type": "StripAccents"},
+                                                   {"type": "Lowercase"}]}]
+    pretoks = [{"type": "ByteLevel", "add_prefix_space": a, "trim_offsets": True, "use_regex": r}
+               for a, r in ((False, True), (True, True), (True, False))]
+    pretoks += [{"type": "BertPreTokenizer"}, {"type": "Whitespace"}, {"type": "WhitespaceSplit"},
+                {"type": "Digits", "individual_digits": True},
+                {"type": "Digits", "individual_digits": False},
+                {"type": "Metaspace", "replacement": "\u2581", "prepend_scheme": "always",
+                 "split": True}]
+    pretoks += [{"type": "Punctuation", "behavior": b} for b in BEHAVIORS]
+    pretoks += [split("String", " ", b, inv) for b in BEHAVIORS for inv in (False, True)]
+    pretoks += [split("Regex", r"\d+|\s", b) for b in BEHAVIORS]
+    pretoks += [split("Regex", LLAMA3_SPLIT, "Isolated"), split("Regex", QWEN2_SPLIT, "Isolated"),
+                split("Regex", r"\p{N}{1,3}", "Isolated", True),
+                {"type": "Sequence", "pretokenizers": [
+                    split("Regex", LLAMA3_SPLIT, "Isolated"),
+                    {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": True,
+                     "use_regex": False}]},
+                {"type": "Sequence", "pretokenizers": [
+                    {"type": "ByteLevel", "add_prefix_space": True, "use_regex": False,
+                     "trim_offsets": True}, {"type": "Digits", "individual_digits": True}]}]
+    decs = [{"type": "ByteLevel", "add_prefix_space": True, "trim_offsets": True, "use_regex": True},
+            {"type": "WordPiece", "prefix": "##", "cleanup": True},
+            {"type": "WordPiece", "prefix": "##", "cleanup": False},
+            {"type": "Replace", "pattern": {"Regex": "\u2581+"}, "content": " "},
+            {"type": "Sequence", "decoders": [
+                {"type": "Replace", "pattern": {"String": "\u2581"}, "content": " "},
+                {"type": "ByteFallback"}, {"type": "Fuse"},
+                {"type": "Strip", "content": " ", "start": 1, "stop": 0}]},
+            {"type": "Sequence", "decoders": [
+                {"type": "ByteFallback"}, {"type": "Fuse"},
+                {"type": "Replace", "pattern": {"Regex": "[ \u2581]{2,}"}, "content": "_"},
+                {"type": "Metaspace", "replacement": "\u2581", "prepend_scheme": "always",
+                 "split": True}]}]
+    return norms, pretoks, decs
+
+
+def bare_tokenizer(**parts):
+    j = {"version": "1.0", "truncation": None, "padding": None, "added_tokens": [],
+         "normalizer": None, "pre_tokenizer": None, "post_processor": None, "decoder": None,
+         "model": {"type": "BPE", "vocab": {"a": 0}, "merges": []}}
+    j.update(parts)
+    return Tokenizer.from_str(json.dumps(j))
+
+
+def random_pieces(rng, vocabs):
+    vocab = rng.choice(vocabs)
+    return [rng.choice(vocab) for _ in range(rng.randint(0, 12))]
+
+
+def write_components(texts, vocabs):
+    """components.jsonl: {"kind", "json", "cases": [[input, HF's output], ...]} per component."""
+    rng = random.Random(4242)
+    norms, pretoks, decs = component_configs()
+    texts = [t for t in texts if "\x00" not in t]
+    lines = []
+    for j in norms:
+        n = bare_tokenizer(normalizer=j).normalizer
+        lines.append({"kind": "normalizer", "json": j,
+                      "cases": [[t, n.normalize_str(t)] for t in texts]})
+    for j in pretoks:
+        p = bare_tokenizer(pre_tokenizer=j).pre_tokenizer
+        lines.append({"kind": "pre_tokenizer", "json": j,
+                      "cases": [[t, [w for w, _ in p.pre_tokenize_str(t)]] for t in texts]})
+    hand = [["##a", "b", " .", "##c", "do", " not", " 's", "x"], ["<0xE4>", "<0xBD>", "<0xA0>"],
+            ["\u2581\u2581a", "\u2581", "b\u2581\u2581c"], ["\u0120", "\u00e4\u00bd", "\u0142"], []]
+    for j in decs:
+        d = bare_tokenizer(decoder=j).decoder
+        cases = hand + [random_pieces(rng, vocabs) for _ in range(40)]
+        lines.append({"kind": "decoder", "json": j, "cases": [[c, d.decode(c)] for c in cases]})
+    path = os.path.join(TOKFIX, "components.jsonl")
+    with open(path, "w", encoding="utf-8") as f:
+        for rec in lines:
+            f.write(json.dumps(rec, ensure_ascii=False, separators=(",", ":")) + "\n")
+    print(f"{rel(path)}: {len(lines)} components, {os.path.getsize(path)} bytes")
+
+
 # ---------------------------------------------------------------- unicode.c tables
 
 
@@ -660,6 +775,12 @@ def main():
         for rec in recs:
             f.write(json.dumps(rec, ensure_ascii=False, separators=(",", ":")) + "\n")
     print(f"{rel(path)}: {len(recs)} records, {os.path.getsize(path)} bytes")
+
+    # Every component on its own: a sample of the three corpora, pieces of the three vocabularies.
+    sample = [t for t in HAND[::7] + HAND_BYTE_LEVEL[::3] + HAND_BERT[::3] + byte_level[-2300::90] +
+              bert[-2300::90] if len(t) <= 120]
+    vocabs = [sorted(t.get_vocab()) for t in (tinyllama, gpt2, minilm)]
+    write_components(sample, vocabs)
     return 0
 
 

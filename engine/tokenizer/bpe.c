@@ -4,9 +4,10 @@
  * A word (one pre-tokenized split) starts as one symbol per character — the character's piece,
  * else its <0xAB> byte pieces (byte_fallback), else unk_token (fused with a neighbouring unk when
  * fuse_unk) — and adjacent symbols are then merged lowest merge rank first, leftmost first on
- * ties, through a min-heap whose stale entries are skipped when popped. Symbols form a linked
- * list inside one array, so a merge is O(log n) and nothing is allocated per symbol: the arrays
- * live in slm_bpe_work and are reused across words.
+ * ties: in a short word by rescanning a small array of pair ranks, in a long one through a
+ * min-heap whose stale entries are skipped when popped (symbols then form a linked list inside
+ * one array, so a merge is O(log n)). Nothing is allocated per word: the arrays live in
+ * slm_bpe_work and are reused, and with slm_bpe_work.use_cache repeated words come from a cache.
  *
  * Merges may be "a b" strings (exactly one space, as Hugging Face requires) or ["a", "b"]
  * pairs. dropout is ignored: inference is deterministic.
@@ -14,6 +15,12 @@
  * Byte-level words (after a ByteLevel pre-tokenizer) arrive as raw text: each byte stands for
  * its byte-level character, whose id level_ids holds, so the initial symbols come from a table
  * instead of a spelled-out string and 256 hash lookups of characters.
+ *
+ * SentencePiece-style files have no pre-tokenizer, so a whole stretch of text is one word. When
+ * no merge can join a piece to a following "▁" (true of every Llama-family file: their pieces
+ * carry "▁" only at the front), such a word is cut before each "▁" that follows another
+ * character: merges never cross the cuts, so the parts merge exactly as the whole would, each
+ * in a short array instead of one huge heap, and repeated parts hit the word cache.
  */
 #define _POSIX_C_SOURCE 200809L /* strdup */
 #include <stdio.h>
@@ -36,6 +43,18 @@ struct slm_bpe_merge {
 };
 
 /* ------------------------------------------------------------------ merge table */
+
+static const char METASPACE[] = "\xE2\x96\x81"; /* U+2581, SentencePiece's word start */
+
+static bool starts_with_meta(const char *s, size_t n)
+{
+    return n >= 3 && memcmp(s, METASPACE, 3) == 0;
+}
+
+static bool ends_with_meta(const char *s, size_t n)
+{
+    return n >= 3 && memcmp(s + n - 3, METASPACE, 3) == 0;
+}
 
 static uint64_t pair_key(int32_t a, int32_t b)
 {
@@ -110,7 +129,7 @@ static slm_status split_merge_string(const char *s, const char *path, size_t ind
                     index, s);
 }
 
-/* Reads merge `index` into the piece strings a / b (pointers into the JSON or into tmp). */
+/* Reads merge `index` into the piece strings a / b (pointers into the JSON). */
 static slm_status merge_pieces(const cJSON *e, const char *path, size_t index, const char **a,
                                size_t *na, const char **b, size_t *nb, slm_error *err)
 {
@@ -148,6 +167,8 @@ static slm_status add_merge(slm_bpe *m, const cJSON *e, const char *path, size_t
                         "vocabulary", path, index, (int)na, a, (int)nb, b);
     /* A pair listed twice keeps its last rank, as the HashMap Hugging Face builds does. */
     m->merges[pair_slot(m, pair_key(ia, ib))] = (slm_bpe_merge_slot){pair_key(ia, ib), rank, in};
+    if (starts_with_meta(b, nb) && !ends_with_meta(a, na))
+        m->cut_at_meta = false; /* this merge would join across a cut */
     return SLM_OK;
 }
 
@@ -230,10 +251,12 @@ static void find_byte_pieces(slm_bpe *m)
 slm_status slm_bpe_load(slm_bpe *m, const cJSON *model, const char *path, slm_error *err)
 {
     memset(m, 0, sizeof *m);
+    m->path = path;
     char what[4200];
     snprintf(what, sizeof what, "%s: model.vocab", path);
     SLM_TRY(slm_vocab_from_json(&m->vocab, cJSON_GetObjectItemCaseSensitive(model, "vocab"), what,
                                 err));
+    m->cut_at_meta = true; /* until a merge says otherwise (add_merge) */
     SLM_TRY(opt_string(model, "unk_token", path, &m->unk_token, err));
     SLM_TRY(opt_string(model, "continuing_subword_prefix", path, &m->subword_prefix, err));
     SLM_TRY(opt_string(model, "end_of_word_suffix", path, &m->word_suffix, err));
@@ -246,6 +269,10 @@ slm_status slm_bpe_load(slm_bpe *m, const cJSON *model, const char *path, slm_er
                               err));
     SLM_TRY(load_merges(m, cJSON_GetObjectItemCaseSensitive(model, "merges"), path, err));
     m->unk_id = m->unk_token ? slm_vocab_find(&m->vocab, m->unk_token, strlen(m->unk_token)) : -1;
+    /* Cutting also needs "▁" to be a piece of its own and words without position-dependent
+     * spelling or whole-word lookups. */
+    m->cut_at_meta = m->cut_at_meta && slm_vocab_find(&m->vocab, METASPACE, 3) >= 0 &&
+                     !m->subword_prefix && !m->word_suffix && !m->ignore_merges;
     find_byte_pieces(m);
     return find_char_pieces(m) ? SLM_OK : slm_fail_nomem(err, "BPE character table");
 }
@@ -407,8 +434,9 @@ static slm_status initial_symbols(const slm_bpe *m, const char *word, size_t n, 
             } else if (m->unk_token) {
                 if (m->unk_id < 0)
                     return slm_fail(err, SLM_ERR_FORMAT,
-                                    "tokenizer model: unk_token '%s' is not in the vocabulary",
-                                    m->unk_token);
+                                    "%s: model.unk_token '%s' is not in model.vocab (needed "
+                                    "for a character the vocabulary lacks)",
+                                    m->path, m->unk_token);
                 if (unk >= 0 && m->fuse_unk) {
                     unk_len += (uint32_t)len;
                 } else {
@@ -560,11 +588,10 @@ static slm_status tokenize_word(const slm_bpe *m, const char *word, size_t n, bo
     return emit_symbols(w, merge_all(m, w, n_sym), out, err);
 }
 
-slm_status slm_bpe_tokenize(const slm_bpe *m, const char *word, size_t n, bool byte_level,
-                            slm_bpe_work *w, slm_tokens *out, slm_error *err)
+/* One word through the per-call cache. */
+static slm_status cached_word(const slm_bpe *m, const char *word, size_t n, bool byte_level,
+                              slm_bpe_work *w, slm_tokens *out, slm_error *err)
 {
-    if (n == 0)
-        return SLM_OK;
     size_t k, n0 = out->n;
     const int32_t *hit = w->use_cache ? slm_bpe_cache_get(w->cache, word, n, &k) : NULL;
     if (hit) {
@@ -577,6 +604,22 @@ slm_status slm_bpe_tokenize(const slm_bpe *m, const char *word, size_t n, bool b
     if (w->use_cache && !slm_bpe_cache_put(&w->cache, word, n, out->ids + n0, out->n - n0))
         return slm_fail_nomem(err, "BPE word cache");
     return SLM_OK;
+}
+
+slm_status slm_bpe_tokenize(const slm_bpe *m, const char *word, size_t n, bool byte_level,
+                            slm_bpe_work *w, slm_tokens *out, slm_error *err)
+{
+    if (n == 0)
+        return SLM_OK;
+    if (byte_level || !m->cut_at_meta)
+        return cached_word(m, word, n, byte_level, w, out, err);
+    size_t start = 0;
+    for (size_t i = 1; i + 3 <= n; i++)
+        if (starts_with_meta(word + i, n - i) && !ends_with_meta(word, i)) {
+            SLM_TRY(cached_word(m, word + start, i - start, false, w, out, err));
+            start = i;
+        }
+    return cached_word(m, word + start, n - start, false, w, out, err);
 }
 
 void slm_bpe_work_free(slm_bpe_work *w)

@@ -208,8 +208,8 @@ static slm_status replace_regex(const slm_norm_step *st, const char *s, size_t n
         last = b;
     }
     if (rc < 0)
-        return slm_fail(err, SLM_ERR_RANGE, "normalizer: Replace regex could not be matched "
-                                            "(out of memory or PCRE2 match limit)");
+        return slm_fail(err, SLM_ERR_RANGE, "%s: regex could not be matched on this input (out "
+                        "of memory or PCRE2's match limit)", slm_tok_regex_origin(st->re));
     if (!slm_tok_buf_append(out, s + last, n - last))
         return slm_fail_nomem(err, "normalized text");
     return SLM_OK;

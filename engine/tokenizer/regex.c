@@ -11,11 +11,13 @@
  *   - slm_tok_regex_next enumerates matches like rust-onig's find_iter: leftmost, then from the
  *     end of the previous match; an empty match right where the previous match ended is skipped
  *     by moving one character on.
- *   - Unicode versions: Oniguruma in tokenizers 0.23 knows Unicode 16, PCRE2 10.42 Unicode 14.
- *     To agree on newer text the pattern is rewritten before compiling: \s, \S and \p{L} / \p{N}
- *     (outside and inside classes) become explicit sets that add what Unicode 15-16 made letters
- *     and digits, and \s leaves out U+180E (not White_Space since Unicode 6.3; PCRE2 still
- *     counts it). See rewrite_pattern.
+ *   - Oniguruma and PCRE2 differ in two ways, so the pattern is rewritten before compiling (see
+ *     rewrite_pattern): their Unicode versions (tokenizers 0.23's Oniguruma knows Unicode 16,
+ *     PCRE2 10.42 Unicode 14), and what \w means (Oniguruma: letters, marks, Nd, Nl, Pc; PCRE2:
+ *     letters, numbers, '_'). \s, \d, \w (and \S \D \W outside classes) and \p{L} / \p{N}
+ *     become explicit sets with Oniguruma's meaning, adding what Unicode 15-16 assigned; \s leaves
+ *     out U+180E (not White_Space since Unicode 6.3; PCRE2 still counts it). The sets were checked
+ *     against tokenizers 0.23 on every code point. \S \D \W inside a class are left alone.
  */
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
@@ -29,6 +31,7 @@
 struct slm_tok_regex {
     pcre2_code *code;
     bool jit;
+    char origin[320]; /* "tokenizer.json: pre_tokenizer.pattern", for messages at match time */
 };
 
 /* The White_Space property (Rust char::is_whitespace, Oniguruma \s), spelled out. */
@@ -45,9 +48,33 @@ struct slm_tok_regex {
               "\\x{16D40}-\\x{16D6C}\\x{18CFF}\\x{1B132}\\x{1B155}\\x{1DF25}-\\x{1DF2A}"      \
               "\\x{1E030}-\\x{1E06D}\\x{1E4D0}-\\x{1E4EB}\\x{1E5D0}-\\x{1E5ED}\\x{1E5F0}"    \
               "\\x{2B739}\\x{2EBF0}-\\x{2EE5D}\\x{31350}-\\x{323AF}"
+/* Decimal digits Unicode 15 and 16 added (\d). */
+#define NEW_ND "\\x{10D40}-\\x{10D49}\\x{116D0}-\\x{116E3}\\x{11BF0}-\\x{11BF9}"             \
+               "\\x{11F50}-\\x{11F59}\\x{16130}-\\x{16139}\\x{16D70}-\\x{16D79}"              \
+               "\\x{1CCF0}-\\x{1CCF9}\\x{1E4F0}-\\x{1E4F9}\\x{1E5F1}-\\x{1E5FA}"
+/* Oniguruma's \w is letters, marks, Nd, Nl and Pc (PCRE2's is letters, numbers and '_'), plus
+ * these: superscript digits and vulgar fractions, circled Latin letters, and what Unicode 15-16
+ * added. Derived by probing every code point through tokenizers 0.23. */
+#define W_EXTRA "\\x{B2}-\\x{B3}\\x{B9}\\x{BC}-\\x{BE}\\x{897}\\x{CF3}\\x{ECE}" \
+                "\\x{1C89}-\\x{1C8A}\\x{24B6}-\\x{24E9}\\x{A7CB}-\\x{A7CD}\\x{A7DA}-\\x{A7DC}" \
+                "\\x{105C0}-\\x{105F3}\\x{10D40}-\\x{10D65}\\x{10D69}-\\x{10D6D}" \
+                "\\x{10D6F}-\\x{10D85}\\x{10EC2}-\\x{10EC4}\\x{10EFC}-\\x{10EFF}" \
+                "\\x{1123F}-\\x{11241}\\x{11380}-\\x{11389}\\x{1138B}\\x{1138E}" \
+                "\\x{11390}-\\x{113B5}\\x{113B7}-\\x{113C0}\\x{113C2}\\x{113C5}" \
+                "\\x{113C7}-\\x{113CA}\\x{113CC}-\\x{113D3}\\x{113E1}-\\x{113E2}" \
+                "\\x{116D0}-\\x{116E3}\\x{11BC0}-\\x{11BE0}\\x{11BF0}-\\x{11BF9}" \
+                "\\x{11F00}-\\x{11F10}\\x{11F12}-\\x{11F3A}\\x{11F3E}-\\x{11F42}" \
+                "\\x{11F50}-\\x{11F5A}\\x{1342F}\\x{13440}-\\x{13455}\\x{13460}-\\x{143FA}" \
+                "\\x{16100}-\\x{16139}\\x{16D40}-\\x{16D6C}\\x{16D70}-\\x{16D79}\\x{18CFF}" \
+                "\\x{1B132}\\x{1B155}\\x{1CCF0}-\\x{1CCF9}\\x{1DF25}-\\x{1DF2A}" \
+                "\\x{1E030}-\\x{1E06D}\\x{1E08F}\\x{1E4D0}-\\x{1E4F9}\\x{1E5D0}-\\x{1E5FA}" \
+                "\\x{1F130}-\\x{1F149}\\x{1F150}-\\x{1F169}\\x{1F170}-\\x{1F189}\\x{2B739}" \
+                "\\x{2EBF0}-\\x{2EE5D}\\x{31350}-\\x{323AF}"
 #define NEW_N "\\x{10D40}-\\x{10D49}\\x{116D0}-\\x{116E3}\\x{11BF0}-\\x{11BF9}"             \
               "\\x{11F50}-\\x{11F59}\\x{16130}-\\x{16139}\\x{16D70}-\\x{16D79}"              \
               "\\x{1CCF0}-\\x{1CCF9}\\x{1D2C0}-\\x{1D2D3}\\x{1E4F0}-\\x{1E4F9}\\x{1E5F1}-\\x{1E5FA}"
+
+#define WORD_SET "\\p{L}\\p{M}\\p{Nd}\\p{Nl}\\p{Pc}" W_EXTRA
 
 /* One escape the rewrite knows: its spelling and what replaces it outside / inside a class
  * (NULL inside: left alone, as a negated set cannot be merged into a class). */
@@ -58,6 +85,10 @@ typedef struct {
 static const rewrite_rule RULES[] = {
     {"\\s", "[" WS_SET "]", WS_SET},
     {"\\S", "[^" WS_SET "]", NULL},
+    {"\\d", "[\\p{Nd}" NEW_ND "]", "\\p{Nd}" NEW_ND},
+    {"\\D", "[^\\p{Nd}" NEW_ND "]", NULL},
+    {"\\w", "[" WORD_SET "]", WORD_SET},
+    {"\\W", "[^" WORD_SET "]", NULL},
     {"\\p{L}", "[\\p{L}" NEW_L "]", "\\p{L}" NEW_L},
     {"\\p{N}", "[\\p{N}" NEW_N "]", "\\p{N}" NEW_N},
 };
@@ -122,7 +153,8 @@ slm_status slm_tok_regex_new(const char *pattern, size_t len, bool literal, cons
     }
     int code;
     PCRE2_SIZE at;
-    uint32_t opts = PCRE2_UTF | PCRE2_UCP | (literal ? PCRE2_LITERAL : 0);
+    /* PCRE2 takes no Unicode-property option with a literal pattern (nor needs one) */
+    uint32_t opts = PCRE2_UTF | (literal ? PCRE2_LITERAL : PCRE2_UCP);
     pcre2_code *re = literal ? pcre2_compile((PCRE2_SPTR)pattern, len, opts, &code, &at, NULL)
                              : pcre2_compile((PCRE2_SPTR)text.data, text.len, opts, &code, &at,
                                              NULL);
@@ -140,8 +172,14 @@ slm_status slm_tok_regex_new(const char *pattern, size_t len, bool literal, cons
     }
     r->code = re;
     r->jit = pcre2_jit_compile(re, PCRE2_JIT_COMPLETE) == 0;
+    snprintf(r->origin, sizeof r->origin, "%s: %s", path, where);
     *out = r;
     return SLM_OK;
+}
+
+const char *slm_tok_regex_origin(const slm_tok_regex *re)
+{
+    return re->origin;
 }
 
 void slm_tok_regex_free(slm_tok_regex *re)

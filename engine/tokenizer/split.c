@@ -109,8 +109,8 @@ slm_status slm_tok_split_regex(const slm_pretok_step *st, const slm_tok_split *s
         prev = b;
     }
     if (rc < 0)
-        return slm_fail(err, SLM_ERR_RANGE, "pre_tokenizer: regex could not be matched "
-                                            "(out of memory or PCRE2 match limit)");
+        return slm_fail(err, SLM_ERR_RANGE, "%s: regex could not be matched on this input (out "
+                        "of memory or PCRE2's match limit)", slm_tok_regex_origin(st->re));
     if (prev != n && !push_piece(sc, &k, prev, n, false))
         return slm_fail_nomem(err, "pre-tokenized text");
     return fold(st, sp, sc, k, out) ? SLM_OK : slm_fail_nomem(err, "pre-tokenized text");

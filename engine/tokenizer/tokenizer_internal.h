@@ -3,9 +3,10 @@
  * engine/tokenizer/ (and by white-box tests) and by nothing else.
  *
  * The pipeline mirrors Hugging Face `tokenizers` (tokenizer.json):
- *   text ─▶ added tokens matched whole (added_tokens.c) ─▶ normalizer (normalizer.c, unicode.c)
- *        ─▶ added tokens with normalized:true ─▶ pre-tokenizer (pre_tokenizer.c, split.c,
- *           byte_level.c, regex.c) ─▶ model (bpe.c or wordpiece.c over vocab.c)
+ *   text ─▶ added tokens matched whole (added_tokens.c) ─▶ normalizer (normalizer.c,
+ *           unicode_norm.c, unicode.c) ─▶ added tokens with normalized:true
+ *        ─▶ pre-tokenizer (pre_tokenizer.c, split.c, byte_level.c, regex.c)
+ *        ─▶ model (bpe.c with bpe_cache.c, or wordpiece.c; both over vocab.c)
  *        ─▶ truncation and post-processor (encode.c, post_processor.c) ─▶ ids
  *   ids ─▶ pieces ─▶ decoder chain (decoder.c, decoder_load.c) ─▶ UTF-8 hold-back
  *           (stream_decoder.c) ─▶ text
@@ -62,8 +63,6 @@ uint32_t slm_tok_utf8_decode(const char *s, size_t *len);
 size_t slm_tok_utf8_encode(uint32_t cp, char out[4]);
 /* Unicode White_Space (Rust's char::is_whitespace, regex \s). */
 bool slm_tok_unicode_is_space(uint32_t cp);
-/* Rust regex \w: alphabetic, marks, decimal digits, connector punctuation, join controls. */
-bool slm_tok_unicode_is_word(uint32_t cp);
 /* Appends text to out with each ill-formed sequence replaced by U+FFFD the way Rust's
  * String::from_utf8_lossy does (one U+FFFD per maximal ill-formed subpart). */
 bool slm_tok_utf8_append_lossy(slm_tok_buf *out, const char *s, size_t n);
@@ -78,6 +77,8 @@ bool slm_tok_bert_is_nonspacing(uint32_t cp);  /* Mn: what strip_accents drops a
 bool slm_tok_bert_is_chinese(uint32_t cp);     /* the CJK ideograph blocks BERT pads */
 /* Rust char::is_numeric (Nd, Nl, No), for the Digits pre-tokenizer. */
 bool slm_tok_unicode_is_numeric(uint32_t cp);
+/* Rust regex \w: alphabetic, marks, decimal digits, connector punctuation, join controls. */
+bool slm_tok_unicode_is_word(uint32_t cp);
 /* Rust char::to_lowercase (full mapping, no context): writes 1 or 2 code points. */
 size_t slm_tok_unicode_lower(uint32_t cp, uint32_t out[2]);
 /* Rust char::to_uppercase would be needed for an Uppercase normalizer; none is supported. */
@@ -113,6 +114,8 @@ typedef struct slm_tok_regex slm_tok_regex;
 slm_status slm_tok_regex_new(const char *pattern, size_t len, bool literal, const char *path,
                              const char *where, slm_tok_regex **out, slm_error *err);
 void slm_tok_regex_free(slm_tok_regex *re);
+/* "file: JSON path" of the pattern, for messages. */
+const char *slm_tok_regex_origin(const slm_tok_regex *re);
 
 /* Position of a match enumeration; zero-initialize to start at offset 0. */
 typedef struct {
@@ -168,6 +171,7 @@ typedef struct {
 } slm_bpe_merge_slot;
 
 typedef struct {
+    const char *path;        /* tokenizer.json (the tokenizer's copy), for messages */
     slm_vocab vocab;
     slm_bpe_merge_slot *merges; /* open-addressing table */
     size_t merge_mask;
@@ -184,6 +188,7 @@ typedef struct {
     bool fuse_unk;
     bool byte_fallback;
     bool ignore_merges;
+    bool cut_at_meta;        /* words may be cut before "▁" (see bpe.c) */
 } slm_bpe;
 
 #define SLM_BPE_CHAR_TABLE 0x2600 /* through U+2581, SentencePiece's word boundary */

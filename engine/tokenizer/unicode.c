@@ -10,7 +10,11 @@
  * BertNormalizer(clean_text), BertNormalizer(strip_accents) and BertPreTokenizer).
  * Lowercasing is Rust's char::to_lowercase (Unicode 16): utf8proc's simple mapping plus
  * U+0130's two-character form and the pairs Unicode 14-16 added (NEW_LOWER), which an older
- * utf8proc does not know.
+ * utf8proc does not know. Likewise the regex crate's \w (Whitespace pre-tokenizer, single_word
+ * added tokens) and char::is_numeric (Digits) are utf8proc's categories plus NEW_WORD /
+ * NEW_NUMERIC: the code points tokenizers 0.23 counts and utf8proc 2.6 (Unicode 13) does not,
+ * found by probing every code point through Whitespace and Digits. A newer utf8proc already
+ * knows them, so the lists stay correct as it is upgraded.
  */
 #include <utf8proc.h>
 
@@ -141,6 +145,23 @@ static const slm_cp_range NONSPACING[] = {
     {0x1E8D0, 0x1E8D6}, {0xE0100, 0xE01EF},
 };
 
+/* Word characters (regex \w) and numbers (char::is_numeric) newer than utf8proc 2.6. */
+static const slm_cp_range NEW_WORD[] = {
+    {0x0897, 0x0897},   {0x1C89, 0x1C8A},   {0xA7CB, 0xA7CD},   {0xA7DA, 0xA7DC},
+    {0x105C0, 0x105F3}, {0x10D40, 0x10D65}, {0x10D69, 0x10D6D}, {0x10D6F, 0x10D85},
+    {0x10EC2, 0x10EC4}, {0x10EFC, 0x10EFC}, {0x11380, 0x11389}, {0x1138B, 0x1138B},
+    {0x1138E, 0x1138E}, {0x11390, 0x113B5}, {0x113B7, 0x113C0}, {0x113C2, 0x113C2},
+    {0x113C5, 0x113C5}, {0x113C7, 0x113CA}, {0x113CC, 0x113D3}, {0x113E1, 0x113E2},
+    {0x116D0, 0x116E3}, {0x11BC0, 0x11BE0}, {0x11BF0, 0x11BF9}, {0x11F5A, 0x11F5A},
+    {0x13460, 0x143FA}, {0x16100, 0x16139}, {0x16D40, 0x16D6C}, {0x16D70, 0x16D79},
+    {0x18CFF, 0x18CFF}, {0x1CCF0, 0x1CCF9}, {0x1E5D0, 0x1E5FA}, {0x2EBF0, 0x2EE5D},
+};
+static const slm_cp_range NEW_NUMERIC[] = {
+    {0x10D40, 0x10D49}, {0x116D0, 0x116E3}, {0x11BF0, 0x11BF9}, {0x11DE0, 0x11DE9},
+    {0x16130, 0x16139}, {0x16D70, 0x16D79}, {0x16FF4, 0x16FF6}, {0x1CCF0, 0x1CCF9},
+    {0x1E5F1, 0x1E5FA},
+};
+
 /* Lowercase pairs newer than utf8proc 2.6: code points lo..hi map to cp + delta. */
 static const struct {
     uint32_t lo, hi;
@@ -197,7 +218,37 @@ bool slm_tok_unicode_is_numeric(uint32_t cp)
     if (cp < 0x80)
         return cp >= '0' && cp <= '9';
     utf8proc_category_t c = utf8proc_category((utf8proc_int32_t)cp);
-    return c == UTF8PROC_CATEGORY_ND || c == UTF8PROC_CATEGORY_NL || c == UTF8PROC_CATEGORY_NO;
+    return c == UTF8PROC_CATEGORY_ND || c == UTF8PROC_CATEGORY_NL || c == UTF8PROC_CATEGORY_NO ||
+           IN(NEW_NUMERIC, cp);
+}
+
+bool slm_tok_unicode_is_word(uint32_t cp)
+{
+    if (cp < 0x80)
+        return (cp >= '0' && cp <= '9') || (cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z') ||
+               cp == '_';
+    if (cp == 0x200C || cp == 0x200D) /* Join_Control */
+        return true;
+    /* Other_Alphabetic symbols: circled / squared / negative-circled Latin letters. */
+    if ((cp >= 0x24B6 && cp <= 0x24E9) || (cp >= 0x1F130 && cp <= 0x1F149) ||
+        (cp >= 0x1F150 && cp <= 0x1F169) || (cp >= 0x1F170 && cp <= 0x1F189))
+        return true;
+    switch (utf8proc_category((utf8proc_int32_t)cp)) {
+    case UTF8PROC_CATEGORY_LU:
+    case UTF8PROC_CATEGORY_LL:
+    case UTF8PROC_CATEGORY_LT:
+    case UTF8PROC_CATEGORY_LM:
+    case UTF8PROC_CATEGORY_LO:
+    case UTF8PROC_CATEGORY_NL:
+    case UTF8PROC_CATEGORY_MN:
+    case UTF8PROC_CATEGORY_MC:
+    case UTF8PROC_CATEGORY_ME:
+    case UTF8PROC_CATEGORY_ND:
+    case UTF8PROC_CATEGORY_PC:
+        return true;
+    default:
+        return IN(NEW_WORD, cp);
+    }
 }
 
 size_t slm_tok_unicode_lower(uint32_t cp, uint32_t out[2])

@@ -1,13 +1,11 @@
 /*
- * utf8.c — UTF-8 checks, encoding and decoding, and the two Unicode character classes of Rust's
- * regex crate the tokenizer needs (\s and \w).
+ * utf8.c — UTF-8 checks, encoding and decoding, and White_Space (Rust's char::is_whitespace,
+ * the regex crate's \s), a fixed list that has not changed since Unicode 6.3.
  *
  * Well-formed means RFC 3629: no overlong forms, no surrogates, nothing above U+10FFFF.
  * The lossy conversion follows Rust's String::from_utf8_lossy (which Hugging Face decoders
  * use): each maximal ill-formed subpart becomes one U+FFFD.
  */
-#include <utf8proc.h>
-
 #include "tokenizer_internal.h"
 
 /* Valid range of the byte after a lead byte; the third and fourth are always 80..BF. */
@@ -150,35 +148,6 @@ bool slm_tok_unicode_is_space(uint32_t cp)
     return (cp >= 0x09 && cp <= 0x0D) || cp == 0x20 || cp == 0x85 || cp == 0xA0 ||
            cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200A) || cp == 0x2028 || cp == 0x2029 ||
            cp == 0x202F || cp == 0x205F || cp == 0x3000;
-}
-
-bool slm_tok_unicode_is_word(uint32_t cp)
-{
-    if (cp < 0x80)
-        return (cp >= '0' && cp <= '9') || (cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z') ||
-               cp == '_';
-    if (cp == 0x200C || cp == 0x200D) /* Join_Control */
-        return true;
-    /* Other_Alphabetic symbols: circled / squared / negative-circled Latin letters. */
-    if ((cp >= 0x24B6 && cp <= 0x24E9) || (cp >= 0x1F130 && cp <= 0x1F149) ||
-        (cp >= 0x1F150 && cp <= 0x1F169) || (cp >= 0x1F170 && cp <= 0x1F189))
-        return true;
-    switch (utf8proc_category((utf8proc_int32_t)cp)) {
-    case UTF8PROC_CATEGORY_LU:
-    case UTF8PROC_CATEGORY_LL:
-    case UTF8PROC_CATEGORY_LT:
-    case UTF8PROC_CATEGORY_LM:
-    case UTF8PROC_CATEGORY_LO:
-    case UTF8PROC_CATEGORY_NL:
-    case UTF8PROC_CATEGORY_MN:
-    case UTF8PROC_CATEGORY_MC:
-    case UTF8PROC_CATEGORY_ME:
-    case UTF8PROC_CATEGORY_ND:
-    case UTF8PROC_CATEGORY_PC:
-        return true;
-    default:
-        return false;
-    }
 }
 
 size_t slm_tok_utf8_incomplete_tail(const char *s, size_t n)

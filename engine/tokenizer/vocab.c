@@ -3,9 +3,10 @@
  * entries, id -> piece through a per-id index into the same entries; piece bytes live in one
  * arena.
  *
- * Built once from tokenizer.json's model.vocab object and read-only afterwards. As in Hugging
- * Face (a serde map), a piece listed twice keeps its last id, and when two pieces share an id
- * the later one is what the id decodes to while both still encode to it.
+ * Built once — from tokenizer.json's model.vocab object (slm_vocab_from_json), or piece by piece
+ * (slm_vocab_init + slm_vocab_add, as WordPiece's continuation table is) — and read-only
+ * afterwards. As in Hugging Face (a serde map), a piece listed twice keeps its last id, and when
+ * two pieces share an id the later one is what the id decodes to while both still encode to it.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -13,8 +14,9 @@
 #include "error.h"
 #include "tokenizer_internal.h"
 
-/* Eight bytes at a time with a multiply-xorshift mix: pieces are short, so this is a few
- * multiplications per lookup, and the top bits spread well. */
+/* Eight bytes at a time with a multiply-xorshift mix: pieces are short, so a lookup costs a few
+ * multiplications, and the final shift folds the well-mixed high bits into the low bits the
+ * table index uses. */
 static uint64_t hash_bytes(const char *s, size_t n)
 {
     uint64_t h = 0x9E3779B97F4A7C15ull ^ n;

@@ -2,11 +2,14 @@
  * tokenize.c — `slm tokenize` and `slm detokenize`: text <-> token ids with a model folder's
  * tokenizer (tokenizer.json + tokenizer_config.json; no weights needed).
  *
- *   slm tokenize [-m DIR] [--no-special] TEXT      ids, space-separated, on one line
+ *   slm tokenize [-m DIR] [--no-special] [--max-length N] TEXT
+ *                                                  ids, space-separated, on one line
  *   slm detokenize [-m DIR] [--skip-special] IDS   the text (ids as separate arguments or
  *                                                  one space / comma separated string)
  * --no-special is Hugging Face's add_special_tokens=False; --skip-special its
- * skip_special_tokens=True.
+ * skip_special_tokens=True; --max-length its truncation=True, max_length=N (the text's tokens
+ * are cut, never the special ones; a note on stderr says when). Every tokenizer family slm reads
+ * works (SentencePiece and byte-level BPE, WordPiece); DIR needs only the tokenizer files.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -19,10 +22,11 @@
 static void tokenize_usage(FILE *f)
 {
     fprintf(f,
-            "usage: slm tokenize [-m DIR] [--no-special] TEXT\n"
+            "usage: slm tokenize [-m DIR] [--no-special] [--max-length N] TEXT\n"
             "Prints the token ids of TEXT, space-separated, on one line.\n\n"
             "  -m, --model DIR   model or tokenizer folder (default %s)\n"
             "  --no-special      do not add BOS/EOS or other template tokens\n"
+            "  --max-length N    truncate the text so that at most N ids come out\n"
             "  -h, --help        this help\n",
             cli_default_model_dir());
 }
@@ -43,9 +47,23 @@ static void detokenize_usage(FILE *f)
 typedef struct {
     const char *dir;
     bool flag; /* --no-special / --skip-special */
+    long max_len; /* tokenize --max-length; -1 = none */
     int n_pos;
     char **pos;
 } options;
+
+/* --max-length's value: a non-negative integer. */
+static bool parse_max_length(const char *v, long *out)
+{
+    char *end;
+    errno = 0;
+    *out = strtol(v, &end, 10);
+    if (end == v || *end || errno || *out < 0) {
+        fprintf(stderr, "slm tokenize: --max-length needs a non-negative integer, not '%s'\n", v);
+        return false;
+    }
+    return true;
+}
 
 /* Returns -1 on success, else the exit code to return. */
 static int parse_options(const char *verb, const char *flag_name, void (*usage)(FILE *),
@@ -53,6 +71,7 @@ static int parse_options(const char *verb, const char *flag_name, void (*usage)(
 {
     o->dir = cli_default_model_dir();
     o->flag = false;
+    o->max_len = -1;
     o->n_pos = 0;
     o->pos = argv; /* reused in place: positionals never outnumber arguments */
     bool only_pos = false;
@@ -67,6 +86,11 @@ static int parse_options(const char *verb, const char *flag_name, void (*usage)(
                 return CLI_USAGE;
         } else if (!only_pos && strcmp(a, flag_name) == 0) {
             o->flag = true;
+        } else if (!only_pos && strcmp(verb, "tokenize") == 0 &&
+                   strcmp(a, "--max-length") == 0) {
+            const char *v = cli_value(verb, argc, argv, &i);
+            if (!v || !parse_max_length(v, &o->max_len))
+                return CLI_USAGE;
         } else if (!only_pos && strcmp(a, "--") == 0) {
             only_pos = true;
         } else if (!only_pos && a[0] == '-' && a[1] != '\0') {
@@ -103,12 +127,19 @@ int cmd_tokenize(int argc, char **argv)
     slm_tokens ids = {0};
     slm_error err = {0};
     const char *text = o.pos[0];
-    if (slm_tokenize(tok, text, strlen(text), !o.flag, &ids, &err) != SLM_OK) {
+    bool cut = false;
+    slm_status st = o.max_len < 0
+                        ? slm_tokenize(tok, text, strlen(text), !o.flag, &ids, &err)
+                        : slm_tokenize_truncated(tok, text, strlen(text), !o.flag,
+                                                 (size_t)o.max_len, &ids, &cut, &err);
+    if (st != SLM_OK) {
         rc = cli_report(&err);
     } else {
         for (size_t i = 0; i < ids.n; i++)
             printf("%s%" PRId32, i ? " " : "", ids.ids[i]);
         printf("\n");
+        if (cut)
+            fprintf(stderr, "slm tokenize: truncated to %zu ids\n", ids.n);
     }
     slm_tokens_free(&ids);
     slm_tokenizer_free(tok);
