@@ -35,7 +35,7 @@ typedef struct {
 
 typedef struct {
     const char *dir;
-    int_list prompts, threads;
+    int_list prompts, threads, batches;
     long n_gen, reps;
     slm_weights_format weights[MAX_LIST];
     int n_weights;
@@ -48,12 +48,14 @@ static void bench_help(FILE *f)
 {
     fprintf(f, "usage: slm bench [-m DIR] [-p 128,512] [-n 64] [-t 1,2] [--weights LIST] [--kv LIST]\n"
                "                 [-r 5] [-o md|json] [--mmap]\n"
-               "Measures prompt processing (ppN) and generation (tgN) tokens/s like llama-bench.\n"
+               "Measures prompt processing (ppN) and generation (tgN) tokens/s like llama-bench;\n"
+               "for a sequence classifier, clsN: one batch of B sequences of N tokens (ms).\n"
                "  -p LIST        prompt lengths (default 128,512; 0 skips)\n"
                "  -n N           generated tokens (default 64; 0 skips)\n"
                "  -t LIST        thread counts (default: all cores)\n"
                "  --weights LIST auto,f32,f16,bf16,q8_0,q4_0 (default auto)\n"
                "  --kv LIST      f32,f16,q8 (default f32)\n"
+               "  -b LIST        classifiers: batch sizes of clsN runs (default 1,8)\n"
                "  -r N           repetitions (default 5)\n"
                "  -o md|json     markdown table (default) or one JSON object per line\n");
 }
@@ -110,6 +112,8 @@ static int parse_bench(int argc, char **argv, bench_opts *o)
             o->dir = v;
         else if (!strcmp(a, "-p"))
             ok = parse_list("bench", a, v, &o->prompts, 0, MAX_TOKENS);
+        else if (!strcmp(a, "-b"))
+            ok = parse_list("bench", a, v, &o->batches, 1, 4096);
         else if (!strcmp(a, "-t"))
             ok = parse_list("bench", a, v, &o->threads, 1, 1024);
         else if (!strcmp(a, "-n"))
@@ -269,6 +273,57 @@ static slm_status bench_model(const bench_opts *o, slm_model *m, row base, int32
     return st;
 }
 
+/* ============================================================ classifiers */
+
+static slm_status classify_once(slm_model *m, const int32_t *ids, const int *lens, int b,
+                                float *logits, double *secs, slm_error *err)
+{
+    double t0 = now_s();
+    slm_status st = slm_classify_ids(m, ids, lens, b, logits, err);
+    *secs = now_s() - t0;
+    return st;
+}
+
+/* clsN rows: ms per batch of B sequences of N ids, mean ± stddev. */
+static slm_status bench_classifier(const bench_opts *o, slm_model *m, row base,
+                                   const int32_t *ids, slm_error *err)
+{
+    int len = o->prompts.n ? (int)o->prompts.v[0] : 128, max_b = 1;
+    for (int i = 0; i < o->batches.n; i++)
+        max_b = o->batches.v[i] > max_b ? (int)o->batches.v[i] : max_b;
+    int *lens = malloc(sizeof *lens * (size_t)max_b);
+    float *logits = malloc(sizeof *logits * (size_t)max_b * (size_t)slm_model_n_labels(m));
+    slm_status st = lens && logits && (size_t)max_b * len <= MAX_TOKENS ? SLM_OK : SLM_ERR_NOMEM;
+    for (int i = 0; st == SLM_OK && i < max_b; i++)
+        lens[i] = len;
+    for (int t = 0; st == SLM_OK && t < o->threads.n; t++) {
+        slm_model_set_threads(m, (int)o->threads.v[t], (int)o->threads.v[t]);
+        for (int bi = 0; st == SLM_OK && bi < o->batches.n; bi++) {
+            int b = (int)o->batches.v[bi];
+            double secs, sum = 0, sum2 = 0;
+            st = classify_once(m, ids, lens, b, logits, &secs, err); /* warm-up */
+            for (int r = 0; st == SLM_OK && r < o->reps; r++) {
+                st = classify_once(m, ids, lens, b, logits, &secs, err);
+                sum += secs * 1e3;
+                sum2 += secs * secs * 1e6;
+            }
+            double mean = sum / o->reps;
+            double sd = o->reps > 1 ? sqrt(fmax(0.0, (sum2 - sum * sum / o->reps) / (o->reps - 1)))
+                                    : 0.0;
+            if (st == SLM_OK)
+                printf("{\"engine\":\"slm\",\"model\":\"%s\",\"format\":\"%s\",\"threads\":%ld,"
+                       "\"test\":\"cls%d\",\"batch\":%d,\"ms\":%.3f,\"stddev\":%.3f,"
+                       "\"tok_s\":%.1f,\"load_s\":%.3f,\"peak_rss_mb\":%.1f}\n",
+                       o->dir, base.format, o->threads.v[t], len, b, mean, sd,
+                       b * len / (mean / 1e3), base.load_s, peak_rss_mb());
+            fflush(stdout);
+        }
+    }
+    free(lens);
+    free(logits);
+    return st;
+}
+
 static int run_bench(const bench_opts *o)
 {
     bool header = false;
@@ -292,7 +347,8 @@ static int run_bench(const bench_opts *o)
             slm_status st = ids ? SLM_OK : SLM_ERR_NOMEM;
             if (ids) {
                 fill_ids(ids, n_ids, slm_model_vocab_size(m));
-                st = bench_model(o, m, base, ids, &header, &err);
+                st = slm_model_n_labels(m) > 0 ? bench_classifier(o, m, base, ids, &err)
+                                               : bench_model(o, m, base, ids, &header, &err);
             }
             free(ids);
             slm_model_free(m);
@@ -307,6 +363,7 @@ int cmd_bench(int argc, char **argv)
 {
     bench_opts o = {.dir = cli_default_model_dir(),
                     .prompts = {{128, 512}, 2},
+                    .batches = {{1, 8}, 2},
                     .n_gen = 64,
                     .reps = 5,
                     .weights = {SLM_WEIGHTS_AUTO},
