@@ -95,6 +95,8 @@ slm_status slm_model_load(const char *dir, const slm_load_options *opts, slm_mod
     }
     if (s == SLM_OK)
         s = m->arch->load(m, err);
+    if (s == SLM_OK && o.progress) /* unused extra tensors count as done */
+        o.progress(o.progress_user, slm_safetensors_count(m->st), slm_safetensors_count(m->st));
     if (s != SLM_OK) {
         slm_model_free(m);
         return s;
@@ -120,6 +122,13 @@ void slm_model_free(slm_model *m)
 }
 
 /* ============================================================ weights */
+
+/* One more tensor is in place. */
+static void tick(slm_model *m)
+{
+    if (m->opts.progress)
+        m->opts.progress(m->opts.progress_user, ++m->n_loaded, slm_safetensors_count(m->st));
+}
 
 /* A buffer freed with the model (converted weights). */
 static void *own_buffer(slm_model *m, size_t bytes)
@@ -175,6 +184,7 @@ slm_status slm_model_weight_f32_opt(slm_model *m, const char *name, const int64_
     const slm_tensor *t = slm_safetensors_find(m->st, name);
     if (!t)
         return SLM_OK;
+    tick(m);
     slm_weight_type qtype;
     int qcols;
     slm_status q = slm_quantized_info(m->st, t, &qtype, &qcols, err);
@@ -301,6 +311,7 @@ slm_status slm_model_matrix(slm_model *m, const char *name, int64_t rows, int64_
     if (!t)
         return optional ? SLM_OK
                         : slm_fail(err, SLM_ERR_FORMAT, "%s: missing tensor '%s'", m->dir, name);
+    tick(m);
     slm_weight_type qtype;
     int qcols;
     slm_status q = slm_quantized_info(m->st, t, &qtype, &qcols, err);

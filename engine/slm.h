@@ -115,6 +115,9 @@ typedef enum {
     SLM_WEIGHTS_Q4_0,
 } slm_weights_format;
 
+/* Progress of a long operation (loading, converting, quantizing). */
+typedef void (*slm_progress_fn)(void *user, size_t done, size_t total);
+
 /* Element type of the KV cache (Q8: int8 with a scale per token and head). */
 typedef enum { SLM_KV_F32, SLM_KV_F16, SLM_KV_Q8 } slm_kv_format;
 
@@ -124,6 +127,8 @@ typedef struct {
     int n_threads_batch;        /* prompt-processing threads; 0 = n_threads */
     slm_weights_format weights; /* default AUTO */
     slm_kv_format kv;           /* default F32 */
+    slm_progress_fn progress;   /* called per tensor loaded (NULL: silent) */
+    void *progress_user;
 } slm_load_options;
 
 /* Parses "auto|f32|f16|bf16|q8_0|q4_0" / "f32|f16|q8"; false if unknown. */
@@ -174,8 +179,6 @@ slm_status slm_classify_ids(slm_model *model, const int32_t *ids, const int *len
                             float *logits, slm_error *err);
 
 /* ------------------------------------------------------------ quantize */
-
-typedef void (*slm_progress_fn)(void *user, size_t done, size_t total);
 
 /* Writes dst/ (created if needed) with src's weight matrices converted to
  * `format` (f32/f16/bf16 as standard safetensors dtypes; q8_0/q4_0 in slm's

@@ -4,6 +4,9 @@
  * OpenBLAS sgemm for batches (prompt processing is compute bound).
  */
 #include <cblas.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 #include "kernels.h"
 
@@ -39,6 +42,23 @@ void slm_matmul_f32(float *y, const float *x, const float *w, int n, int rows, i
         matvec_f32(y, x, w, rows, cols, n_threads);
         return;
     }
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, rows, cols, 1.0f, x, cols, w, cols,
-                0.0f, y, rows);
+    /* slm owns the threading: each OpenMP thread runs a single-threaded
+       sgemm on its slice of W's rows. Letting OpenBLAS start its own pool
+       beside ours made the two fight for the cores (most time went to
+       sched_yield); the setting is idempotent and cheap. */
+    openblas_set_num_threads(1);
+#pragma omp parallel num_threads(n_threads) if (n_threads > 1)
+    {
+        int team = 1, tid = 0;
+#ifdef _OPENMP
+        team = omp_get_num_threads();
+        tid = omp_get_thread_num();
+#endif
+        /* slices in multiples of 16 rows keep the kernel's tiles whole */
+        int per = ((rows + team - 1) / team + 15) / 16 * 16;
+        int r0 = tid * per, r1 = r0 + per < rows ? r0 + per : rows;
+        if (r0 < r1)
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, r1 - r0, cols, 1.0f, x, cols,
+                        w + (size_t)r0 * cols, cols, 0.0f, y + r0, rows);
+    }
 }

@@ -196,6 +196,48 @@ static void test_attention_head(void **state)
     }
 }
 
+/* The cache-typed attention: f32 exactly as the definition, f16/q8 within
+   the rounding of their keys and values. */
+static void test_attention_head_kv(void **state)
+{
+    const int d = 64, T = 77, n_kv = 2;
+    const size_t stride = (size_t)d * n_kv; /* two heads interleaved per position */
+    float *k = malloc(sizeof(float) * T * stride), *v = malloc(sizeof(float) * T * stride);
+    float q[64], out[64];
+    double ref[64];
+    fill(k, T * stride, 41);
+    fill(v, T * stride, 42);
+    fill(q, d, 43);
+    attention_naive(ref, q, k + d, v + d, T, d, stride, 0.125f); /* head 1 */
+    const struct {
+        slm_kv_elem type;
+        size_t esize;
+        double tol;
+    } cases[] = {{SLM_KV_ELEM_F32, 4, 2e-6}, {SLM_KV_ELEM_F16, 2, 2e-3}, {SLM_KV_ELEM_Q8, 1, 2e-2}};
+    for (size_t c = 0; c < 3; c++) {
+        unsigned char *kb = malloc(cases[c].esize * T * stride);
+        unsigned char *vb = malloc(cases[c].esize * T * stride);
+        float ks[2 * 77], vs[2 * 77];
+        for (int t = 0; t < T; t++)
+            for (int h = 0; h < n_kv; h++) {
+                size_t i = (size_t)t * n_kv + h;
+                slm_kv_encode(cases[c].type, k + i * d, kb + i * d * cases[c].esize, &ks[i], d);
+                slm_kv_encode(cases[c].type, v + i * d, vb + i * d * cases[c].esize, &vs[i], d);
+            }
+        size_t row = cases[c].esize * d;
+        slm_kv_view kv_k = {cases[c].type, kb + row, row * n_kv, ks + 1, (size_t)n_kv};
+        slm_kv_view kv_v = {cases[c].type, vb + row, row * n_kv, vs + 1, (size_t)n_kv};
+        slm_attention_head_kv(out, q, &kv_k, &kv_v, T, d, 0.125f);
+        for (int i = 0; i < d; i++)
+            if (fabs(out[i] - ref[i]) > cases[c].tol)
+                fail_msg("kv type %d: out[%d] = %g, reference %g", cases[c].type, i, out[i], ref[i]);
+        free(kb);
+        free(vb);
+    }
+    free(k);
+    free(v);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -203,6 +245,7 @@ int main(void)
         cmocka_unit_test(test_bf16),             cmocka_unit_test(test_matmul),
         cmocka_unit_test(test_rmsnorm),          cmocka_unit_test(test_rope),
         cmocka_unit_test(test_softmax_and_silu), cmocka_unit_test(test_attention_head),
+        cmocka_unit_test(test_attention_head_kv),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

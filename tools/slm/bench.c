@@ -330,7 +330,7 @@ static int run_bench(const bench_opts *o)
     slm_error err = {0};
     for (int w = 0; w < o->n_weights; w++) {
         for (int k = 0; k < o->n_kv; k++) {
-            slm_load_options lo = slm_load_options_default();
+            slm_load_options lo = cli_load_defaults();
             lo.use_mmap = o->use_mmap;
             lo.weights = o->weights[w];
             lo.kv = o->kv[k];

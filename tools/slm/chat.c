@@ -235,7 +235,7 @@ int cmd_chat(int argc, char **argv)
 {
     chat_opts o = {.dir = cli_default_model_dir(),
                    .n_predict = 512,
-                   .load = slm_load_options_default(),
+                   .load = cli_load_defaults(),
                    .sampling = slm_sampler_params_default()};
     o.sampling.seed = (uint64_t)time(NULL);
     int rc = parse_chat(argc, argv, &o);

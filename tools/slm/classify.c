@@ -131,7 +131,7 @@ int cmd_classify(int argc, char **argv)
 {
     const char *env = getenv("SLM_CLASSIFIER");
     const char *dir = env && *env ? env : DEFAULT_CLASSIFIER;
-    slm_load_options lo = slm_load_options_default();
+    slm_load_options lo = cli_load_defaults();
     text_list texts = {0};
     bool json = false, from_stdin = false;
     int rc = CLI_OK, r;

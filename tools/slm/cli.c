@@ -156,3 +156,22 @@ int cli_load_option(const char *verb, int argc, char **argv, int *i, slm_load_op
     }
     return 1;
 }
+
+void cli_progress_bar(void *user, size_t done, size_t total)
+{
+    const char *what = user ? user : "loading";
+    if (!isatty(STDERR_FILENO) || total == 0)
+        return;
+    int width = 40, filled = (int)(width * done / total);
+    fprintf(stderr, "\r%s [%.*s%*s] %zu/%zu tensors", what, filled,
+            "########################################", width - filled, "", done, total);
+    if (done >= total)
+        fprintf(stderr, "\r%*s\r", width + 40, ""); /* erase the bar when done */
+}
+
+slm_load_options cli_load_defaults(void)
+{
+    slm_load_options o = slm_load_options_default();
+    o.progress = cli_progress_bar;
+    return o;
+}

@@ -66,6 +66,12 @@ int cli_load_option(const char *verb, int argc, char **argv, int *i, slm_load_op
     "  --kv FMT             KV cache f32|f16|q8 (default f32)\n"                               \
     "  --mmap / --no-mmap   map weights instead of reading them in (default: --no-mmap)\n"
 
+/* A progress bar on stderr when it is a terminal (user: a label or NULL);
+ * nothing when output is redirected. */
+void cli_progress_bar(void *user, size_t done, size_t total);
+/* slm_load_options_default() plus the terminal progress bar. */
+slm_load_options cli_load_defaults(void);
+
 /* Prints "slm: <message>" from an slm_error to stderr and returns CLI_FAIL. */
 int cli_report(const slm_error *err);
 

@@ -85,7 +85,7 @@ done:
 int cmd_logits(int argc, char **argv)
 {
     const char *dir = cli_default_model_dir(), *ids = NULL, *prompt = NULL;
-    slm_load_options lo = slm_load_options_default();
+    slm_load_options lo = cli_load_defaults();
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (cli_is_help(a)) {

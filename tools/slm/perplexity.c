@@ -73,7 +73,7 @@ cleanup:
 int cmd_perplexity(int argc, char **argv)
 {
     const char *dir = cli_default_model_dir(), *file = NULL, *v;
-    slm_load_options lo = slm_load_options_default();
+    slm_load_options lo = cli_load_defaults();
     long n_ctx = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];

@@ -4,22 +4,8 @@
  */
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cli.h"
-
-/* A one-line progress bar on a terminal; nothing when stderr is redirected. */
-static void progress_bar(void *user, size_t done, size_t total)
-{
-    (void)user;
-    if (!isatty(STDERR_FILENO))
-        return;
-    int width = 40, filled = (int)(width * done / (total ? total : 1));
-    fprintf(stderr, "\r[%.*s%*s] %zu/%zu tensors", filled,
-            "########################################", width - filled, "", done, total);
-    if (done == total)
-        fputc('\n', stderr);
-}
 
 int cmd_quantize(int argc, char **argv)
 {
@@ -52,7 +38,7 @@ int cmd_quantize(int argc, char **argv)
         return CLI_USAGE;
     }
     slm_error err = {0};
-    if (slm_quantize_folder(src, dst, f, progress_bar, NULL, &err) != SLM_OK)
+    if (slm_quantize_folder(src, dst, f, cli_progress_bar, "quantizing", &err) != SLM_OK)
         return cli_report(&err);
     fprintf(stderr, "slm quantize: wrote %s (%s)\n", dst, fmt);
     return CLI_OK;

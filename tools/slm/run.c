@@ -177,7 +177,7 @@ int cmd_run(int argc, char **argv)
                   .prompt = "",
                   .n_predict = 256,
                   .sampling = slm_sampler_params_default(),
-                  .load = slm_load_options_default()};
+                  .load = cli_load_defaults()};
     o.sampling.seed = (uint64_t)time(NULL);
     int rc = parse_run(argc, argv, &o);
     return rc >= 0 ? rc : generate(&o);
