@@ -2,6 +2,7 @@
 #define _XOPEN_SOURCE 700
 #include "test_util.h"
 
+#include <assert.h>
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,6 +44,7 @@ char *test_write_file(const char *dir, const char *name, const void *data, size_
 {
     size_t n = strlen(dir) + strlen(name) + 2;
     char *path = malloc(n);
+    assert(path != NULL);
     snprintf(path, n, "%s/%s", dir, name);
     FILE *f = fopen(path, "wb");
     if (!f) {
@@ -77,6 +79,7 @@ int test_run_cli(const char *args, char **out, char **err_out)
 int test_run_cli_stdin(const char *args, const char *input, char **out, char **err_out)
 {
     char *dir = test_make_tmpdir();
+    assert(dir != NULL && "cannot create a scratch directory under $TMPDIR");
     char in_path[4200] = "/dev/null";
     if (input) {
         free(test_write_file(dir, "in", input, strlen(input)));
@@ -116,6 +119,7 @@ int32_t *test_parse_ids(const char *text, size_t *n)
             break;
         if (*n == cap)
             ids = realloc(ids, (cap *= 2) * sizeof *ids);
+        assert(ids != NULL);
         ids[(*n)++] = (int32_t)v;
         p = end;
     }
