@@ -18,11 +18,6 @@ static double now_seconds(void)
     return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-/* The ids the repetition penalty looks at: the prompt and what was generated. */
-typedef struct {
-    slm_tokens all;
-} history;
-
 static slm_status emit(slm_stream_decoder *dec, const slm_generate_params *p, int32_t id,
                        bool *keep_going, slm_error *err)
 {
@@ -34,7 +29,7 @@ static slm_status emit(slm_stream_decoder *dec, const slm_generate_params *p, in
 }
 
 static slm_status decode_loop(slm_session *s, const slm_generate_params *p, slm_sampler *smp,
-                              slm_stream_decoder *dec, history *h, const float *logits,
+                              slm_stream_decoder *dec, const float *logits,
                               slm_generate_stats *st, slm_error *err)
 {
     for (;;) {
@@ -42,13 +37,14 @@ static slm_status decode_loop(slm_session *s, const slm_generate_params *p, slm_
             st->stop_reason = SLM_STOP_LENGTH;
             return SLM_OK;
         }
-        int32_t id = slm_sampler_sample(smp, logits, h->all.ids, h->all.n);
+        /* the repetition penalty looks at every id in the cache (the prompt,
+           earlier turns and what was generated), as HF does over input_ids */
+        int32_t id = slm_sampler_sample(smp, logits, s->history.ids, s->history.n);
         st->n_generated++;
         if (slm_model_is_eos(s->model, id)) {
             st->stop_reason = SLM_STOP_EOS;
             return SLM_OK;
         }
-        SLM_TRY(slm_tokens_push(&h->all, id));
         bool keep_going;
         SLM_TRY(emit(dec, p, id, &keep_going, err));
         if (!keep_going) {
@@ -86,7 +82,6 @@ slm_status slm_generate(slm_session *s, const int32_t *prompt, size_t n_prompt,
                         "(%d in use)", n_prompt, s->n_ctx, s->n_past);
     slm_sampler *smp = NULL;
     slm_stream_decoder *dec = NULL;
-    history h = {0};
     slm_status rc = slm_sampler_new(&p->sampling, slm_model_vocab_size(s->model), &smp, err);
     if (rc == SLM_OK)
         rc = slm_stream_decoder_new(s->model->tok, true, &dec, err);
@@ -95,15 +90,13 @@ slm_status slm_generate(slm_session *s, const int32_t *prompt, size_t n_prompt,
         size_t len;
         rc = slm_stream_decoder_push(dec, prompt[i], &ignored, &len, err);
     }
-    for (size_t i = 0; rc == SLM_OK && i < n_prompt; i++)
-        rc = slm_tokens_push(&h.all, prompt[i]);
     const float *logits = NULL;
     double t0 = now_seconds();
     if (rc == SLM_OK)
         rc = slm_session_eval(s, prompt, n_prompt, &logits, err);
     double t1 = now_seconds();
     if (rc == SLM_OK)
-        rc = decode_loop(s, p, smp, dec, &h, logits, &st, err);
+        rc = decode_loop(s, p, smp, dec, logits, &st, err);
     if (rc == SLM_OK)
         rc = flush(dec, p, err);
     st.prefill_seconds = t1 - t0;
@@ -112,6 +105,5 @@ slm_status slm_generate(slm_session *s, const int32_t *prompt, size_t n_prompt,
         *stats = st;
     slm_sampler_free(smp);
     slm_stream_decoder_free(dec);
-    slm_tokens_free(&h.all);
     return rc;
 }

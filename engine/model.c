@@ -177,8 +177,9 @@ static slm_status dequantized_f32(slm_model *m, const slm_tensor *t, slm_weight_
     return SLM_OK;
 }
 
-slm_status slm_model_weight_f32_opt(slm_model *m, const char *name, const int64_t *shape,
-                                    int n_dims, const float **out, slm_error *err)
+/* slm_model_weight_f32 without the missing-tensor error (*out = NULL then). */
+static slm_status find_weight_f32(slm_model *m, const char *name, const int64_t *shape,
+                                  int n_dims, const float **out, slm_error *err)
 {
     *out = NULL;
     const slm_tensor *t = slm_safetensors_find(m->st, name);
@@ -340,7 +341,7 @@ slm_status slm_model_matrix(slm_model *m, const char *name, int64_t rows, int64_
 slm_status slm_model_weight_f32(slm_model *m, const char *name, const int64_t *shape,
                                 int n_dims, const float **out, slm_error *err)
 {
-    SLM_TRY(slm_model_weight_f32_opt(m, name, shape, n_dims, out, err));
+    SLM_TRY(find_weight_f32(m, name, shape, n_dims, out, err));
     if (!*out)
         return slm_fail(err, SLM_ERR_FORMAT, "%s: missing tensor '%s'", m->dir, name);
     return SLM_OK;

@@ -32,7 +32,7 @@ struct slm_model {
     size_t n_owned;
 };
 
-/* Per-session state an architecture needs beyond the generic KV cache. */
+/* What an architecture provides: its tensor mapping and its forward pass. */
 struct slm_arch {
     const char *architecture; /* config.json architectures[0] */
     const char *model_type;   /* config.json model_type, used when architectures is absent */
@@ -65,9 +65,5 @@ slm_status slm_model_weight_f32(slm_model *m, const char *name, const int64_t *s
  * Absent tensors fail unless `optional`, which leaves out->data NULL. */
 slm_status slm_model_matrix(slm_model *m, const char *name, int64_t rows, int64_t cols,
                             bool optional, slm_weight *out, slm_error *err);
-
-/* The same for a tensor that may be absent (tied weights): *out = NULL then. */
-slm_status slm_model_weight_f32_opt(slm_model *m, const char *name, const int64_t *shape,
-                                    int n_dims, const float **out, slm_error *err);
 
 #endif

@@ -73,36 +73,6 @@ static char *reference_text(void)
 
 /* ============================================================ generation */
 
-typedef struct {
-    int32_t ids[1024];
-    size_t n;
-} collected;
-
-static bool collect(void *user, int32_t id, const char *text, size_t len)
-{
-    collected *c = user;
-    if (id >= 0 && c->n < 1024)
-        c->ids[c->n++] = id;
-    return true;
-}
-
-static void greedy(slm_model *m, const int32_t *prompt, size_t n_prompt, int n_new, collected *out)
-{
-    slm_session *s;
-    slm_error err = {0};
-    assert_int_equal(slm_session_new(m, 0, &s, &err), SLM_OK);
-    slm_generate_params p = {.max_new_tokens = n_new,
-                             .sampling = slm_sampler_params_default(),
-                             .on_token = collect,
-                             .user = out};
-    p.sampling.temperature = 0.0f;
-    out->n = 0;
-    slm_generate_stats st;
-    if (slm_generate(s, prompt, n_prompt, &p, &st, &err) != SLM_OK)
-        fail_msg("generate: %s", err.msg);
-    slm_session_free(s);
-}
-
 static void test_greedy_from_bos_matches_reference(void **state)
 {
     slm_model *m = load_model();
@@ -110,8 +80,8 @@ static void test_greedy_from_bos_matches_reference(void **state)
     int32_t *prompt = reference_ids("PROMPT_IDS:", &n_prompt);
     int32_t *ref = reference_ids("GEN_IDS:", &n_ref);
     assert_int_equal(n_ref, 256);
-    collected out;
-    greedy(m, prompt, n_prompt, 256, &out);
+    test_ids out;
+    test_greedy(m, prompt, n_prompt, 256, &out);
     for (size_t i = 0; i < n_ref; i++)
         if (i >= out.n || out.ids[i] != ref[i])
             fail_msg("greedy id %zu: got %d, reference %d", i, i < out.n ? out.ids[i] : -1,
@@ -200,8 +170,8 @@ static void check_case(slm_model *m, const cJSON *c)
     }
     slm_session_free(s);
 
-    collected out;
-    greedy(m, toks.ids, toks.n, 64, &out);
+    test_ids out;
+    test_greedy(m, toks.ids, toks.n, 64, &out);
     assert_int_equal(out.n, cJSON_GetArraySize(greedy_ref));
     for (size_t i = 0; i < out.n; i++)
         if (out.ids[i] != cJSON_GetArrayItem(greedy_ref, (int)i)->valueint)

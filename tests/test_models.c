@@ -119,19 +119,6 @@ static void assert_close(const char *what, const float *got, const float *want, 
 
 /* ============================================================ decoders */
 
-typedef struct {
-    int32_t ids[64];
-    size_t n;
-} collected;
-
-static bool collect(void *user, int32_t id, const char *text, size_t len)
-{
-    collected *c = user;
-    if (id >= 0 && c->n < 64)
-        c->ids[c->n++] = id;
-    return true;
-}
-
 static void check_case_logits(slm_model *m, const reference *r, const char *case_name,
                               const char *model_name)
 {
@@ -161,17 +148,8 @@ static void check_case_greedy(slm_model *m, const reference *r, const char *case
     const slm_tensor *ids = ref_tensor(r, case_name, "input_ids", SLM_DTYPE_I32);
     const slm_tensor *want = ref_tensor(r, case_name, "greedy", SLM_DTYPE_I32);
     const int32_t *w = want->data;
-    slm_session *s;
-    slm_error err = {0};
-    assert_int_equal(slm_session_new(m, 0, &s, &err), SLM_OK);
-    collected out = {0};
-    slm_generate_params p = {.max_new_tokens = (int)want->n_elements,
-                             .sampling = slm_sampler_params_default(),
-                             .on_token = collect,
-                             .user = &out};
-    p.sampling.temperature = 0.0f;
-    if (slm_generate(s, ids->data, ids->n_elements, &p, NULL, &err) != SLM_OK)
-        fail_msg("%s %s: %s", model_name, case_name, err.msg);
+    test_ids out;
+    test_greedy(m, ids->data, ids->n_elements, (int)want->n_elements, &out);
     /* slm does not report the eos id it stops at; the reference includes it */
     size_t n_want = want->n_elements;
     if (n_want > 0 && slm_model_is_eos(m, w[n_want - 1]))
@@ -181,7 +159,6 @@ static void check_case_greedy(slm_model *m, const reference *r, const char *case
             fail_msg("%s %s: greedy token %zu is %d, transformers %d", model_name, case_name, i,
                      i < out.n ? out.ids[i] : -1, w[i]);
     assert_int_equal(out.n, n_want);
-    slm_session_free(s);
 }
 
 static void check_decoder(const char *name, const char *dir)

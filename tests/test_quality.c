@@ -40,36 +40,6 @@ static slm_model *load(const char *rel, slm_weights_format w, slm_kv_format kv)
     return m;
 }
 
-typedef struct {
-    int32_t ids[128];
-    size_t n;
-} collected;
-
-static bool collect(void *user, int32_t id, const char *text, size_t len)
-{
-    collected *c = user;
-    if (id >= 0 && c->n < 128)
-        c->ids[c->n++] = id;
-    return true;
-}
-
-static void greedy(slm_model *m, const int32_t *prompt, size_t n_prompt, int n_new,
-                   collected *out)
-{
-    slm_session *s;
-    slm_error err = {0};
-    assert_int_equal(slm_session_new(m, 0, &s, &err), SLM_OK);
-    slm_generate_params p = {.max_new_tokens = n_new,
-                             .sampling = slm_sampler_params_default(),
-                             .on_token = collect,
-                             .user = out};
-    p.sampling.temperature = 0.0f;
-    out->n = 0;
-    if (slm_generate(s, prompt, n_prompt, &p, NULL, &err) != SLM_OK)
-        fail_msg("generate: %s", err.msg);
-    slm_session_free(s);
-}
-
 /* max |a - b| / max |b| over the last-position logits of ids. */
 static double logits_rel_diff(slm_model *a, slm_model *b, const int32_t *ids, size_t n)
 {
@@ -100,14 +70,14 @@ static void test_stories_greedy_64(void **state)
 {
     const int32_t prompt[] = {1, 403, 407, 261, 378}; /* <s> Once upon a time */
     slm_model *ref = load(STORIES, SLM_WEIGHTS_F32, SLM_KV_F32);
-    collected want;
-    greedy(ref, prompt, 5, 64, &want);
+    test_ids want;
+    test_greedy(ref, prompt, 5, 64, &want);
     assert_int_equal(want.n, 64);
     for (size_t w = 0; w < 3; w++) {
         for (size_t k = 0; k < 3; k++) {
             slm_model *m = load(STORIES, weight_formats[w], kv_formats[k]);
-            collected got;
-            greedy(m, prompt, 5, 64, &got);
+            test_ids got;
+            test_greedy(m, prompt, 5, 64, &got);
             print_message("weights %s, kv %s: greedy 64 compared\n",
                           slm_weights_format_name(weight_formats[w]),
                           slm_kv_format_name(kv_formats[k]));
@@ -230,12 +200,12 @@ static void check_fixture_kv(const char *name)
     slm_error err = {0};
     const char *prompt = "The capital of France is";
     assert_int_equal(slm_tokenize(tok, prompt, strlen(prompt), true, &ids, &err), SLM_OK);
-    collected want;
-    greedy(ref, ids.ids, ids.n, 32, &want);
+    test_ids want;
+    test_greedy(ref, ids.ids, ids.n, 32, &want);
     for (int k = 1; k < 3; k++) {
         slm_model *m = load(dir, SLM_WEIGHTS_AUTO, kv_formats[k]);
-        collected got;
-        greedy(m, ids.ids, ids.n, 32, &got);
+        test_ids got;
+        test_greedy(m, ids.ids, ids.n, 32, &got);
         print_message("%s kv %s: greedy 32 compared\n", name, slm_kv_format_name(kv_formats[k]));
         assert_int_equal(got.n, want.n);
         assert_memory_equal(got.ids, want.ids, want.n * sizeof(int32_t));

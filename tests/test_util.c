@@ -4,11 +4,16 @@
 
 #include <assert.h>
 #include <ftw.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <cmocka.h>
 
 const char *test_source_path(const char *rel)
 {
@@ -124,4 +129,30 @@ int32_t *test_parse_ids(const char *text, size_t *n)
         p = end;
     }
     return ids;
+}
+
+static bool collect_id(void *user, int32_t id, const char *text, size_t len)
+{
+    test_ids *c = user;
+    (void)text, (void)len;
+    if (id >= 0 && c->n < TEST_MAX_GENERATED) /* id -1: a held-back UTF-8 tail */
+        c->ids[c->n++] = id;
+    return true;
+}
+
+void test_greedy(slm_model *m, const int32_t *prompt, size_t n_prompt, int n_new, test_ids *out)
+{
+    slm_session *s;
+    slm_error err = {0};
+    if (slm_session_new(m, 0, &s, &err) != SLM_OK)
+        fail_msg("session: %s", err.msg);
+    slm_generate_params p = {.max_new_tokens = n_new,
+                             .sampling = slm_sampler_params_default(),
+                             .on_token = collect_id,
+                             .user = out};
+    p.sampling.temperature = 0.0f;
+    out->n = 0;
+    if (slm_generate(s, prompt, n_prompt, &p, NULL, &err) != SLM_OK)
+        fail_msg("generate: %s", err.msg);
+    slm_session_free(s);
 }

@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "slm.h"
+
 /* Absolute path of `rel` inside the source tree (static buffer per call slot). */
 const char *test_source_path(const char *rel);
 
@@ -26,6 +28,17 @@ int test_run_cli(const char *args, char **out, char **err_out);
 
 /* The same with `input` fed to the CLI's standard input. */
 int test_run_cli_stdin(const char *args, const char *input, char **out, char **err_out);
+
+/* Ids produced by a generation, in order (the eos it stopped at excluded). */
+#define TEST_MAX_GENERATED 1024
+typedef struct {
+    int32_t ids[TEST_MAX_GENERATED];
+    size_t n;
+} test_ids;
+
+/* Greedy (temperature 0) continuation of prompt, up to n_new tokens, in a
+ * fresh session of m; fails the running test on any error. */
+void test_greedy(slm_model *m, const int32_t *prompt, size_t n_prompt, int n_new, test_ids *out);
 
 /* Parses a comma- or space-separated list of ints into a malloc'd array. */
 int32_t *test_parse_ids(const char *text, size_t *n);

@@ -109,9 +109,8 @@ static void rope_tables(slm_session *s, int n)
 static void attention_inputs(slm_session *s, const slm_decoder_layer *L, int l, int n)
 {
     const slm_config *c = &s->model->cfg;
-    int D = c->hidden_size, d = c->head_dim, rot = s->model->rope.rot_dim, half = rot / 2;
+    int d = c->head_dim, rot = s->model->rope.rot_dim, half = rot / 2;
     int Hd = c->n_heads * d, Kd = c->n_kv_heads * d;
-    (void)D;
     matmul(s, s->q, s->xb, &L->wq, n);
     matmul(s, s->k, s->xb, &L->wk, n);
     matmul(s, s->v, s->xb, &L->wv, n);
