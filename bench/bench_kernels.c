@@ -1,7 +1,8 @@
 /*
  * bench_kernels.c — micro-benchmark of the typed products (not a test).
  *
- * For every weight type and every ISA table the CPU supports:
+ * For every weight type (quantized ones also x8-packed, pack.c) and every
+ * ISA table the CPU supports:
  *   decode  n = 1 matvec, rows x cols = 5632 x 2048 (TinyLlama's MLP) and
  *           2048 x 2048, at 1 and 2 threads: GB/s of weight bytes read, and
  *           the tokens/s this bandwidth gives a 1.1B-parameter model stored
@@ -44,15 +45,16 @@ static void fill(float *x, size_t n, uint32_t seed)
 
 typedef struct {
     slm_weight_type type;
-    int rows, cols, copies;
+    int rows, cols, copies, packed;
     uint8_t **data;
 } weights;
 
-/* `copies` encodings of the same random matrix (copied, not re-encoded). */
-static int make_weights(weights *w, slm_weight_type t, int rows, int cols, int cold)
+/* `copies` encodings of the same random matrix (copied, not re-encoded),
+   x8-interleaved when `packed`. */
+static int make_weights(weights *w, slm_weight_type t, int rows, int cols, int cold, int packed)
 {
     size_t rb = slm_weight_row_bytes(t, cols), bytes = rb * (size_t)rows;
-    w->type = t, w->rows = rows, w->cols = cols;
+    w->type = t, w->rows = rows, w->cols = cols, w->packed = packed;
     w->copies = cold ? (int)(COLD_BYTES / bytes + 1) : 1;
     w->data = calloc((size_t)w->copies, sizeof *w->data);
     float *row = malloc(sizeof(float) * (size_t)cols);
@@ -70,6 +72,9 @@ static int make_weights(weights *w, slm_weight_type t, int rows, int cols, int c
             fill(row, (size_t)cols, (uint32_t)r + 1);
             slm_encode_row(t, row, w->data[0] + (size_t)r * rb, cols);
         }
+        slm_weight W = {t, w->data[0], rows, cols, 0};
+        if (packed && slm_weight_pack(&W, w->data[0]) != 0)
+            return -1;
     }
     free(row);
     return 0;
@@ -91,7 +96,7 @@ static double time_calls(weights *w, const float *x, float *y, int n, slm_matmul
     do {
         double t0 = now();
         for (int i = 0; i < calls; i++, c = (c + 1) % w->copies) {
-            slm_weight W = {w->type, w->data[c], w->rows, w->cols};
+            slm_weight W = {w->type, w->data[c], w->rows, w->cols, w->packed};
             slm_matmul(y, x, &W, n, ctx);
         }
         double dt = (now() - t0) / calls;
@@ -103,18 +108,27 @@ static double time_calls(weights *w, const float *x, float *y, int n, slm_matmul
     return best;
 }
 
-static void bench_decode(const slm_kernel_table *k, slm_weight_type t, int rows, int cols,
-                         double budget)
+/* "q4_0" or "q4_0x8" */
+static const char *type_label(slm_weight_type t, int packed, char *buf, size_t cap)
+{
+    snprintf(buf, cap, "%s%s", slm_weight_type_name(t), packed ? "x8" : "");
+    return buf;
+}
+
+static void bench_decode(const slm_kernel_table *k, slm_weight_type t, int packed, int rows,
+                         int cols, double budget)
 {
     weights w;
-    if (make_weights(&w, t, rows, cols, 1) != 0) {
+    char label[16];
+    if (make_weights(&w, t, rows, cols, 1, packed) != 0) {
         fprintf(stderr, "out of memory\n");
         return;
     }
     float *x = malloc(sizeof(float) * (size_t)cols), *y = malloc(sizeof(float) * (size_t)rows);
     fill(x, (size_t)cols, 99);
     double bytes = (double)slm_weight_row_bytes(t, cols) * rows;
-    printf("decode  %-6s %-5s %5dx%-5d", k->name, slm_weight_type_name(t), rows, cols);
+    printf("decode  %-6s %-6s %5dx%-5d", k->name, type_label(t, packed, label, sizeof label), rows,
+           cols);
     for (int th = 1; th <= 2; th++) {
         slm_matmul_ctx ctx = {0};
         ctx.n_threads = th, ctx.kernels = k;
@@ -128,11 +142,12 @@ static void bench_decode(const slm_kernel_table *k, slm_weight_type t, int rows,
     free(x), free(y), free_weights(&w);
 }
 
-static void bench_prefill(const slm_kernel_table *k, slm_weight_type t, int rows, int cols,
-                          int n, double budget)
+static void bench_prefill(const slm_kernel_table *k, slm_weight_type t, int packed, int rows,
+                          int cols, int n, double budget)
 {
     weights w;
-    if (make_weights(&w, t, rows, cols, 0) != 0) {
+    char label[16];
+    if (make_weights(&w, t, rows, cols, 0, packed) != 0) {
         fprintf(stderr, "out of memory\n");
         return;
     }
@@ -140,7 +155,8 @@ static void bench_prefill(const slm_kernel_table *k, slm_weight_type t, int rows
     float *y = malloc(sizeof(float) * (size_t)rows * n);
     fill(x, (size_t)cols * n, 98);
     double flop = 2.0 * n * rows * cols;
-    printf("prefill %-6s %-5s %5dx%-5d n=%d", k->name, slm_weight_type_name(t), rows, cols, n);
+    printf("prefill %-6s %-6s %5dx%-5d n=%d", k->name, type_label(t, packed, label, sizeof label),
+           rows, cols, n);
     for (int th = 1; th <= 2; th++) {
         openblas_set_num_threads(th);
         slm_matmul_ctx ctx = {0};
@@ -191,13 +207,15 @@ int main(int argc, char **argv)
         }
         const slm_kernel_table *k = slm_kernels_for(isa);
         double b = isa == SLM_ISA_SCALAR ? budget / 4 : budget;
-        for (int t = 0; t < SLM_WEIGHT_TYPE_COUNT; t++) {
-            bench_decode(k, (slm_weight_type)t, 5632, 2048, b);
-            bench_decode(k, (slm_weight_type)t, 2048, 2048, b);
-        }
         for (int t = 0; t < SLM_WEIGHT_TYPE_COUNT; t++)
-            if (isa != SLM_ISA_SCALAR || t == SLM_WEIGHT_F32)
-                bench_prefill(k, (slm_weight_type)t, 5632, 2048, 128, b);
+            for (int packed = 0; packed <= (t >= SLM_WEIGHT_Q8_0); packed++) {
+                bench_decode(k, (slm_weight_type)t, packed, 5632, 2048, b);
+                bench_decode(k, (slm_weight_type)t, packed, 2048, 2048, b);
+            }
+        for (int t = 0; t < SLM_WEIGHT_TYPE_COUNT; t++)
+            for (int packed = 0; packed <= (t >= SLM_WEIGHT_Q8_0); packed++)
+                if (isa != SLM_ISA_SCALAR || t == SLM_WEIGHT_F32)
+                    bench_prefill(k, (slm_weight_type)t, packed, 5632, 2048, 128, b);
     }
     return 0;
 }

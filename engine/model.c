@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "dispatch.h"
 #include "error.h"
 #include "quantize.h"
 
@@ -79,6 +80,7 @@ slm_status slm_model_load(const char *dir, const slm_load_options *opts, slm_mod
     m->opts = o;
     m->n_threads = o.n_threads > 0 ? o.n_threads : default_threads();
     m->n_threads_batch = o.n_threads_batch > 0 ? o.n_threads_batch : m->n_threads;
+    m->pack_x8 = slm_kernels_select()->prefers_x8;
     slm_status s = slm_config_load(dir, &m->cfg, err);
     if (s == SLM_OK)
         s = pick_arch(&m->cfg, dir, &m->arch, err);
@@ -267,6 +269,23 @@ static slm_status encode_matrix(slm_model *m, const slm_tensor *t, slm_weight *w
     return SLM_OK;
 }
 
+/* Quantized matrices of whole groups of 8 rows are interleaved (pack.c) when
+   the kernels run faster on that layout. In place when the bytes are ours
+   (converted, or read in: each tensor is turned into a matrix once, so no
+   one else reads the file's row layout afterwards); into a copy when they
+   are the file's read-only mapping. */
+static slm_status pack_matrix(slm_model *m, slm_weight *w, bool bytes_are_ours, const char *name,
+                              slm_error *err)
+{
+    if (!m->pack_x8 || !slm_weight_packable(w))
+        return SLM_OK;
+    void *dst = bytes_are_ours ? (void *)w->data
+                               : own_buffer(m, slm_weight_row_bytes(w->type, w->cols) * w->rows);
+    if (!dst || slm_weight_pack(w, dst) != 0)
+        return slm_fail_nomem(err, name);
+    return SLM_OK;
+}
+
 /* An slm-quantized tensor: used as stored, or re-encoded when --weights asks
    for another format. */
 static slm_status quantized_matrix(slm_model *m, const slm_tensor *t, slm_weight_type stored,
@@ -285,7 +304,7 @@ static slm_status quantized_matrix(slm_model *m, const slm_tensor *t, slm_weight
                                : slm_weight_type_of_format(m->opts.weights);
     m->weight_bytes += slm_weight_row_bytes(want, out->cols) * (size_t)out->rows;
     if (want == stored)
-        return SLM_OK;
+        return pack_matrix(m, out, !m->opts.use_mmap, t->name, err);
     size_t src_row = slm_weight_row_bytes(stored, out->cols);
     size_t dst_row = slm_weight_row_bytes(want, out->cols);
     uint8_t *dst = own_buffer(m, dst_row * (size_t)out->rows);
@@ -301,7 +320,7 @@ static slm_status quantized_matrix(slm_model *m, const slm_tensor *t, slm_weight
     free(tmp);
     out->type = want;
     out->data = dst;
-    return SLM_OK;
+    return pack_matrix(m, out, true, t->name, err);
 }
 
 slm_status slm_model_matrix(slm_model *m, const char *name, int64_t rows, int64_t cols,
@@ -335,7 +354,8 @@ slm_status slm_model_matrix(slm_model *m, const char *name, int64_t rows, int64_
         out->data = t->data; /* zero copy */
         return SLM_OK;
     }
-    return encode_matrix(m, t, out, err);
+    SLM_TRY(encode_matrix(m, t, out, err));
+    return pack_matrix(m, out, true, t->name, err);
 }
 
 slm_status slm_model_weight_f32(slm_model *m, const char *name, const int64_t *shape,

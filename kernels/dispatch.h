@@ -53,6 +53,14 @@ typedef struct slm_kernel_table {
     slm_gemm_fn gemm_bf16;
     slm_gemm_fn gemm_q8_0;
     slm_gemm_fn gemm_q4_0;
+    /* the same over x8-packed Q8_0/Q4_0 weights (pack.c): w points at a group
+       of 8 rows, w_stride is the bytes of one group and nr % 8 == 0. With one
+       token (nt == 1) this is the decode matvec. */
+    slm_gemm_fn gemm_q8_0x8;
+    slm_gemm_fn gemm_q4_0x8;
+    /* 1 when the x8 products are the faster ones on this table: the loader
+       then packs every packable quantized matrix (measured, bench_kernels) */
+    int prefers_x8;
 } slm_kernel_table;
 
 /* True when the running CPU (and OS) supports the ISA. */
@@ -70,6 +78,12 @@ const slm_kernel_table *slm_kernels_for(slm_isa isa);
  * Pure function of the CPU and environment (no cached mutable state): it runs
  * CPUID each call, so callers keep the pointer (slm_matmul_ctx does). */
 const slm_kernel_table *slm_kernels_select(void);
+
+/* The scalar x8 products (dot_ref.c), for tables without their own. */
+void slm_gemm_q8_0x8_ref(float *y, size_t ldy, const void *w, size_t w_stride, const void *x,
+                         size_t x_stride, int nr, int nt, int k);
+void slm_gemm_q4_0x8_ref(float *y, size_t ldy, const void *w, size_t w_stride, const void *x,
+                         size_t x_stride, int nr, int nt, int k);
 
 /* Per-ISA tables (defined in the ISA files; NULL where not compiled). They
  * return the table even when the CPU lacks the ISA: check slm_isa_supported

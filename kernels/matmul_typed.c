@@ -27,6 +27,7 @@
    bytes) near L2; quantized ones are 4x smaller so the chunk is larger. */
 #define TOKENS_F32 64
 #define TOKENS_Q8 256
+#define TOKENS_X8 256
 
 /* f16/bf16 batches also use the table's FMA tiles. The alternative, f16 ->
    f32 panels of W (table->f16_to_f32) fed to OpenBLAS sgemm, measured the
@@ -70,6 +71,24 @@ static void thread_rows(int rows, int g, int tid, int nt, int *r0, int *r1)
     *r1 = (int)(b1 * g < rows ? b1 * g : rows);
 }
 
+static slm_gemm_fn gemm_of(const slm_kernel_table *k, const slm_weight *w)
+{
+    if (w->packed)
+        return w->type == SLM_WEIGHT_Q8_0 ? k->gemm_q8_0x8 : k->gemm_q4_0x8;
+    switch (w->type) {
+    case SLM_WEIGHT_F16:
+        return k->gemm_f16;
+    case SLM_WEIGHT_BF16:
+        return k->gemm_bf16;
+    case SLM_WEIGHT_Q8_0:
+        return k->gemm_q8_0;
+    case SLM_WEIGHT_Q4_0:
+        return k->gemm_q4_0;
+    default:
+        return NULL;
+    }
+}
+
 /* One token: y[r] = dot(row r, x) for r in [r0, r1). */
 static void decode_rows(float *y, const slm_weight *w, const void *x, int r0, int r1,
                         const slm_kernel_table *k)
@@ -92,6 +111,10 @@ static void decode_rows(float *y, const slm_weight *w, const void *x, int r0, in
         break;
     case SLM_WEIGHT_Q8_0:
     case SLM_WEIGHT_Q4_0:
+        if (w->packed) { /* a group of 8 rows is 8 rows' bytes */
+            gemm_of(k, w)(y + r0, 0, row, 8 * rb, x, 0, r1 - r0, 1, c);
+            break;
+        }
         /* through the tile entry with one token: a table may run several
            rows at once there, sharing the activation side and the scale
            work (the quantized dots are compute bound on AVX2) */
@@ -103,21 +126,6 @@ static void decode_rows(float *y, const slm_weight *w, const void *x, int r0, in
     }
 }
 
-static slm_gemm_fn gemm_of(const slm_kernel_table *k, slm_weight_type t)
-{
-    switch (t) {
-    case SLM_WEIGHT_F16:
-        return k->gemm_f16;
-    case SLM_WEIGHT_BF16:
-        return k->gemm_bf16;
-    case SLM_WEIGHT_Q8_0:
-        return k->gemm_q8_0;
-    case SLM_WEIGHT_Q4_0:
-        return k->gemm_q4_0;
-    default:
-        return NULL;
-    }
-}
 
 /* n tokens (activations x, xs bytes apart): rows [r0, r1) of y[n][rows]. */
 static void batch_rows(float *y, const slm_weight *w, const void *x, size_t xs, int n, int r0,
@@ -126,12 +134,13 @@ static void batch_rows(float *y, const slm_weight *w, const void *x, size_t xs, 
     if (r0 >= r1)
         return;
     size_t rb = slm_weight_row_bytes(w->type, w->cols);
-    slm_gemm_fn gemm = gemm_of(k, w->type);
-    int chunk = is_quantized(w->type) ? TOKENS_Q8 : TOKENS_F32;
+    slm_gemm_fn gemm = gemm_of(k, w);
+    int chunk = w->packed ? TOKENS_X8 : is_quantized(w->type) ? TOKENS_Q8 : TOKENS_F32;
+    size_t ws = w->packed ? 8 * rb : rb; /* a packed group of 8 rows is 8 rows' bytes */
     const uint8_t *wr = (const uint8_t *)w->data + (size_t)r0 * rb;
     for (int t0 = 0; t0 < n; t0 += chunk) {
         int nt = n - t0 < chunk ? n - t0 : chunk;
-        gemm(y + (size_t)t0 * w->rows + r0, (size_t)w->rows, wr, rb,
+        gemm(y + (size_t)t0 * w->rows + r0, (size_t)w->rows, wr, ws,
              (const uint8_t *)x + (size_t)t0 * xs, xs, r1 - r0, nt, w->cols);
     }
 }
@@ -145,8 +154,8 @@ static void run_team(float *y, const float *x, const slm_weight *w, int n, void 
                                       : (size_t)w->cols * sizeof(float);
     const void *xa = xq ? xq : (const void *)x;
     /* decode rows come in groups of 16 (a cache line of y), batch rows in
-       12s (whole tiles of 3 or 4 rows) */
-    int g = n == 1 ? 16 : 12;
+       12s (whole tiles of 3 or 4 rows), packed rows in whole groups of 8 */
+    int g = n == 1 ? 16 : w->packed ? 8 : 12;
 #pragma omp parallel num_threads(nt) if (nt > 1)
     {
         int tid = 0, team = 1;
@@ -174,6 +183,8 @@ int slm_matmul(float *y, const float *x, const slm_weight *w, int n, slm_matmul_
     if ((unsigned)w->type >= SLM_WEIGHT_TYPE_COUNT || w->rows < 0 || w->cols < 0 || n < 0)
         return -1;
     if (is_quantized(w->type) && w->cols % SLM_QBLOCK != 0)
+        return -1;
+    if (w->packed && (!is_quantized(w->type) || w->rows % 8 != 0))
         return -1;
     if (!ctx->kernels)
         ctx->kernels = slm_kernels_select();
@@ -219,12 +230,12 @@ void slm_matmul_ref(float *y, const float *x, const slm_weight *w, int n)
             } else {
                 /* one block of activations at a time (no scratch to
                    allocate): the same per-block terms, added in order */
-                int bb = w->type == SLM_WEIGHT_Q8_0 ? SLM_Q8_0_BYTES : SLM_Q4_0_BYTES;
                 float acc = 0.0f;
                 for (int b = 0; b < nb; b++) {
                     slm_act_q8 blk;
                     k->quantize_act_q8(xt + b * SLM_QBLOCK, &blk, SLM_QBLOCK);
-                    const uint8_t *wb = row + (size_t)b * bb;
+                    uint8_t wb[SLM_Q8_0_BYTES]; /* row-major, also when w is packed */
+                    slm_weight_block(w, r, b, wb);
                     acc += w->type == SLM_WEIGHT_Q8_0 ? k->dot_q8_0(wb, &blk, SLM_QBLOCK)
                                                       : k->dot_q4_0(wb, &blk, SLM_QBLOCK);
                 }

@@ -1,6 +1,6 @@
 /*
- * weight.c — names, row sizes and bit widths of the weight storage types
- * (see weight.h). Pure tables: no allocation, no state.
+ * weight.c — names, row sizes and bit widths of the weight storage types,
+ * and row slices (see weight.h). Pure functions: no allocation, no state.
  */
 #include <string.h>
 
@@ -60,4 +60,13 @@ double slm_weight_bits(slm_weight_type t)
     default:
         return 0.0;
     }
+}
+
+slm_weight slm_weight_rows(const slm_weight *w, int first, int count)
+{
+    slm_weight s = *w;
+    /* a packed group of 8 rows takes the bytes of its 8 rows: same offset */
+    s.data = (const uint8_t *)w->data + (size_t)first * slm_weight_row_bytes(w->type, w->cols);
+    s.rows = count;
+    return s;
 }

@@ -56,6 +56,7 @@ typedef struct {
     const void *data; /* rows x slm_weight_row_bytes(type, cols) bytes */
     int rows;
     int cols;
+    int packed; /* Q8_0/Q4_0 only: rows interleaved in groups of 8 (pack.c) */
 } slm_weight;
 
 const char *slm_weight_type_name(slm_weight_type t); /* "f32", "f16", "bf16", "q8_0", "q4_0" */
@@ -71,6 +72,30 @@ void slm_quantize_row_q4_0(const float *x, void *dst, int n);
 void slm_dequantize_row(slm_weight_type t, const void *src, float *dst, int n);
 /* Converts/quantizes n values of f32 into a row of type t. */
 void slm_encode_row(slm_weight_type t, const float *x, void *dst, int n);
+
+/* ------------------------------------------------- x8 interleaving (pack.c) */
+
+/* The x8 layout (described in pack.c) stores each group of 8 rows of a
+ * Q8_0/Q4_0 matrix block by block, the 8 rows' blocks interleaved, in the
+ * same number of bytes; a product then reads the group front to back and one
+ * SIMD lane per row. Only the in-memory layout changes: files keep rows. */
+
+/* 1 when w (unpacked) can be interleaved: quantized, rows % 8 == 0. */
+int slm_weight_packable(const slm_weight *w);
+/* Interleaves w's rows into dst (w->rows x row bytes; may equal w->data: the
+ * packing goes group by group through an 8-row buffer). On success w->data =
+ * dst and w->packed = 1. Returns 0, or -1 if w is not packable or the buffer
+ * could not be allocated. */
+int slm_weight_pack(slm_weight *w, void *dst);
+/* Quantized w, packed or not: block b of row r in the row-major block
+ * layout (34 / 18 bytes at dst), and the whole row r (row bytes at dst). */
+void slm_weight_block(const slm_weight *w, int r, int b, void *dst);
+void slm_weight_row_blocks(const slm_weight *w, int r, void *dst);
+/* Row r of w decoded to f32 (cols floats), packed or not. */
+void slm_weight_row_f32(const slm_weight *w, int r, float *dst);
+/* Rows [first, first + count) of w as a matrix of their own (first and count
+ * multiples of 8 when w is packed). */
+slm_weight slm_weight_rows(const slm_weight *w, int first, int count);
 
 /* ------------------------------------------------------------- products */
 
@@ -93,7 +118,8 @@ void slm_matmul_ctx_free(slm_matmul_ctx *ctx);
 /* y[n][w->rows] = x[n][w->cols] · Wᵀ for any weight type, threaded over
  * output rows (ctx->n_threads OpenMP threads; f32 batches use OpenBLAS's).
  * Returns 0, or -1 if the scratch could not be allocated or the weight is
- * invalid (unknown type, negative sizes, quantized cols % 32 != 0). */
+ * invalid (unknown type, negative sizes, quantized cols % 32 != 0, packed
+ * with rows % 8 != 0 or a float type). */
 int slm_matmul(float *y, const float *x, const slm_weight *w, int n, slm_matmul_ctx *ctx);
 
 /* Scalar reference of slm_matmul (single thread, same rounding of activations

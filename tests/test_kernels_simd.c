@@ -339,6 +339,50 @@ static void test_quant_exact(void **state)
     assert_int_equal(q4[2 + 15], 15 | 15 << 4);
 }
 
+/* The x8 layout of pack.c, byte for byte, and reading rows back out of it. */
+static void test_pack_layout(void **state)
+{
+    rng r = {11};
+    const int rows = 16, cols = 96, nb = cols / 32;
+    for (int wt = SLM_WEIGHT_Q8_0; wt <= SLM_WEIGHT_Q4_0; wt++) {
+        size_t rb = slm_weight_row_bytes((slm_weight_type)wt, cols);
+        int bb = (int)(rb / nb), chunks = (bb - 2) / 4;
+        uint8_t *src = malloc(rb * rows), *dst = malloc(rb * rows), *row = malloc(rb);
+        for (size_t i = 0; i < rb * rows; i++)
+            src[i] = (uint8_t)((r.s = r.s * 6364136223846793005u + 1442695040888963407u) >> 56);
+        for (int i = 0; i < rows; i++) /* finite scales: row i, block b -> (i + 1) / (b + 1) */
+            for (int b = 0; b < nb; b++) {
+                uint16_t h = slm_f32_to_f16((float)(i + 1) / (float)(b + 1));
+                memcpy(src + i * rb + b * bb, &h, 2);
+            }
+        slm_weight w = {(slm_weight_type)wt, src, rows, cols, 0};
+        assert_true(slm_weight_packable(&w));
+        assert_int_equal(slm_weight_pack(&w, dst), 0);
+        assert_true(w.packed && w.data == dst);
+        /* group 1, block 2: the 8 scales, then chunk c of row i at (c * 8 + i) * 4 */
+        const uint8_t *g = dst + 8 * rb + 2 * 8 * bb;
+        for (int i = 0; i < 8; i++) {
+            const uint8_t *blk = src + (8 + i) * rb + 2 * bb;
+            assert_memory_equal(g + 2 * i, blk, 2);
+            for (int c = 0; c < chunks; c++)
+                assert_memory_equal(g + 16 + (c * 8 + i) * 4, blk + 2 + 4 * c, 4);
+        }
+        float *a = malloc(sizeof(float) * cols), *b = malloc(sizeof(float) * cols);
+        for (int i = 0; i < rows; i++) {
+            slm_weight_row_blocks(&w, i, row);
+            assert_memory_equal(row, src + i * rb, rb);
+            slm_weight_row_f32(&w, i, a);
+            slm_dequantize_row((slm_weight_type)wt, src + i * rb, b, cols);
+            assert_memory_equal(a, b, sizeof(float) * cols);
+        }
+        slm_weight half = slm_weight_rows(&w, 8, 8); /* a slice of whole groups */
+        slm_weight_row_blocks(&half, 3, row);
+        assert_memory_equal(row, src + 11 * rb, rb);
+        assert_false(slm_weight_packable(&w)); /* already packed */
+        free(src), free(dst), free(row), free(a), free(b);
+    }
+}
+
 /* Activation quantization is bit-identical in every table, and its error
    is within d/2 per element. */
 static void test_act_quant(void **state)
@@ -554,8 +598,11 @@ typedef struct {
 
 /* slm_matmul on table `c` vs slm_matmul_ref, vs the exact sums of what
    both compute, and (quantized types) vs the f32 product of the dequantized
-   weights within the activation-quantization bound. */
-static void check_matmul(const isa_case *c, slm_weight_type wt, shape s, int threads, rng *r)
+   weights within the activation-quantization bound. `packed`: the weights
+   are x8-interleaved first (rows % 8 == 0), and the reference over them
+   must equal the reference over the row-major bytes bit for bit. */
+static void check_matmul(const isa_case *c, slm_weight_type wt, shape s, int threads, int packed,
+                         rng *r)
 {
     size_t nx = (size_t)s.n * s.cols, ny = (size_t)s.n * s.rows;
     float *w = malloc(sizeof(float) * (size_t)s.rows * s.cols), *x = malloc(sizeof(float) * nx);
@@ -569,8 +616,17 @@ static void check_matmul(const isa_case *c, slm_weight_type wt, shape s, int thr
         slm_encode_row(wt, w + (size_t)i * s.cols, enc + i * rb, s.cols);
     for (int i = 0; i < s.rows; i++) /* w := the decoded weights */
         slm_dequantize_row(wt, enc + i * rb, w + (size_t)i * s.cols, s.cols);
-    slm_weight W = {wt, enc, s.rows, s.cols};
+    slm_weight W = {wt, enc, s.rows, s.cols, 0};
     float *y = malloc(sizeof(float) * ny), *ref = malloc(sizeof(float) * ny);
+    if (packed) {
+        float *ref_rows = malloc(sizeof(float) * ny);
+        slm_matmul_ref(ref_rows, x, &W, s.n);
+        assert_int_equal(slm_weight_pack(&W, enc), 0); /* in place */
+        assert_true(W.packed && W.data == enc);
+        slm_matmul_ref(ref, x, &W, s.n);
+        assert_memory_equal(ref, ref_rows, sizeof(float) * ny);
+        free(ref_rows);
+    }
     slm_matmul_ctx ctx = {0};
     ctx.n_threads = threads;
     ctx.kernels = c->t;
@@ -604,10 +660,10 @@ static void check_matmul(const isa_case *c, slm_weight_type wt, shape s, int thr
             float got = y[(size_t)t * s.rows + i], rf = ref[(size_t)t * s.rows + i];
             if (!(fabs(got - exact) <= bound) || !(fabs(rf - exact) <= bound_ref) ||
                 !(fabs(got - f32) <= bound + qerr))
-                fail_msg("%s matmul %s n=%d rows=%d cols=%d thr=%d at [%d][%d]: got %.9g ref "
+                fail_msg("%s matmul %s%s n=%d rows=%d cols=%d thr=%d at [%d][%d]: got %.9g ref "
                          "%.9g exact %.9g f32 %.9g (bound %g, +q %g)",
-                         c->label, slm_weight_type_name(wt), s.n, s.rows, s.cols, threads, t, i,
-                         got, rf, exact, f32, bound, qerr);
+                         c->label, slm_weight_type_name(wt), packed ? " x8" : "", s.n, s.rows,
+                         s.cols, threads, t, i, got, rf, exact, f32, bound, qerr);
         }
     }
     slm_matmul_ctx_free(&ctx);
@@ -622,16 +678,20 @@ static void test_matmul(void **state)
     const shape shapes[] = {{1, 7, 64},    {2, 7, 96},    {5, 172, 64},  {17, 7, 256},
                             {64, 172, 96}, {1, 1000, 256}, {5, 1000, 64}, {17, 33, 2048},
                             {64, 9, 160},  {3, 5, 32},    {1, 9, 224},  {1, 13, 160},
-                            {1, 172, 96},  {8, 4, 64},    {2, 600, 32}};
+                            {1, 172, 96},  {8, 4, 64},    {2, 600, 32}, {1, 8, 32},
+                            {7, 16, 2048}, {6, 24, 160},  {257, 16, 64}};
     for (int c = 0; c < nc; c++) {
         int emulated = strstr(cs[c].label, "emulation") != NULL;
         for (int wt = 0; wt < SLM_WEIGHT_TYPE_COUNT; wt++)
             for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
-                for (int th = 1; th <= 2; th++) {
-                    if (emulated && th == 2 && shapes[i].n * shapes[i].rows > 1000)
-                        continue; /* the emulation is slow; 1 thread covers the code */
-                    check_matmul(&cs[c], (slm_weight_type)wt, shapes[i], th, &r);
-                }
+                for (int th = 1; th <= 2; th++)
+                    for (int packed = 0; packed <= 1; packed++) {
+                        if (emulated && th == 2 && shapes[i].n * shapes[i].rows > 1000)
+                            continue; /* the emulation is slow; 1 thread covers the code */
+                        if (packed && (wt < SLM_WEIGHT_Q8_0 || shapes[i].rows % 8 != 0))
+                            continue; /* only quantized matrices of whole groups pack */
+                        check_matmul(&cs[c], (slm_weight_type)wt, shapes[i], th, packed, &r);
+                    }
         printf("matmul: %s ok\n", cs[c].label);
     }
 }
@@ -647,13 +707,19 @@ static void test_matmul_edges(void **state)
     for (int c = 0; c < nc; c++)
         for (int wt = SLM_WEIGHT_F32; wt <= SLM_WEIGHT_BF16; wt++)
             for (size_t i = 0; i < sizeof odd / sizeof odd[0]; i++)
-                check_matmul(&cs[c], (slm_weight_type)wt, odd[i], 2, &r);
+                check_matmul(&cs[c], (slm_weight_type)wt, odd[i], 2, 0, &r);
     float x[40] = {0}, y[4];
     uint8_t blk[4 * SLM_Q8_0_BYTES] = {0};
-    slm_weight bad = {SLM_WEIGHT_Q8_0, blk, 1, 40};
+    slm_weight bad = {SLM_WEIGHT_Q8_0, blk, 1, 40, 0};
     slm_matmul_ctx ctx = {0};
     assert_int_equal(slm_matmul(y, x, &bad, 1, &ctx), -1);
-    slm_weight empty = {SLM_WEIGHT_Q4_0, blk, 0, 32};
+    slm_weight bad_group = {SLM_WEIGHT_Q8_0, blk, 4, 32, 1}; /* packed needs rows % 8 == 0 */
+    assert_int_equal(slm_matmul(y, x, &bad_group, 1, &ctx), -1);
+    slm_weight bad_float = {SLM_WEIGHT_F16, blk, 8, 8, 1};
+    assert_int_equal(slm_matmul(y, x, &bad_float, 1, &ctx), -1);
+    slm_weight four = {SLM_WEIGHT_Q8_0, blk, 4, 32, 0};
+    assert_int_equal(slm_weight_pack(&four, blk), -1);
+    slm_weight empty = {SLM_WEIGHT_Q4_0, blk, 0, 32, 0};
     assert_int_equal(slm_matmul(y, x, &empty, 1, &ctx), 0);
     assert_non_null(ctx.kernels); /* chosen on first use */
     slm_matmul_ctx_free(&ctx);
@@ -663,7 +729,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_dispatch),  cmocka_unit_test(test_quant_round_trip),
-        cmocka_unit_test(test_quant_exact), cmocka_unit_test(test_act_quant),
+        cmocka_unit_test(test_quant_exact), cmocka_unit_test(test_pack_layout),
+        cmocka_unit_test(test_act_quant),
         cmocka_unit_test(test_converters),
         cmocka_unit_test(test_dots),      cmocka_unit_test(test_matmul),
         cmocka_unit_test(test_matmul_edges),

@@ -41,14 +41,6 @@ void slm_decoder_free(void *weights)
     free(w);
 }
 
-slm_weight slm_weight_rows(const slm_weight *w, int first, int count)
-{
-    slm_weight s = *w;
-    s.data = (const uint8_t *)w->data + (size_t)first * slm_weight_row_bytes(w->type, w->cols);
-    s.rows = count;
-    return s;
-}
-
 slm_status slm_decoder_load_ends(slm_model *m, slm_decoder_weights *w, const char *embed_name,
                                  const char *norm_name, slm_error *err)
 {
@@ -179,10 +171,8 @@ slm_status slm_decoder_forward(slm_session *s, const int32_t *ids, int n, int n_
     const slm_decoder_weights *w = m->weights;
     int D = c->hidden_size;
     s->matmul_failed = false;
-    size_t row_bytes = slm_weight_row_bytes(w->embed.type, D);
     for (int t = 0; t < n; t++)
-        slm_dequantize_row(w->embed.type, (const uint8_t *)w->embed.data + (size_t)ids[t] * row_bytes,
-                           s->x + (size_t)t * D, D);
+        slm_weight_row_f32(&w->embed, ids[t], s->x + (size_t)t * D);
     rope_tables(s, n);
     for (int l = 0; l < c->n_layers; l++)
         layer_forward(s, &w->layers[l], l, n);

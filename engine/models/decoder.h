@@ -30,10 +30,6 @@ typedef struct {
     slm_decoder_layer *layers;
 } slm_decoder_weights;
 
-/* Rows [first, first + count) of w, as a weight of their own (row-major, so
- * a contiguous slice): how fused projections are split. */
-slm_weight slm_weight_rows(const slm_weight *w, int first, int count);
-
 /* Allocates the weight struct into m->weights after checking the parts of
  * config.json every decoder shares (activation). */
 slm_status slm_decoder_new(slm_model *m, slm_decoder_weights **out, slm_error *err);

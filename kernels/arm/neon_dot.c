@@ -174,6 +174,11 @@ static const slm_kernel_table table = {
     .gemm_bf16 = gemm_bf16,
     .gemm_q8_0 = gemm_q8_0,
     .gemm_q4_0 = gemm_q4_0,
+    /* no NEON x8 products yet: the scalar ones keep the table complete, and
+       prefers_x8 = 0 keeps the loader from packing for this table */
+    .gemm_q8_0x8 = slm_gemm_q8_0x8_ref,
+    .gemm_q4_0x8 = slm_gemm_q4_0x8_ref,
+    .prefers_x8 = 0,
 };
 
 const slm_kernel_table *slm_kernels_neon(void) { return &table; }

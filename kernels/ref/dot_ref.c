@@ -178,6 +178,51 @@ static void gemm_q4_0(float *y, size_t ldy, const void *w, size_t ws, const void
                 dot_q4_0((const uint8_t *)w + r * ws, (const uint8_t *)x + t * xs, k);
 }
 
+/* x8-packed products (layout in pack.c): for each group, token and block,
+   every row's exact integer sum read out of the interleaved chunks, scaled
+   as the row-major dots do: the same per-block values, added in the same
+   order. */
+static void gemm_x8(float *y, size_t ldy, const uint8_t *w, size_t gs, const uint8_t *x,
+                    size_t xs, int nr, int nt, int k, int q4)
+{
+    int nb = k / SLM_QBLOCK, bb = q4 ? SLM_Q4_0_BYTES : SLM_Q8_0_BYTES, chunks = (bb - 2) / 4;
+    for (int g = 0; g < nr / 8; g++)
+        for (int t = 0; t < nt; t++) {
+            const slm_act_q8 *a = (const slm_act_q8 *)(x + t * xs);
+            const uint8_t *p = w + g * gs;
+            float acc[8] = {0};
+            for (int b = 0; b < nb; b++, p += 8 * bb) {
+                for (int i = 0; i < 8; i++) {
+                    int32_t s = 0;
+                    for (int c = 0; c < chunks; c++)
+                        for (int j = 0; j < 4; j++) {
+                            uint8_t v = p[16 + (c * 8 + i) * 4 + j];
+                            if (q4)
+                                s += ((v & 15) - 8) * a[b].q[4 * c + j] +
+                                     ((v >> 4) - 8) * a[b].q[16 + 4 * c + j];
+                            else
+                                s += (int8_t)v * a[b].q[4 * c + j];
+                        }
+                    acc[i] += (f16_at(p + 2 * i) * a[b].d) * (float)s;
+                }
+            }
+            for (int i = 0; i < 8; i++)
+                y[t * ldy + g * 8 + i] = acc[i];
+        }
+}
+
+void slm_gemm_q8_0x8_ref(float *y, size_t ldy, const void *w, size_t ws, const void *x,
+                         size_t xs, int nr, int nt, int k)
+{
+    gemm_x8(y, ldy, w, ws, x, xs, nr, nt, k, 0);
+}
+
+void slm_gemm_q4_0x8_ref(float *y, size_t ldy, const void *w, size_t ws, const void *x,
+                         size_t xs, int nr, int nt, int k)
+{
+    gemm_x8(y, ldy, w, ws, x, xs, nr, nt, k, 1);
+}
+
 const slm_kernel_table slm_kernels_scalar = {
     .isa = SLM_ISA_SCALAR,
     .name = "scalar",
@@ -193,4 +238,7 @@ const slm_kernel_table slm_kernels_scalar = {
     .gemm_bf16 = gemm_bf16,
     .gemm_q8_0 = gemm_q8_0,
     .gemm_q4_0 = gemm_q4_0,
+    .gemm_q8_0x8 = slm_gemm_q8_0x8_ref,
+    .gemm_q4_0x8 = slm_gemm_q4_0x8_ref,
+    .prefers_x8 = 0, /* the scalar row dots are no slower: keep files' layout */
 };

@@ -526,6 +526,145 @@ static void gemm_q4_0(float *y, size_t ldy, const void *w, size_t ws, const void
     gemm_grid(y, ldy, w, ws, x, xs, nr, nt, k, 3);
 }
 
+/* ------------------------------------------- x8-packed products (pack.c) */
+
+/* One 32-byte load of a packed block group is chunk c of all 8 rows, 4
+   quant bytes per row, so each int32 lane of a dot belongs to one row and
+   the activations enter as the same 4 bytes broadcast to every lane. A
+   block's 8 row sums end as the 8 lanes of one vector: one convert and one
+   FMA (by the 8 rows' d_w times d_x) finish it, with no horizontal sums.
+   Tiles are 8 rows x X8_T tokens; a group's unpacked weights are reused by
+   every token of the tile. */
+#define X8_T 4
+#define X8_Q4_GROUP_BLOCK (8 * SLM_Q4_0_BYTES) /* bytes of one block group */
+#define X8_Q8_GROUP_BLOCK (8 * SLM_Q8_0_BYTES)
+
+INLINE __m256i bcast4(const int8_t *q)
+{
+    int32_t v;
+    memcpy(&v, q, 4);
+    return _mm256_set1_epi32(v);
+}
+
+/* Q4_0: Σ nib·x over a block for 8 rows. Each maddubs pair is at most
+   2·15·127 = 3810 in magnitude, so the 8 of a block add up in int16
+   (30480 < 32767) before one madd widens them; the "- 8" of every nibble
+   is then subtracted once as 8·Σx. */
+INLINE __m256i q4x8_block(const __m256i nib[8], const slm_act_q8 *a)
+{
+    __m256i s = _mm256_maddubs_epi16(nib[0], bcast4(a->q));
+    s = _mm256_add_epi16(s, _mm256_maddubs_epi16(nib[1], bcast4(a->q + 16)));
+    for (int c = 1; c < 4; c++) {
+        s = _mm256_add_epi16(s, _mm256_maddubs_epi16(nib[2 * c], bcast4(a->q + 4 * c)));
+        s = _mm256_add_epi16(s, _mm256_maddubs_epi16(nib[2 * c + 1], bcast4(a->q + 16 + 4 * c)));
+    }
+    __m256i s32 = _mm256_madd_epi16(s, _mm256_set1_epi16(1));
+    return _mm256_sub_epi32(s32, _mm256_slli_epi32(_mm256_set1_epi32(a->sum), 3));
+}
+
+/* 8 rows (the group at p) x T tokens, all nb blocks; y[t * ldy + i]. */
+INLINE void q4x8_tile(float *y, size_t ldy, const uint8_t *p, const uint8_t *x, size_t xs,
+                      int nb, int T)
+{
+    const __m256i m = _mm256_set1_epi8(15);
+    __m256 acc[X8_T];
+    for (int t = 0; t < T; t++)
+        acc[t] = _mm256_setzero_ps();
+    for (int b = 0; b < nb; b++, p += X8_Q4_GROUP_BLOCK) {
+        _mm_prefetch((const char *)p + 4 * X8_Q4_GROUP_BLOCK, _MM_HINT_T0);
+        __m256i nib[8];
+        for (int c = 0; c < 4; c++) {
+            __m256i v = _mm256_loadu_si256((const __m256i *)(p + 16 + 32 * c));
+            nib[2 * c] = _mm256_and_si256(v, m);
+            nib[2 * c + 1] = _mm256_and_si256(_mm256_srli_epi16(v, 4), m);
+        }
+        __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)p));
+        for (int t = 0; t < T; t++) {
+            const slm_act_q8 *a = (const slm_act_q8 *)(x + t * xs) + b;
+            __m256 f = _mm256_cvtepi32_ps(q4x8_block(nib, a));
+            acc[t] = _mm256_fmadd_ps(f, _mm256_mul_ps(dw, _mm256_set1_ps(a->d)), acc[t]);
+        }
+    }
+    for (int t = 0; t < T; t++)
+        _mm256_storeu_ps(y + t * ldy, acc[t]);
+}
+
+/* Q8_0: the sign trick per chunk (|w| once per tile, the sign moved onto
+   each token's broadcast); pair sums reach 2·128·127, so every chunk is
+   widened to int32 by its own madd. */
+INLINE void q8x8_tile(float *y, size_t ldy, const uint8_t *p, const uint8_t *x, size_t xs,
+                      int nb, int T)
+{
+    const __m256i ones = _mm256_set1_epi16(1);
+    __m256 acc[X8_T];
+    for (int t = 0; t < T; t++)
+        acc[t] = _mm256_setzero_ps();
+    for (int b = 0; b < nb; b++, p += X8_Q8_GROUP_BLOCK) {
+        _mm_prefetch((const char *)p + 2 * X8_Q8_GROUP_BLOCK, _MM_HINT_T0);
+        _mm_prefetch((const char *)p + 2 * X8_Q8_GROUP_BLOCK + 64, _MM_HINT_T0);
+        _mm_prefetch((const char *)p + 2 * X8_Q8_GROUP_BLOCK + 128, _MM_HINT_T0);
+        _mm_prefetch((const char *)p + 2 * X8_Q8_GROUP_BLOCK + 192, _MM_HINT_T0);
+        _mm_prefetch((const char *)p + 2 * X8_Q8_GROUP_BLOCK + 256, _MM_HINT_T0);
+        const slm_act_q8 *a[X8_T];
+        __m256i s[X8_T];
+        for (int t = 0; t < T; t++) {
+            a[t] = (const slm_act_q8 *)(x + t * xs) + b;
+            s[t] = _mm256_setzero_si256();
+        }
+        for (int c = 0; c < 8; c++) {
+            __m256i w = _mm256_loadu_si256((const __m256i *)(p + 16 + 32 * c));
+            __m256i wa = _mm256_sign_epi8(w, w);
+            for (int t = 0; t < T; t++) {
+                __m256i xs4 = _mm256_sign_epi8(bcast4(a[t]->q + 4 * c), w);
+                s[t] = _mm256_add_epi32(s[t], _mm256_madd_epi16(_mm256_maddubs_epi16(wa, xs4), ones));
+            }
+        }
+        __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)p));
+        for (int t = 0; t < T; t++)
+            acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s[t]),
+                                     _mm256_mul_ps(dw, _mm256_set1_ps(a[t]->d)), acc[t]);
+    }
+    for (int t = 0; t < T; t++)
+        _mm256_storeu_ps(y + t * ldy, acc[t]);
+}
+
+/* Every group of the range, tokens X8_T at a time (the last 1-3 with a
+   smaller tile; T is a constant at each call, so each tile unrolls). */
+INLINE void gemm_x8_grid(float *y, size_t ldy, const uint8_t *w, size_t gs, const uint8_t *x,
+                         size_t xs, int nr, int nt, int k, int q4)
+{
+    int nb = k / SLM_QBLOCK;
+    for (int g = 0; g < nr / 8; g++) {
+        const uint8_t *p = w + g * gs;
+        float *yg = y + 8 * g;
+        int t = 0;
+#define X8_TILE(T)                                                                 \
+    (q4 ? q4x8_tile(yg + t * ldy, ldy, p, x + t * xs, xs, nb, T)                   \
+        : q8x8_tile(yg + t * ldy, ldy, p, x + t * xs, xs, nb, T))
+        for (; t + X8_T <= nt; t += X8_T)
+            X8_TILE(X8_T);
+        switch (nt - t) {
+        case 3: X8_TILE(3); break;
+        case 2: X8_TILE(2); break;
+        case 1: X8_TILE(1); break;
+        default: break;
+        }
+#undef X8_TILE
+    }
+}
+
+static void gemm_q8_0x8(float *y, size_t ldy, const void *w, size_t gs, const void *x, size_t xs,
+                        int nr, int nt, int k)
+{
+    gemm_x8_grid(y, ldy, w, gs, x, xs, nr, nt, k, 0);
+}
+
+static void gemm_q4_0x8(float *y, size_t ldy, const void *w, size_t gs, const void *x, size_t xs,
+                        int nr, int nt, int k)
+{
+    gemm_x8_grid(y, ldy, w, gs, x, xs, nr, nt, k, 1);
+}
+
 static const slm_kernel_table table = {
     .isa = SLM_ISA_AVX2,
     .name = "avx2",
@@ -541,6 +680,9 @@ static const slm_kernel_table table = {
     .gemm_bf16 = gemm_bf16,
     .gemm_q8_0 = gemm_q8_0,
     .gemm_q4_0 = gemm_q4_0,
+    .gemm_q8_0x8 = gemm_q8_0x8,
+    .gemm_q4_0x8 = gemm_q4_0x8,
+    .prefers_x8 = 1,
 };
 
 const slm_kernel_table *slm_kernels_avx2(void) { return &table; }
