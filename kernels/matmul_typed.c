@@ -146,16 +146,14 @@ static void batch_rows(float *y, const slm_weight *w, const void *x, size_t xs, 
 }
 
 /* The threaded body: quantize (if needed) as a team, then each thread its
-   rows. `xa` is what the dots read: x itself or the quantized scratch. */
-static void run_team(float *y, const float *x, const slm_weight *w, int n, void *xq,
-                     const slm_kernel_table *k, int nt)
+   rows of every product (all of the same type and cols). `xa` is what the
+   dots read: x itself or the quantized scratch. */
+static void run_team(float *const *y, const float *x, const slm_weight *const *w, int count,
+                     int n, void *xq, const slm_kernel_table *k, int nt)
 {
-    size_t xs = is_quantized(w->type) ? (size_t)(w->cols / SLM_QBLOCK) * SLM_ACT_Q8_BYTES
-                                      : (size_t)w->cols * sizeof(float);
+    int cols = w[0]->cols;
+    size_t xs = xq ? (size_t)(cols / SLM_QBLOCK) * SLM_ACT_Q8_BYTES : (size_t)cols * sizeof(float);
     const void *xa = xq ? xq : (const void *)x;
-    /* decode rows come in groups of 16 (a cache line of y), batch rows in
-       12s (whole tiles of 3 or 4 rows), packed rows in whole groups of 8 */
-    int g = n == 1 ? 16 : w->packed ? 8 : 12;
 #pragma omp parallel num_threads(nt) if (nt > 1)
     {
         int tid = 0, team = 1;
@@ -166,47 +164,78 @@ static void run_team(float *y, const float *x, const slm_weight *w, int n, void 
         if (xq) {
 #pragma omp for schedule(static)
             for (int t = 0; t < n; t++)
-                k->quantize_act_q8(x + (size_t)t * w->cols, (uint8_t *)xq + (size_t)t * xs,
-                                   w->cols);
+                k->quantize_act_q8(x + (size_t)t * cols, (uint8_t *)xq + (size_t)t * xs, cols);
         } /* the omp for's barrier: every token is quantized before use */
-        int r0, r1;
-        thread_rows(w->rows, g, tid, team, &r0, &r1);
-        if (n == 1)
-            decode_rows(y, w, xa, r0, r1, k);
-        else
-            batch_rows(y, w, xa, xs, n, r0, r1, k);
+        for (int i = 0; i < count; i++) {
+            /* decode rows come in groups of 16 (a cache line of y), batch
+               rows in 12s (whole tiles of 3 or 4 rows), packed rows in
+               whole groups of 8 */
+            int g = n == 1 ? 16 : w[i]->packed ? 8 : 12, r0, r1;
+            thread_rows(w[i]->rows, g, tid, team, &r0, &r1);
+            if (n == 1)
+                decode_rows(y[i], w[i], xa, r0, r1, k);
+            else
+                batch_rows(y[i], w[i], xa, xs, n, r0, r1, k);
+        }
     }
 }
 
-int slm_matmul(float *y, const float *x, const slm_weight *w, int n, slm_matmul_ctx *ctx)
+static int valid(const slm_weight *w, int n)
 {
     if ((unsigned)w->type >= SLM_WEIGHT_TYPE_COUNT || w->rows < 0 || w->cols < 0 || n < 0)
-        return -1;
+        return 0;
     if (is_quantized(w->type) && w->cols % SLM_QBLOCK != 0)
-        return -1;
-    if (w->packed && (!is_quantized(w->type) || w->rows % 8 != 0))
-        return -1;
+        return 0;
+    return !w->packed || (is_quantized(w->type) && w->rows % 8 == 0);
+}
+
+int slm_matmul_multi(float *const *y, const float *x, const slm_weight *const *w, int count, int n,
+                     slm_matmul_ctx *ctx)
+{
+    double work = 0;
+    for (int i = 0; i < count; i++) {
+        if (!valid(w[i], n))
+            return -1;
+        work += (double)w[i]->rows * w[i]->cols * n;
+    }
     if (!ctx->kernels)
         ctx->kernels = slm_kernels_select();
-    if (n == 0 || w->rows == 0)
-        return 0;
     int nt = ctx->n_threads < 1 ? 1 : ctx->n_threads;
-    /* a small product is not worth waking the team */
-    if ((double)w->rows * w->cols * n < 65536.0)
+    if (work < 65536.0) /* a small product is not worth waking the team */
         nt = 1;
-    if (w->type == SLM_WEIGHT_F32 && n > 1) {
-        slm_matmul_f32(y, x, w->data, n, w->rows, w->cols, nt);
+    int same = 1, rows = 0;
+    for (int i = 0; i < count; i++) {
+        same &= w[i]->type == w[0]->type && w[i]->cols == w[0]->cols;
+        rows += w[i]->rows;
+    }
+    if (n == 0 || rows == 0)
+        return 0;
+    /* f32 batches are sgemm calls; mixed products are not one team's */
+    if (!same || (w[0]->type == SLM_WEIGHT_F32 && n > 1)) {
+        for (int i = 0; i < count; i++) {
+            if (!same) {
+                if (slm_matmul(y[i], x, w[i], n, ctx) != 0)
+                    return -1;
+            } else if (w[i]->rows > 0) {
+                slm_matmul_f32(y[i], x, w[i]->data, n, w[i]->rows, w[i]->cols, nt);
+            }
+        }
         return 0;
     }
     void *xq = NULL;
-    if (is_quantized(w->type)) {
-        size_t bytes = (size_t)n * (size_t)(w->cols / SLM_QBLOCK) * SLM_ACT_Q8_BYTES;
+    if (is_quantized(w[0]->type)) {
+        size_t bytes = (size_t)n * (size_t)(w[0]->cols / SLM_QBLOCK) * SLM_ACT_Q8_BYTES;
         if (ensure_scratch(ctx, bytes ? bytes : 1) != 0)
             return -1;
         xq = ctx->buf;
     }
-    run_team(y, x, w, n, xq, ctx->kernels, nt);
+    run_team(y, x, w, count, n, xq, ctx->kernels, nt);
     return 0;
+}
+
+int slm_matmul(float *y, const float *x, const slm_weight *w, int n, slm_matmul_ctx *ctx)
+{
+    return slm_matmul_multi(&y, x, &w, 1, n, ctx);
 }
 
 void slm_matmul_ref(float *y, const float *x, const slm_weight *w, int n)

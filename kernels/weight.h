@@ -122,6 +122,13 @@ void slm_matmul_ctx_free(slm_matmul_ctx *ctx);
  * with rows % 8 != 0 or a float type). */
 int slm_matmul(float *y, const float *x, const slm_weight *w, int n, slm_matmul_ctx *ctx);
 
+/* count products of the same x: y[i][n][w[i]->rows] = x · W[i]ᵀ. When all
+ * W[i] share type and cols they run in one team, with x quantized once (how
+ * q/k/v and gate/up go: one wake-up and one barrier instead of three);
+ * otherwise one after the other. Returns as slm_matmul. */
+int slm_matmul_multi(float *const *y, const float *x, const slm_weight *const *w, int count, int n,
+                     slm_matmul_ctx *ctx);
+
 /* Scalar reference of slm_matmul (single thread, same rounding of activations
  * for quantized types), for differential tests. */
 void slm_matmul_ref(float *y, const float *x, const slm_weight *w, int n);

@@ -696,6 +696,50 @@ static void test_matmul(void **state)
     }
 }
 
+/* slm_matmul_multi gives each product bit for bit what slm_matmul gives it
+   (same table, same activation quantization), for one team of same-typed
+   products and for a mixed list that runs one by one. */
+static void test_matmul_multi(void **state)
+{
+    rng r = {21};
+    const int cols = 96, rows[3] = {24, 8, 40};
+    const slm_weight_type mixed[3] = {SLM_WEIGHT_Q4_0, SLM_WEIGHT_F16, SLM_WEIGHT_Q8_0};
+    float *x = malloc(sizeof(float) * 5 * cols), *wf = malloc(sizeof(float) * 40 * cols);
+    for (int i = 0; i < 5 * cols; i++)
+        x[i] = (float)uniform(&r);
+    for (int i = 0; i < 40 * cols; i++)
+        wf[i] = (float)(0.02 * gauss(&r));
+    for (int wt = 0; wt <= SLM_WEIGHT_TYPE_COUNT; wt++) /* the last round: mixed types */
+        for (int n = 1; n <= 5; n += 4) {
+            slm_weight W[3];
+            uint8_t *enc[3];
+            float *y[3], *one[3];
+            for (int i = 0; i < 3; i++) {
+                slm_weight_type t = wt < SLM_WEIGHT_TYPE_COUNT ? (slm_weight_type)wt : mixed[i];
+                size_t rb = slm_weight_row_bytes(t, cols);
+                enc[i] = malloc(rb * rows[i]);
+                for (int j = 0; j < rows[i]; j++)
+                    slm_encode_row(t, wf + (size_t)j * cols, enc[i] + j * rb, cols);
+                W[i] = (slm_weight){t, enc[i], rows[i], cols, 0};
+                if (i == 0 && slm_weight_packable(&W[i]))
+                    assert_int_equal(slm_weight_pack(&W[i], enc[i]), 0);
+                y[i] = malloc(sizeof(float) * n * rows[i]);
+                one[i] = malloc(sizeof(float) * n * rows[i]);
+            }
+            slm_matmul_ctx ctx = {0};
+            ctx.n_threads = 2;
+            const slm_weight *ws[3] = {&W[0], &W[1], &W[2]};
+            assert_int_equal(slm_matmul_multi(y, x, ws, 3, n, &ctx), 0);
+            for (int i = 0; i < 3; i++) {
+                assert_int_equal(slm_matmul(one[i], x, &W[i], n, &ctx), 0);
+                assert_memory_equal(y[i], one[i], sizeof(float) * n * rows[i]);
+                free(enc[i]), free(y[i]), free(one[i]);
+            }
+            slm_matmul_ctx_free(&ctx);
+        }
+    free(x), free(wf);
+}
+
 /* Odd column counts for the float types (not a multiple of 8 or 16) and the
    contract's refusals. */
 static void test_matmul_edges(void **state)
@@ -733,7 +777,7 @@ int main(void)
         cmocka_unit_test(test_act_quant),
         cmocka_unit_test(test_converters),
         cmocka_unit_test(test_dots),      cmocka_unit_test(test_matmul),
-        cmocka_unit_test(test_matmul_edges),
+        cmocka_unit_test(test_matmul_edges), cmocka_unit_test(test_matmul_multi),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

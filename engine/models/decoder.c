@@ -66,12 +66,18 @@ slm_status slm_decoder_load_ends(slm_model *m, slm_decoder_weights *w, const cha
 
 /* y = x · Wᵀ with the thread count of the phase (decode or prompt batch).
    A scratch allocation failure is remembered and reported once per forward. */
-static int matmul(slm_session *s, float *y, const float *x, const slm_weight *w, int n)
+static int matmul_multi(slm_session *s, float *const *y, const float *x,
+                        const slm_weight *const *w, int count, int n)
 {
     s->mm.n_threads = n > 1 ? s->model->n_threads_batch : s->model->n_threads;
-    int rc = slm_matmul(y, x, w, n, &s->mm);
+    int rc = slm_matmul_multi(y, x, w, count, n, &s->mm);
     s->matmul_failed |= rc != 0;
     return rc;
+}
+
+static int matmul(slm_session *s, float *y, const float *x, const slm_weight *w, int n)
+{
+    return matmul_multi(s, &y, x, &w, 1, n);
 }
 
 static void rmsnorm_rows(float *out, const float *x, const float *w, int n, int D, float eps)
@@ -103,9 +109,9 @@ static void attention_inputs(slm_session *s, const slm_decoder_layer *L, int l, 
     const slm_config *c = &s->model->cfg;
     int d = c->head_dim, rot = s->model->rope.rot_dim, half = rot / 2;
     int Hd = c->n_heads * d, Kd = c->n_kv_heads * d;
-    matmul(s, s->q, s->xb, &L->wq, n);
-    matmul(s, s->k, s->xb, &L->wk, n);
-    matmul(s, s->v, s->xb, &L->wv, n);
+    float *y[3] = {s->q, s->k, s->v};
+    const slm_weight *w[3] = {&L->wq, &L->wk, &L->wv};
+    matmul_multi(s, y, s->xb, w, 3, n); /* one team, x quantized once */
     for (int t = 0; t < n; t++) {
         const float *cs = s->rope_cos + (size_t)t * half, *sn = s->rope_sin + (size_t)t * half;
         slm_rope_rotate_half(s->q + (size_t)t * Hd, c->n_heads, d, rot, cs, sn);
@@ -143,8 +149,9 @@ static void attention(slm_session *s, int l, int n)
 static void mlp(slm_session *s, const slm_decoder_layer *L, int n)
 {
     int F = s->model->cfg.intermediate_size;
-    matmul(s, s->hb, s->xb, &L->w_gate, n);
-    matmul(s, s->hb2, s->xb, &L->w_up, n);
+    float *y[2] = {s->hb, s->hb2};
+    const slm_weight *w[2] = {&L->w_gate, &L->w_up};
+    matmul_multi(s, y, s->xb, w, 2, n);
     slm_silu_mul(s->hb, s->hb2, n * F);
     matmul(s, s->xb, s->hb, &L->w_down, n);
 }
