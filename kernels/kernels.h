@@ -21,6 +21,14 @@
 void slm_matmul_f32(float *y, const float *x, const float *w, int n, int rows, int cols,
                     int n_threads);
 
+/* Element-wise work fused after a product. */
+typedef enum { SLM_ACT_NONE, SLM_ACT_GELU } slm_act;
+
+/* y = act(x · Wᵀ + bias) for the shapes of slm_matmul_f32 (bias[rows] may be
+ * NULL); each thread applies bias and act to its own slice of y. */
+void slm_matmul_f32_bias(float *y, const float *x, const float *w, const float *bias,
+                         slm_act act, int n, int rows, int cols, int n_threads);
+
 /* Scalar reference of the above, single-threaded. */
 void slm_matmul_f32_ref(float *y, const float *x, const float *w, int n, int rows, int cols);
 
@@ -31,6 +39,11 @@ void slm_rmsnorm(float *out, const float *x, const float *w, int n, float eps);
 
 /* out = (x - mean) / sqrt(var + eps) * w + b  (LayerNorm; out may alias x). */
 void slm_layernorm(float *out, const float *x, const float *w, const float *b, int n, float eps);
+
+/* x = LayerNorm(x + y + bias) * w + b over one row of n (the post-LN
+ * residual of an encoder layer, with the sublayer's bias folded in). */
+void slm_add_layernorm(float *x, const float *y, const float *bias, const float *w,
+                       const float *b, int n, float eps);
 
 /* ------------------------------------------------------------- RoPE */
 
@@ -49,8 +62,13 @@ void slm_rope_rotate_half(float *x, int n_heads, int head_dim, int rot_dim, cons
 /* gate[i] = silu(gate[i]) * up[i]  (SwiGLU). */
 void slm_silu_mul(float *gate, const float *up, int n);
 
-/* x = 0.5 x (1 + erf(x / sqrt 2))  (exact GELU, as PyTorch's default). */
+/* x = 0.5 x (1 + erf(x / sqrt 2))  (exact GELU, as PyTorch's default), with
+ * an inline erfc (kernels/vmath.h) that vectorises: within 1e-6·max(1, |x|)
+ * of the exact value. */
 void slm_gelu(float *x, size_t n);
+
+/* Each of the n rows of x[n][cols]: x = gelu(x + bias), in one pass. */
+void slm_bias_gelu(float *x, const float *bias, int n, int cols);
 
 /* x = max(x, 0). */
 void slm_relu(float *x, size_t n);
@@ -69,6 +87,17 @@ void slm_softmax(float *x, int n);
  * k_t = k + t*stride and v_t = v + t*stride. */
 void slm_attention_head(float *out, const float *q, const float *k, const float *v, int n_pos,
                         int head_dim, size_t stride, float scale);
+
+/* Bidirectional attention of whole packed sequences (an encoder): sequence b
+ * is rows offsets[b] .. offsets[b] + lengths[b] of q, k, v and out, each row
+ * n_heads * head_dim floats with head h at column h * head_dim; every token
+ * attends to all tokens of its sequence. Per head and sequence:
+ * out = softmax(scale · Q·Kᵀ)·V as two sgemms, (sequence, head) pairs
+ * spread over n_threads. Returns 0, or -1 if score scratch (lengths² floats
+ * per thread) could not be allocated. */
+int slm_attention_encoder(float *out, const float *q, const float *k, const float *v,
+                          const int *offsets, const int *lengths, int batch, int n_heads,
+                          int head_dim, float scale, int n_threads);
 
 /* Keys or values of one KV head over positions, in a cache element type:
  *   F32  float[head_dim] per position
@@ -92,5 +121,20 @@ void slm_attention_head_kv(float *out, const float *q, const slm_kv_view *k,
 /* Encodes one head's row of head_dim floats into the element type; for Q8
  * the scale (max|x| / 127) is written to *scale. */
 void slm_kv_encode(slm_kv_elem type, const float *x, void *dst, float *scale, int head_dim);
+
+/* Causal attention of nt consecutive prompt tokens (positions pos0 ..
+ * pos0+nt-1) for the nh query heads that share one KV head, as sgemm tiles
+ * (attention_causal.c). Query row (token t, head j) is q[t·q_stride + j·d],
+ * its output out[t·q_stride + j·d]. The token at position p sees keys
+ * max(0, p - window + 1) .. p of k and v (views starting at position 0;
+ * window <= 0: no window), the same result as slm_attention_head_kv per row.
+ * scratch: slm_attention_causal_scratch(nh, nt, d) floats, per caller. BLAS
+ * runs in the calling thread (set OpenBLAS to 1 thread inside OpenMP). */
+size_t slm_attention_causal_scratch(int nh, int nt, int d);
+/* BLAS routines run in the calling thread (blas.c): call before a team's BLAS work. */
+void slm_blas_single_threaded(void);
+void slm_attention_causal(float *out, const float *q, size_t q_stride, int nh, int nt, int pos0,
+                          int window, const slm_kv_view *k, const slm_kv_view *v, int d,
+                          float scale, float *scratch);
 
 #endif

@@ -120,29 +120,69 @@ static void attention_inputs(slm_session *s, const slm_decoder_layer *L, int l, 
     }
 }
 
+/* Query tokens per prompt tile: about 64 query rows (tokens x the heads of a
+   GQA group) per sgemm, so BLAS tiles are filled for any group size. */
+static int prompt_tile_tokens(int group)
+{
+    return group >= 64 ? 1 : 64 / group;
+}
+
+/* Prompt tokens: one tile of tokens x the heads of one KV head's group per
+ * call (kernels/attention_causal.c), tiles spread over the team. */
+static void attention_prompt(slm_session *s, int l, int n)
+{
+    const slm_config *c = &s->model->cfg;
+    int d = c->head_dim, Hd = c->n_heads * d, group = c->n_heads / c->n_kv_heads;
+    int tile = prompt_tile_tokens(group), tiles = (n + tile - 1) / tile;
+    float scale = 1.0f / sqrtf((float)d);
+    size_t scratch_floats = slm_attention_causal_scratch(group, tile, d);
+    bool failed = false;
+    slm_blas_single_threaded(); /* the team owns the cores */
+#pragma omp parallel num_threads(s->model->n_threads_batch) reduction(|| : failed)
+    {
+        float *scratch = malloc(scratch_floats * sizeof(float));
+        failed = scratch == NULL;
+#pragma omp for collapse(2) schedule(dynamic)
+        for (int kvh = 0; kvh < c->n_kv_heads; kvh++) {
+            for (int i = 0; i < tiles; i++) {
+                if (!scratch)
+                    continue;
+                int t0 = i * tile, nt = n - t0 < tile ? n - t0 : tile;
+                size_t at = (size_t)t0 * Hd + (size_t)kvh * group * d;
+                slm_kv_view k = slm_kv_keys(&s->kv, l, kvh, 0);
+                slm_kv_view v = slm_kv_values(&s->kv, l, kvh, 0);
+                slm_attention_causal(s->att + at, s->q + at, (size_t)Hd, group, nt, s->n_past + t0,
+                                     c->sliding_window, &k, &v, d, scale, scratch);
+            }
+        }
+        free(scratch);
+    }
+    s->matmul_failed |= failed;
+}
+
 /* Causal attention of n new tokens over the cache, heads in parallel. With a
  * sliding window W, position p sees positions p-W+1 .. p (as transformers'
  * sliding-window mask: key > query - W). */
 static void attention(slm_session *s, int l, int n)
 {
     const slm_config *c = &s->model->cfg;
-    int d = c->head_dim, H = c->n_heads, Hd = H * d;
+    int d = c->head_dim, H = c->n_heads;
     int group = H / c->n_kv_heads, window = c->sliding_window;
     float scale = 1.0f / sqrtf((float)d);
+    if (n > 1) {
+        attention_prompt(s, l, n);
+        return;
+    }
     /* waking the team costs more than a short cache is worth */
-    bool parallel = (double)n * H * (s->n_past + n) * d > 65536.0;
-    int nt = n > 1 ? s->model->n_threads_batch : s->model->n_threads;
-#pragma omp parallel for collapse(2) num_threads(nt) schedule(dynamic) if (parallel)
-    for (int t = 0; t < n; t++) {
-        for (int h = 0; h < H; h++) {
-            int pos = s->n_past + t, kvh = h / group;
-            int first = window > 0 && pos + 1 > window ? pos + 1 - window : 0;
-            slm_kv_view k = slm_kv_keys(&s->kv, l, kvh, first);
-            slm_kv_view v = slm_kv_values(&s->kv, l, kvh, first);
-            slm_attention_head_kv(s->att + (size_t)t * Hd + (size_t)h * d,
-                                  s->q + (size_t)t * Hd + (size_t)h * d, &k, &v, pos + 1 - first,
-                                  d, scale);
-        }
+    bool parallel = (double)H * (s->n_past + 1) * d > 65536.0;
+#pragma omp parallel for num_threads(s->model->n_threads) schedule(dynamic) if (parallel)
+    for (int h = 0; h < H; h++) {
+        int pos = s->n_past, kvh = h / group;
+        int first = window > 0 && pos + 1 > window ? pos + 1 - window : 0;
+        slm_kv_view k = slm_kv_keys(&s->kv, l, kvh, first);
+        slm_kv_view v = slm_kv_values(&s->kv, l, kvh, first);
+        slm_attention_head_kv(s->att + (size_t)h * d, s->q + (size_t)h * d, &k, &v,
+                              pos + 1 - first, d, scale);
     }
 }
 
