@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "kernels.h"
+#include "vmath.h"
 
 #define KEY_BLOCK 64
 
@@ -51,6 +52,17 @@ static const float *f32_rows(const slm_kv_view *kv, int t0, int nk, int d, float
     return buf;
 }
 
+/* s = e^(s - mx), masked keys (-inf) exactly 0 (slm_vexpf clamps, it never
+   returns 0). A function of its own, mx by value: inlined into the loop
+   below with mx read through a pointer, gcc 12 no longer vectorises it. */
+static void exp_shifted(float *s, int nk, float mx)
+{
+    for (int j = 0; j < nk; j++) {
+        float e = slm_vexpf(s[j] - mx); /* for every key: no branch in the loop */
+        s[j] = s[j] == -INFINITY ? 0.0f : e;
+    }
+}
+
 /* Scores of one row for keys k0 .. k0+nk-1 become probabilities against the
    row's running max (keys the row must not see count as -inf); O's row and
    l are rescaled when the max grows. */
@@ -75,11 +87,15 @@ static void softmax_block(float *s, int nk, int k0, int lo, int hi, float *m, fl
             o[i] *= c;
         *m = bmax;
     }
-    float sum = 0.0f;
-    for (int j = 0; j < nk; j++) {
-        s[j] = expf(s[j] - *m);
+    exp_shifted(s, nk, *m);
+    float part[8] = {0}; /* eight partial sums: vectorised without reassociation */
+    int j = 0;
+    for (; j + 8 <= nk; j += 8)
+        for (int i = 0; i < 8; i++)
+            part[i] += s[j + i];
+    float sum = ((part[0] + part[1]) + (part[2] + part[3])) + ((part[4] + part[5]) + (part[6] + part[7]));
+    for (; j < nk; j++)
         sum += s[j];
-    }
     *l += sum;
 }
 

@@ -2,8 +2,12 @@
  * matmul.c — f32 products: a threaded matrix-vector kernel for one token
  * (decode is bound by reading W once, so rows are split across threads) and
  * OpenBLAS sgemm for batches (prompt processing is compute bound).
+ * slm_matmul_f32_bias adds an epilogue (bias, GELU) that each thread runs on
+ * its own slice of the output right after its product, so the encoder's
+ * element-wise work is split over the team like the product itself.
  */
 #include <cblas.h>
+#include <string.h>
 #ifdef _OPENMP
 #include <omp.h>
 #endif
@@ -33,20 +37,51 @@ static void matvec_f32(float *y, const float *x, const float *w, int rows, int c
         y[r] = dot_f32(w + (size_t)r * cols, x, cols);
 }
 
-void slm_matmul_f32(float *y, const float *x, const float *w, int n, int rows, int cols,
-                    int n_threads)
+/* Output columns [r0, r1) of thread tid of a team: slices in multiples of
+   16 rows of W keep the sgemm kernel's tiles whole. */
+static void thread_slice(int rows, int tid, int team, int *r0, int *r1)
+{
+    int per = ((rows + team - 1) / team + 15) / 16 * 16;
+    *r0 = tid * per < rows ? tid * per : rows;
+    *r1 = *r0 + per < rows ? *r0 + per : rows;
+}
+
+/* y[:, r0:r1] = x · W[r0:r1]ᵀ (+ bias, then act), single-threaded sgemm. With a
+   bias, the slice is first filled with it and the product accumulated on
+   top (beta = 1): that replaces the zeroing pass sgemm does for beta = 0,
+   so the bias costs no extra pass over y. */
+static void slice_product(float *y, const float *x, const float *w, const float *bias,
+                          slm_act act, int n, int rows, int cols, int r0, int r1)
+{
+    if (r0 >= r1)
+        return;
+    int width = r1 - r0;
+    if (bias)
+        for (int t = 0; t < n; t++)
+            memcpy(y + (size_t)t * rows + r0, bias + r0, (size_t)width * sizeof(float));
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, width, cols, 1.0f, x, cols,
+                w + (size_t)r0 * cols, cols, bias ? 1.0f : 0.0f, y + r0, rows);
+    if (act == SLM_ACT_GELU)
+        for (int t = 0; t < n; t++)
+            slm_gelu(y + (size_t)t * rows + r0, (size_t)width);
+}
+
+void slm_matmul_f32_bias(float *y, const float *x, const float *w, const float *bias,
+                         slm_act act, int n, int rows, int cols, int n_threads)
 {
     if (n_threads < 1)
         n_threads = 1;
     if (n == 1) {
         matvec_f32(y, x, w, rows, cols, n_threads);
+        if (bias)
+            slm_add_bias(y, bias, 1, rows);
+        if (act == SLM_ACT_GELU)
+            slm_gelu(y, (size_t)rows);
         return;
     }
     /* slm owns the threading: each OpenMP thread runs a single-threaded
-       sgemm on its slice of W's rows. Letting OpenBLAS start its own pool
-       beside ours made the two fight for the cores (most time went to
-       sched_yield); the setting is idempotent and cheap. */
-    openblas_set_num_threads(1);
+       sgemm on its slice of W's rows (see blas.c) */
+    slm_blas_single_threaded();
 #pragma omp parallel num_threads(n_threads) if (n_threads > 1)
     {
         int team = 1, tid = 0;
@@ -54,11 +89,14 @@ void slm_matmul_f32(float *y, const float *x, const float *w, int n, int rows, i
         team = omp_get_num_threads();
         tid = omp_get_thread_num();
 #endif
-        /* slices in multiples of 16 rows keep the kernel's tiles whole */
-        int per = ((rows + team - 1) / team + 15) / 16 * 16;
-        int r0 = tid * per, r1 = r0 + per < rows ? r0 + per : rows;
-        if (r0 < r1)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, r1 - r0, cols, 1.0f, x, cols,
-                        w + (size_t)r0 * cols, cols, 0.0f, y + r0, rows);
+        int r0, r1;
+        thread_slice(rows, tid, team, &r0, &r1);
+        slice_product(y, x, w, bias, act, n, rows, cols, r0, r1);
     }
+}
+
+void slm_matmul_f32(float *y, const float *x, const float *w, int n, int rows, int cols,
+                    int n_threads)
+{
+    slm_matmul_f32_bias(y, x, w, NULL, SLM_ACT_NONE, n, rows, cols, n_threads);
 }

@@ -8,6 +8,9 @@
  * Every linear layer has a bias. Sequences of a batch are packed back to
  * back (no padding rows), so each attends exactly to its own tokens — the
  * same result as transformers' padded batch with an attention mask.
+ * Fused passes: W1's bias and GELU run inside its product (per thread slice),
+ * Wo's and W2's biases inside the residual LayerNorm; attention is two
+ * sgemms per head and sequence (slm_attention_encoder).
  * Shapes: D dim, F hidden_dim, V vocab, P max positions, L labels.
  */
 #include <math.h>
@@ -131,7 +134,7 @@ typedef struct {
     int n;          /* packed tokens */
     float *x, *xb, *q, *k, *v, *att, *h;
     slm_matmul_ctx mm;
-    bool failed;    /* a product could not get scratch memory */
+    bool failed;    /* a product or the attention could not get scratch memory */
 } scratch;
 
 static void scratch_free(scratch *s)
@@ -157,57 +160,59 @@ static slm_status scratch_alloc(scratch *s, int n, int D, int F, slm_error *err)
     return SLM_OK;
 }
 
-/* y = x · Wᵀ + b for n rows. */
-static void apply_linear(scratch *s, float *y, const float *x, const linear *l, int n)
+/* y = act(x · Wᵀ + b) for n rows. f32 batches take the product with the
+   bias and GELU fused into each thread's slice; other weight types (and a
+   single row) add them in one parallel pass afterwards. */
+static void apply_linear(scratch *s, float *y, const float *x, const linear *l, slm_act act,
+                         int n)
 {
+    int rows = l->w.rows;
+    if (l->w.type == SLM_WEIGHT_F32 && n > 1) {
+        slm_matmul_f32_bias(y, x, l->w.data, l->b, act, n, rows, l->w.cols, s->mm.n_threads);
+        return;
+    }
     s->failed |= slm_matmul(y, x, &l->w, n, &s->mm) != 0;
-    slm_add_bias(y, l->b, n, l->w.rows);
-}
-
-static void layernorm_rows(float *x, const linear *ln, int n, int D, float eps)
-{
-    for (int t = 0; t < n; t++)
-        slm_layernorm(x + (size_t)t * D, x + (size_t)t * D, ln->w_vec, ln->b, D, eps);
-}
-
-/* Bidirectional attention of each sequence over its own tokens. */
-static void attention(const slm_config *c, scratch *s, const int *offsets, const int *lengths,
-                      int batch, int nt)
-{
-    int D = c->hidden_size, H = c->n_heads, d = c->head_dim;
-    float scale = 1.0f / sqrtf((float)d);
-#pragma omp parallel for collapse(2) num_threads(nt) schedule(dynamic)
-    for (int b = 0; b < batch; b++) {
-        for (int h = 0; h < H; h++) {
-            int off = offsets[b];
-            for (int t = 0; t < lengths[b]; t++) {
-                size_t row = (size_t)(off + t) * D + (size_t)h * d;
-                size_t base = (size_t)off * D + (size_t)h * d;
-                slm_attention_head(s->att + row, s->q + row, s->k + base, s->v + base,
-                                   lengths[b], d, (size_t)D, scale);
-            }
-        }
+#pragma omp parallel for num_threads(s->mm.n_threads) schedule(static) if (n > 1)
+    for (int t = 0; t < n; t++) {
+        if (act == SLM_ACT_GELU)
+            slm_bias_gelu(y + (size_t)t * rows, l->b, 1, rows);
+        else
+            slm_add_bias(y + (size_t)t * rows, l->b, 1, rows);
     }
 }
 
-static void layer_forward(const slm_config *c, const bert_layer *L, scratch *s,
-                          const int *offsets, const int *lengths, int batch, int nt)
+/* x = LN(x + y + bias) row by row: the post-LN residual, with the bias of
+   the product that made y folded in (y was computed without it). */
+static void add_layernorm_rows(scratch *s, const float *y, const float *bias, const linear *ln,
+                               int D, float eps)
 {
-    int n = s->n, D = c->hidden_size, F = c->intermediate_size;
-    apply_linear(s, s->q, s->x, &L->q, n);
-    apply_linear(s, s->k, s->x, &L->k, n);
-    apply_linear(s, s->v, s->x, &L->v, n);
-    attention(c, s, offsets, lengths, batch, nt);
-    apply_linear(s, s->xb, s->att, &L->o, n);
-    for (size_t i = 0; i < (size_t)n * D; i++)
-        s->x[i] += s->xb[i];
-    layernorm_rows(s->x, &L->sa_norm, n, D, c->norm_eps);
-    apply_linear(s, s->h, s->x, &L->ffn1, n);
-    slm_gelu(s->h, (size_t)n * F);
-    apply_linear(s, s->xb, s->h, &L->ffn2, n);
-    for (size_t i = 0; i < (size_t)n * D; i++)
-        s->x[i] += s->xb[i];
-    layernorm_rows(s->x, &L->out_norm, n, D, c->norm_eps);
+#pragma omp parallel for num_threads(s->mm.n_threads) schedule(static)
+    for (int t = 0; t < s->n; t++)
+        slm_add_layernorm(s->x + (size_t)t * D, y + (size_t)t * D, bias, ln->w_vec, ln->b, D,
+                          eps);
+}
+
+/* y = x · Wᵀ without the bias, for add_layernorm_rows to fold in. */
+static void product(scratch *s, float *y, const float *x, const linear *l, int n)
+{
+    s->failed |= slm_matmul(y, x, &l->w, n, &s->mm) != 0;
+}
+
+static void layer_forward(const slm_config *c, const bert_layer *L, scratch *s,
+                          const int *offsets, const int *lengths, int batch)
+{
+    int n = s->n, D = c->hidden_size;
+    apply_linear(s, s->q, s->x, &L->q, SLM_ACT_NONE, n);
+    apply_linear(s, s->k, s->x, &L->k, SLM_ACT_NONE, n);
+    apply_linear(s, s->v, s->x, &L->v, SLM_ACT_NONE, n);
+    s->failed |= slm_attention_encoder(s->att, s->q, s->k, s->v, offsets, lengths, batch,
+                                       c->n_heads, c->head_dim, 1.0f / sqrtf((float)c->head_dim),
+                                       s->mm.n_threads) != 0;
+    product(s, s->xb, s->att, &L->o, n);
+    add_layernorm_rows(s, s->xb, L->o.b, &L->sa_norm, D, c->norm_eps);
+    apply_linear(s, s->h, s->x, &L->ffn1, SLM_ACT_GELU, n);
+    product(s, s->xb, s->h, &L->ffn2, n);
+    add_layernorm_rows(s, s->xb, L->ffn2.b, &L->out_norm, D, c->norm_eps);
 }
 
 static void embed(const slm_config *c, const distilbert_weights *w, scratch *s,
@@ -215,15 +220,16 @@ static void embed(const slm_config *c, const distilbert_weights *w, scratch *s,
 {
     int D = c->hidden_size;
     for (int b = 0; b < batch; b++) {
+#pragma omp parallel for num_threads(s->mm.n_threads) schedule(static)
         for (int t = 0; t < lengths[b]; t++) {
             float *row = s->x + (size_t)(offsets[b] + t) * D;
             const float *we = w->word_emb + (size_t)ids[offsets[b] + t] * D;
             const float *pe = w->pos_emb + (size_t)t * D;
             for (int i = 0; i < D; i++)
                 row[i] = we[i] + pe[i];
+            slm_layernorm(row, row, w->emb_norm.w_vec, w->emb_norm.b, D, c->norm_eps);
         }
     }
-    layernorm_rows(s->x, &w->emb_norm, s->n, D, c->norm_eps);
 }
 
 /* Classifier head on each sequence's first ([CLS]) token. */
@@ -233,9 +239,9 @@ static void head(const slm_config *c, const distilbert_weights *w, scratch *s, c
     int D = c->hidden_size;
     for (int b = 0; b < batch; b++)
         memcpy(s->xb + (size_t)b * D, s->x + (size_t)offsets[b] * D, D * sizeof(float));
-    apply_linear(s, s->q, s->xb, &w->pre_classifier, batch);
+    apply_linear(s, s->q, s->xb, &w->pre_classifier, SLM_ACT_NONE, batch);
     slm_relu(s->q, (size_t)batch * D);
-    apply_linear(s, logits, s->q, &w->classifier, batch);
+    apply_linear(s, logits, s->q, &w->classifier, SLM_ACT_NONE, batch);
 }
 
 static slm_status distilbert_classify(const slm_model *m, const int32_t *ids, const int *lengths,
@@ -259,7 +265,7 @@ static slm_status distilbert_classify(const slm_model *m, const int32_t *ids, co
         s.mm.n_threads = m->n_threads_batch;
         embed(c, w, &s, ids, offsets, lengths, batch);
         for (int l = 0; l < c->n_layers; l++)
-            layer_forward(c, &w->layers[l], &s, offsets, lengths, batch, m->n_threads_batch);
+            layer_forward(c, &w->layers[l], &s, offsets, lengths, batch);
         head(c, w, &s, offsets, batch, logits);
         if (s.failed)
             st = slm_fail_nomem(err, "activation scratch");

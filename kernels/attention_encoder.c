@@ -1,0 +1,103 @@
+/*
+ * attention_encoder.c — bidirectional attention of whole sequences at once
+ * (encoders such as DistilBERT), as two products per head and sequence:
+ *   S = scale · Q·Kᵀ (T x T),  P = softmax of each row of S,  O = P·V.
+ * With every query known up front this is matrix work for sgemm, where one
+ * online-softmax pass per query (slm_attention_head, the decoder's kernel
+ * and this one's reference in the tests) re-reads all keys and values per
+ * token. The (sequence, head) pairs are spread over the OpenMP team, each
+ * thread with its own T x T score buffer and a single-threaded sgemm.
+ */
+#include <cblas.h>
+#include <stdlib.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "kernels.h"
+#include "vmath.h"
+
+/* Eight partial maxima/sums: vectorised without -ffast-math. */
+static float row_max(const float *x, int n)
+{
+    float m[8];
+    for (int j = 0; j < 8; j++)
+        m[j] = x[0];
+    int i = 0;
+    for (; i + 8 <= n; i += 8)
+        for (int j = 0; j < 8; j++)
+            m[j] = x[i + j] > m[j] ? x[i + j] : m[j];
+    for (; i < n; i++)
+        m[0] = x[i] > m[0] ? x[i] : m[0];
+    for (int j = 1; j < 8; j++)
+        m[0] = m[j] > m[0] ? m[j] : m[0];
+    return m[0];
+}
+
+static float row_sum(const float *x, int n)
+{
+    float s[8] = {0};
+    int i = 0;
+    for (; i + 8 <= n; i += 8)
+        for (int j = 0; j < 8; j++)
+            s[j] += x[i + j];
+    float acc = ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
+    for (; i < n; i++)
+        acc += x[i];
+    return acc;
+}
+
+/* Softmax of one row of scores, with the inline exp so the loop vectorises. */
+static void softmax_row(float *x, int n)
+{
+    float m = row_max(x, n);
+    for (int i = 0; i < n; i++)
+        x[i] = slm_vexpf(x[i] - m);
+    float inv = 1.0f / row_sum(x, n);
+    for (int i = 0; i < n; i++)
+        x[i] *= inv;
+}
+
+/* One head of one sequence of T tokens; rows of q, k, v, out are ld floats
+   apart, scores holds T x T. */
+static void head_attention(float *out, const float *q, const float *k, const float *v, int T,
+                           int d, int ld, float scale, float *scores)
+{
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, d, scale, q, ld, k, ld, 0.0f,
+                scores, T);
+    for (int t = 0; t < T; t++)
+        softmax_row(scores + (size_t)t * T, T);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, d, T, 1.0f, scores, T, v, ld, 0.0f,
+                out, ld);
+}
+
+int slm_attention_encoder(float *out, const float *q, const float *k, const float *v,
+                          const int *offsets, const int *lengths, int batch, int n_heads,
+                          int head_dim, float scale, int n_threads)
+{
+    int max_len = 0;
+    for (int b = 0; b < batch; b++)
+        max_len = lengths[b] > max_len ? lengths[b] : max_len;
+    int ld = n_heads * head_dim, tasks = batch * n_heads, failed = 0;
+    if (n_threads < 1)
+        n_threads = 1;
+    openblas_set_num_threads(1); /* the team below owns the cores (see matmul.c) */
+#pragma omp parallel num_threads(n_threads) if (n_threads > 1 && tasks > 1)
+    {
+        float *scores = malloc((size_t)max_len * max_len * sizeof *scores);
+        if (!scores) {
+#pragma omp atomic write
+            failed = 1;
+        }
+#pragma omp for schedule(dynamic)
+        for (int i = 0; i < tasks; i++) {
+            int b = i / n_heads, h = i % n_heads;
+            size_t at = (size_t)offsets[b] * ld + (size_t)h * head_dim;
+            if (scores)
+                head_attention(out + at, q + at, k + at, v + at, lengths[b], head_dim, ld, scale,
+                               scores);
+        }
+        free(scores);
+    }
+    return failed ? -1 : 0;
+}
