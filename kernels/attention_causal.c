@@ -19,7 +19,6 @@
 #include <string.h>
 
 #include "kernels.h"
-#include "vmath.h"
 
 #define KEY_BLOCK 64
 
@@ -52,34 +51,20 @@ static const float *f32_rows(const slm_kv_view *kv, int t0, int nk, int d, float
     return buf;
 }
 
-/* s = e^(s - mx), masked keys (-inf) exactly 0 (slm_vexpf clamps, it never
-   returns 0). A function of its own, mx by value: inlined into the loop
-   below with mx read through a pointer, gcc 12 no longer vectorises it. */
-static void exp_shifted(float *s, int nk, float mx)
-{
-    for (int j = 0; j < nk; j++) {
-        float e = slm_vexpf(s[j] - mx); /* for every key: no branch in the loop */
-        s[j] = s[j] == -INFINITY ? 0.0f : e;
-    }
-}
-
-/* Scores of one row for keys k0 .. k0+nk-1 become probabilities against the
-   row's running max (keys the row must not see count as -inf); O's row and
-   l are rescaled when the max grows. */
+/* Scores of one row for keys k0 .. k0+nk-1, of which the row sees lo .. hi,
+   become probabilities against the row's running max (unseen keys weigh
+   exactly 0); O's row and l are rescaled when the max grows. */
 static void softmax_block(float *s, int nk, int k0, int lo, int hi, float *m, float *l, float *o,
                           int d)
 {
-    float bmax = -INFINITY;
-    for (int j = 0; j < nk; j++) {
-        int key = k0 + j;
-        if (key < lo || key > hi)
-            s[j] = -INFINITY;
-        bmax = s[j] > bmax ? s[j] : bmax;
-    }
-    if (bmax == -INFINITY) { /* nothing visible in this block */
+    int a = lo - k0 > 0 ? lo - k0 : 0, b = hi - k0 + 1 < nk ? hi - k0 + 1 : nk;
+    if (a >= b) { /* nothing visible in this block */
         memset(s, 0, sizeof(float) * (size_t)nk);
         return;
     }
+    float bmax = s[a];
+    for (int j = a + 1; j < b; j++)
+        bmax = s[j] > bmax ? s[j] : bmax;
     if (bmax > *m) {
         float c = expf(*m - bmax); /* 0 on the first visible block */
         *l *= c;
@@ -87,14 +72,16 @@ static void softmax_block(float *s, int nk, int k0, int lo, int hi, float *m, fl
             o[i] *= c;
         *m = bmax;
     }
-    exp_shifted(s, nk, *m);
+    slm_exp_shifted(s + a, b - a, *m);
+    memset(s, 0, sizeof(float) * (size_t)a);
+    memset(s + b, 0, sizeof(float) * (size_t)(nk - b));
     float part[8] = {0}; /* eight partial sums: vectorised without reassociation */
-    int j = 0;
-    for (; j + 8 <= nk; j += 8)
+    int j = a;
+    for (; j + 8 <= b; j += 8)
         for (int i = 0; i < 8; i++)
             part[i] += s[j + i];
     float sum = ((part[0] + part[1]) + (part[2] + part[3])) + ((part[4] + part[5]) + (part[6] + part[7]));
-    for (; j < nk; j++)
+    for (; j < b; j++)
         sum += s[j];
     *l += sum;
 }

@@ -76,6 +76,9 @@ void slm_relu(float *x, size_t n);
 /* Adds bias[cols] to each of the n rows of x[n][cols]. */
 void slm_add_bias(float *x, const float *bias, int n, int cols);
 
+/* x[i] = e^(x[i] - shift), vectorised (slm_vexpf, vmath.h): softmax numerators. */
+void slm_exp_shifted(float *x, int n, float shift);
+
 /* In-place numerically stable softmax of x[n]. */
 void slm_softmax(float *x, int n);
 

@@ -15,6 +15,15 @@ void slm_silu_mul(float *gate, const float *up, int n)
     }
 }
 
+/* A function of its own (not inlined into the attention loops): inlined into
+   a caller whose shift lives in memory, gcc 12 stops vectorising it
+   ("control flow in loop"). */
+void slm_exp_shifted(float *x, int n, float shift)
+{
+    for (int i = 0; i < n; i++)
+        x[i] = slm_vexpf(x[i] - shift);
+}
+
 void slm_softmax(float *x, int n)
 {
     float max = -INFINITY;

@@ -75,12 +75,12 @@ static void attention_f32(float *out, const float *q, const slm_kv_view *k,
                 out[i] *= c;
             m = bmax;
         }
+        slm_exp_shifted(sc, nb, m);
         for (int j = 0; j < nb; j++) {
-            float p = expf(sc[j] - m);
             const float *vt = (const float *)((const char *)v->data + (size_t)(t0 + j) * v->stride);
-            l += p;
+            l += sc[j];
             for (int i = 0; i < d; i++)
-                out[i] += p * vt[i];
+                out[i] += sc[j] * vt[i];
         }
     }
     if (l > 0.0f)
