@@ -13,7 +13,10 @@
  *   Q4_0  per 32 weights, 18 bytes: f16 scale d, uint8 p[16];  w[i] = d * (nib[i] - 8)
  *         where nib[i] = p[i] & 15 for i < 16 and p[i-16] >> 4 for i >= 16.
  * Quantizing (round to nearest, d = max|w| / 127 for Q8_0; d = signed max / -8
- * for Q4_0 so the extreme maps to -8 exactly) is in quant.c.
+ * for Q4_0 so the extreme maps to -8 exactly) is in quant.c. In memory, a
+ * quantized matrix may also be `packed`: its rows interleaved 8 at a time
+ * (pack.c), the layout the AVX2/AVX-512 products read fastest; files always
+ * hold the row-major blocks above.
  *
  * Products against quantized weights quantize the activations on the fly to
  * SLM_ACT_Q8 blocks (slm_act_q8 below: per 32 values, 40 bytes: float d,

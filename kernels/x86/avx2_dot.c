@@ -589,6 +589,38 @@ INLINE void q4x8_tile(float *y, size_t ldy, const uint8_t *p, const uint8_t *x, 
         _mm256_storeu_ps(y + t * ldy, acc[t]);
 }
 
+/* One token (decode): one block group of 8 rows into acc. */
+INLINE __m256 q4x8_step(__m256 acc, const uint8_t *p, const slm_act_q8 *a)
+{
+    const __m256i m = _mm256_set1_epi8(15);
+    __m256i nib[8];
+    for (int c = 0; c < 4; c++) {
+        __m256i v = _mm256_loadu_si256((const __m256i *)(p + 16 + 32 * c));
+        nib[2 * c] = _mm256_and_si256(v, m);
+        nib[2 * c + 1] = _mm256_and_si256(_mm256_srli_epi16(v, 4), m);
+    }
+    __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)p));
+    __m256 f = _mm256_cvtepi32_ps(q4x8_block(nib, a));
+    return _mm256_fmadd_ps(f, _mm256_mul_ps(dw, _mm256_set1_ps(a->d)), acc);
+}
+
+/* Decode: blocks two at a time into two accumulators, so two blocks'
+   loads and dot chains are in flight together (+3% at 2 threads, +8% at
+   1 over the one-token tile, bench_kernels). No software prefetch: the
+   group is one forward stream, and prefetching ahead measured slower. */
+INLINE void q4x8_gemv(float *y, const uint8_t *p, const slm_act_q8 *a, int nb)
+{
+    __m256 acc0 = _mm256_setzero_ps(), acc1 = acc0;
+    int b = 0;
+    for (; b + 2 <= nb; b += 2, p += 2 * X8_Q4_GROUP_BLOCK) {
+        acc0 = q4x8_step(acc0, p, a + b);
+        acc1 = q4x8_step(acc1, p + X8_Q4_GROUP_BLOCK, a + b + 1);
+    }
+    if (b < nb)
+        acc0 = q4x8_step(acc0, p, a + b);
+    _mm256_storeu_ps(y, _mm256_add_ps(acc0, acc1));
+}
+
 /* Q8_0: the sign trick per chunk (|w| once per tile, the sign moved onto
    each token's broadcast); pair sums reach 2·128·127, so every chunk is
    widened to int32 by its own madd. */
@@ -637,6 +669,10 @@ INLINE void gemm_x8_grid(float *y, size_t ldy, const uint8_t *w, size_t gs, cons
     for (int g = 0; g < nr / 8; g++) {
         const uint8_t *p = w + g * gs;
         float *yg = y + 8 * g;
+        if (q4 && nt == 1) {
+            q4x8_gemv(yg, p, (const slm_act_q8 *)x, nb);
+            continue;
+        }
         int t = 0;
 #define X8_TILE(T)                                                                 \
     (q4 ? q4x8_tile(yg + t * ldy, ldy, p, x + t * xs, xs, nb, T)                   \
