@@ -567,22 +567,29 @@ INLINE __m256i q4x8_block(const __m256i nib[8], const slm_act_q8 *a)
     return _mm256_sub_epi32(s32, _mm256_slli_epi32(_mm256_set1_epi32(a->sum), 3));
 }
 
+/* The block group at p as nibbles: nib[2c] the low ones of chunk c
+   (elements 4c..4c+3 of each row), nib[2c + 1] the high ones (16+4c..). */
+INLINE void q4x8_unpack(const uint8_t *p, __m256i nib[8])
+{
+    const __m256i m = _mm256_set1_epi8(15);
+    for (int c = 0; c < 4; c++) {
+        __m256i v = _mm256_loadu_si256((const __m256i *)(p + 16 + 32 * c));
+        nib[2 * c] = _mm256_and_si256(v, m);
+        nib[2 * c + 1] = _mm256_and_si256(_mm256_srli_epi16(v, 4), m);
+    }
+}
+
 /* 8 rows (the group at p) x T tokens, all nb blocks; y[t * ldy + i]. */
 INLINE void q4x8_tile(float *y, size_t ldy, const uint8_t *p, const uint8_t *x, size_t xs,
                       int nb, int T)
 {
-    const __m256i m = _mm256_set1_epi8(15);
     __m256 acc[X8_T];
     for (int t = 0; t < T; t++)
         acc[t] = _mm256_setzero_ps();
     for (int b = 0; b < nb; b++, p += X8_Q4_GROUP_BLOCK) {
         _mm_prefetch((const char *)p + 4 * X8_Q4_GROUP_BLOCK, _MM_HINT_T0);
         __m256i nib[8];
-        for (int c = 0; c < 4; c++) {
-            __m256i v = _mm256_loadu_si256((const __m256i *)(p + 16 + 32 * c));
-            nib[2 * c] = _mm256_and_si256(v, m);
-            nib[2 * c + 1] = _mm256_and_si256(_mm256_srli_epi16(v, 4), m);
-        }
+        q4x8_unpack(p, nib);
         __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)p));
         for (int t = 0; t < T; t++) {
             const slm_act_q8 *a = (const slm_act_q8 *)(x + t * xs) + b;
@@ -597,13 +604,8 @@ INLINE void q4x8_tile(float *y, size_t ldy, const uint8_t *p, const uint8_t *x, 
 /* One token (decode): one block group of 8 rows into acc. */
 INLINE __m256 q4x8_step(__m256 acc, const uint8_t *p, const slm_act_q8 *a)
 {
-    const __m256i m = _mm256_set1_epi8(15);
     __m256i nib[8];
-    for (int c = 0; c < 4; c++) {
-        __m256i v = _mm256_loadu_si256((const __m256i *)(p + 16 + 32 * c));
-        nib[2 * c] = _mm256_and_si256(v, m);
-        nib[2 * c + 1] = _mm256_and_si256(_mm256_srli_epi16(v, 4), m);
-    }
+    q4x8_unpack(p, nib);
     __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)p));
     __m256 f = _mm256_cvtepi32_ps(q4x8_block(nib, a));
     return _mm256_fmadd_ps(f, _mm256_mul_ps(dw, _mm256_set1_ps(a->d)), acc);
