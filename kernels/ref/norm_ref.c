@@ -6,12 +6,18 @@
 void slm_rmsnorm(float *out, const float *x, const float *w, int n, float eps)
 {
     /* Accumulate in double: for wide hidden sizes the f32 sum of squares
-       drifts, and this is off the hot path's critical cost. */
-    double ss = 0.0;
-    for (int i = 0; i < n; i++)
+       drifts. Eight partial sums let the compiler vectorise it (one chain
+       would have to stay in order without -ffast-math). */
+    double part[8] = {0};
+    int i = 0;
+    for (; i + 8 <= n; i += 8)
+        for (int j = 0; j < 8; j++)
+            part[j] += (double)x[i + j] * x[i + j];
+    double ss = ((part[0] + part[1]) + (part[2] + part[3])) + ((part[4] + part[5]) + (part[6] + part[7]));
+    for (; i < n; i++)
         ss += (double)x[i] * x[i];
     float inv = (float)(1.0 / sqrt(ss / n + eps));
-    for (int i = 0; i < n; i++)
+    for (i = 0; i < n; i++)
         out[i] = w[i] * (x[i] * inv);
 }
 
