@@ -62,9 +62,7 @@ static void softmax_block(float *s, int nk, int k0, int lo, int hi, float *m, fl
         memset(s, 0, sizeof(float) * (size_t)nk);
         return;
     }
-    float bmax = s[a];
-    for (int j = a + 1; j < b; j++)
-        bmax = s[j] > bmax ? s[j] : bmax;
+    float bmax = slm_row_max(s + a, b - a);
     if (bmax > *m) {
         float c = expf(*m - bmax); /* 0 on the first visible block */
         *l *= c;
@@ -75,15 +73,7 @@ static void softmax_block(float *s, int nk, int k0, int lo, int hi, float *m, fl
     slm_exp_shifted(s + a, b - a, *m);
     memset(s, 0, sizeof(float) * (size_t)a);
     memset(s + b, 0, sizeof(float) * (size_t)(nk - b));
-    float part[8] = {0}; /* eight partial sums: vectorised without reassociation */
-    int j = a;
-    for (; j + 8 <= b; j += 8)
-        for (int i = 0; i < 8; i++)
-            part[i] += s[j + i];
-    float sum = ((part[0] + part[1]) + (part[2] + part[3])) + ((part[4] + part[5]) + (part[6] + part[7]));
-    for (; j < b; j++)
-        sum += s[j];
-    *l += sum;
+    *l += slm_row_sum(s + a, b - a);
 }
 
 void slm_attention_causal(float *out, const float *q, size_t q_stride, int nh, int nt, int pos0,

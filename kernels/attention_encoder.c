@@ -15,45 +15,12 @@
 #endif
 
 #include "kernels.h"
-#include "vmath.h"
 
-/* Eight partial maxima/sums: vectorised without -ffast-math. */
-static float row_max(const float *x, int n)
-{
-    float m[8];
-    for (int j = 0; j < 8; j++)
-        m[j] = x[0];
-    int i = 0;
-    for (; i + 8 <= n; i += 8)
-        for (int j = 0; j < 8; j++)
-            m[j] = x[i + j] > m[j] ? x[i + j] : m[j];
-    for (; i < n; i++)
-        m[0] = x[i] > m[0] ? x[i] : m[0];
-    for (int j = 1; j < 8; j++)
-        m[0] = m[j] > m[0] ? m[j] : m[0];
-    return m[0];
-}
-
-static float row_sum(const float *x, int n)
-{
-    float s[8] = {0};
-    int i = 0;
-    for (; i + 8 <= n; i += 8)
-        for (int j = 0; j < 8; j++)
-            s[j] += x[i + j];
-    float acc = ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
-    for (; i < n; i++)
-        acc += x[i];
-    return acc;
-}
-
-/* Softmax of one row of scores, with the inline exp so the loop vectorises. */
+/* Softmax of one row of scores, every step vectorised. */
 static void softmax_row(float *x, int n)
 {
-    float m = row_max(x, n);
-    for (int i = 0; i < n; i++)
-        x[i] = slm_vexpf(x[i] - m);
-    float inv = 1.0f / row_sum(x, n);
+    slm_exp_shifted(x, n, slm_row_max(x, n));
+    float inv = 1.0f / slm_row_sum(x, n);
     for (int i = 0; i < n; i++)
         x[i] *= inv;
 }

@@ -76,6 +76,10 @@ void slm_relu(float *x, size_t n);
 /* Adds bias[cols] to each of the n rows of x[n][cols]. */
 void slm_add_bias(float *x, const float *bias, int n, int cols);
 
+/* Σ x[i] and max x[i] of a row (n >= 1 for the max), vectorised (reduce_ref.c). */
+float slm_row_sum(const float *x, int n);
+float slm_row_max(const float *x, int n);
+
 /* x[i] = e^(x[i] - shift), vectorised (slm_vexpf, vmath.h): softmax numerators. */
 void slm_exp_shifted(float *x, int n, float shift);
 

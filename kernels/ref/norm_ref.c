@@ -37,24 +37,7 @@ void slm_layernorm(float *out, const float *x, const float *w, const float *b, i
         out[i] = (x[i] - m) * inv * w[i] + b[i];
 }
 
-/* Eight partial sums of a row: the compiler vectorises them without
-   -ffast-math (the double loops above stay scalar). Each partial sum adds
-   n/8 terms, so for an encoder's rows (hundreds wide) the f32 rounding stays
-   near 1e-7 relative; slm_add_layernorm runs twice per layer and token, on
-   the encoder's hot path. */
-static float sum8(const float *x, int n)
-{
-    float s[8] = {0};
-    int i = 0;
-    for (; i + 8 <= n; i += 8)
-        for (int j = 0; j < 8; j++)
-            s[j] += x[i + j];
-    float acc = ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
-    for (; i < n; i++)
-        acc += x[i];
-    return acc;
-}
-
+/* Σ (x - m)², eight partial sums as slm_row_sum (reduce_ref.c). */
 static float sum_sq_dev8(const float *x, float m, int n)
 {
     float s[8] = {0};
@@ -74,7 +57,7 @@ void slm_add_layernorm(float *x, const float *y, const float *bias, const float 
     for (int i = 0; i < n; i++)
         x[i] += y[i] + bias[i];
     /* mean first, then the spread around it (no E[x²] - E[x]² cancellation) */
-    float m = sum8(x, n) / (float)n;
+    float m = slm_row_sum(x, n) / (float)n;
     float inv = 1.0f / sqrtf(sum_sq_dev8(x, m, n) / (float)n + eps);
     for (int i = 0; i < n; i++)
         x[i] = (x[i] - m) * inv * w[i] + b[i];
