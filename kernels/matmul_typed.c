@@ -10,7 +10,9 @@
  * the same ranges go to the table's gemm tiles, which reuse each weight block
  * for several tokens. f32 batches go to BLAS sgemm (slm_matmul_f32).
  * Activations are quantized (q8_0/q4_0) once per call, for all tokens, by
- * the team before the products start.
+ * the team before the products start. x8-packed quantized weights (pack.c)
+ * go to the table's x8 entries, split between threads in whole groups of 8
+ * rows. slm_matmul_multi runs several products of one x in one team.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -27,7 +29,6 @@
    bytes) near L2; quantized ones are 4x smaller so the chunk is larger. */
 #define TOKENS_F32 64
 #define TOKENS_Q8 256
-#define TOKENS_X8 256
 
 /* f16/bf16 batches also use the table's FMA tiles. The alternative, f16 ->
    f32 panels of W (table->f16_to_f32) fed to OpenBLAS sgemm, measured the
@@ -135,7 +136,7 @@ static void batch_rows(float *y, const slm_weight *w, const void *x, size_t xs, 
         return;
     size_t rb = slm_weight_row_bytes(w->type, w->cols);
     slm_gemm_fn gemm = gemm_of(k, w);
-    int chunk = w->packed ? TOKENS_X8 : is_quantized(w->type) ? TOKENS_Q8 : TOKENS_F32;
+    int chunk = is_quantized(w->type) ? TOKENS_Q8 : TOKENS_F32;
     size_t ws = w->packed ? 8 * rb : rb; /* a packed group of 8 rows is 8 rows' bytes */
     const uint8_t *wr = (const uint8_t *)w->data + (size_t)r0 * rb;
     for (int t0 = 0; t0 < n; t0 += chunk) {

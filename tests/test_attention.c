@@ -91,11 +91,13 @@ static void check_case(att_case a)
         slm_attention_head_kv(ref, q + t * q_stride + (size_t)h * d, &k, &v, p + 1 - first, d,
                               scale);
         const float *got = out + t * q_stride + (size_t)h * d;
-        for (int i = 0; i < d; i++)
+        for (int i = 0; i < d; i++) {
+            assert_true(isfinite(got[i]));
             if (!(fabsf(got[i] - ref[i]) <= 1e-5f * vmax))
                 fail_msg("nh=%d nt=%d pos0=%d window=%d d=%d type=%d: row %d [%d] got %.9g "
                          "want %.9g",
                          a.nh, a.nt, a.pos0, a.window, a.d, (int)a.type, r, i, got[i], ref[i]);
+        }
     }
     free(kf), free(vf), free(q), free(out), free(ref), free(scratch);
     free(c.k), free(c.v), free(c.ks), free(c.vs);
