@@ -7,7 +7,9 @@
  *           2048 x 2048, at 1 and 2 threads: GB/s of weight bytes read, and
  *           the tokens/s this bandwidth gives a 1.1B-parameter model stored
  *           in that type ("tok-eq"). Each call reads a different copy of W
- *           from a set larger than the L3 cache, so the figure is DRAM's.
+ *           from a set larger than the L3 cache, mostly from DRAM (part of
+ *           it still hits L3: single-thread figures can exceed membw's, so
+ *           tune decode prefetching on `slm bench` tg64, not here).
  *   prefill n = 128 tokens, 5632 x 2048: GFLOP/s (2·n·rows·cols per call).
  * f32 prefill is OpenBLAS sgemm (its own threads, set to the count shown);
  * f16/bf16 prefill runs the table's FMA tiles; converting W to f32 and
