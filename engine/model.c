@@ -266,6 +266,7 @@ static slm_status encode_matrix(slm_model *m, const slm_tensor *t, slm_weight *w
     if (oom)
         return slm_fail_nomem(err, t->name);
     w->data = dst;
+    slm_safetensors_release(t); /* computed from dst from now on */
     return SLM_OK;
 }
 
@@ -318,6 +319,7 @@ static slm_status quantized_matrix(slm_model *m, const slm_tensor *t, slm_weight
         slm_encode_row(want, tmp, dst + (size_t)r * dst_row, out->cols);
     }
     free(tmp);
+    slm_safetensors_release(t); /* computed from dst from now on */
     out->type = want;
     out->data = dst;
     return pack_matrix(m, out, true, t->name, err);

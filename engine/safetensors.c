@@ -125,6 +125,15 @@ static slm_status load_data(st_file *f, int fd, size_t file_len, size_t off, boo
     return pread_all(fd, m, len, (off_t)off, f->path, err);
 }
 
+void slm_safetensors_release(const slm_tensor *t)
+{
+    uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+    uintptr_t a = (uintptr_t)t->data, b = a + t->n_bytes;
+    uintptr_t lo = (a + page - 1) / page * page, hi = b / page * page; /* pages of t alone */
+    if (hi > lo)
+        madvise((void *)lo, hi - lo, MADV_DONTNEED);
+}
+
 /* ============================================================ header validation */
 
 static slm_status parse_shape(const cJSON *shape, slm_tensor *t, const char *path,

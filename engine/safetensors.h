@@ -56,6 +56,13 @@ size_t slm_safetensors_count(const slm_safetensors *st);
 const slm_tensor *slm_safetensors_at(const slm_safetensors *st, size_t i);
 /* NULL when absent. */
 const slm_tensor *slm_safetensors_find(const slm_safetensors *st, const char *name);
+/* Gives the memory pages that hold only tensor t's bytes back to the OS: for
+ * a tensor the loader has converted into a buffer of its own, so a model
+ * computed in another format does not also keep its source resident. t's
+ * bytes must not be read afterwards (read-in data would then read as zeros;
+ * a mapped file's would be read from disk again). */
+void slm_safetensors_release(const slm_tensor *t);
+
 /* Total bytes of tensor data. */
 size_t slm_safetensors_data_bytes(const slm_safetensors *st);
 
