@@ -37,16 +37,8 @@ static const float *f32_rows(const slm_kv_view *kv, int t0, int nk, int d, float
         *ld = (int)(kv->stride / sizeof(float));
         return (const float *)row;
     }
-    for (int j = 0; j < nk; j++, row += kv->stride) {
-        float *out = buf + (size_t)j * d;
-        if (kv->type == SLM_KV_ELEM_F16) {
-            slm_convert_to_f32(out, row, SLM_DTYPE_F16, (size_t)d);
-        } else {
-            float sc = kv->scale[(size_t)(t0 + j) * kv->scale_stride];
-            for (int i = 0; i < d; i++)
-                out[i] = sc * (float)((const signed char *)row)[i];
-        }
-    }
+    for (int j = 0; j < nk; j++)
+        slm_kv_row_f32(kv, t0 + j, d, buf + (size_t)j * d);
     *ld = d;
     return buf;
 }

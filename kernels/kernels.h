@@ -121,6 +121,9 @@ typedef struct {
     size_t scale_stride; /* floats between positions' scales */
 } slm_kv_view;
 
+/* Position t of a view decoded to d floats (attention_ref.c). */
+void slm_kv_row_f32(const slm_kv_view *kv, int t, int d, float *out);
+
 /* slm_attention_head over a KV cache of any element type (online softmax). */
 void slm_attention_head_kv(float *out, const float *q, const slm_kv_view *k,
                            const slm_kv_view *v, int n_pos, int head_dim, float scale);

@@ -13,9 +13,7 @@
 
 /* ============================================================ typed KV cache */
 
-/* Position t of a view decoded to f32 (the reference path; SIMD versions
-   fuse the conversion into the dot and axpy). */
-static void load_row(const slm_kv_view *kv, int t, int d, float *out)
+void slm_kv_row_f32(const slm_kv_view *kv, int t, int d, float *out)
 {
     const unsigned char *row = (const unsigned char *)kv->data + (size_t)t * kv->stride;
     switch (kv->type) {
@@ -100,7 +98,7 @@ void slm_attention_head_kv(float *out, const float *q, const slm_kv_view *k,
     for (int d = 0; d < head_dim; d++)
         out[d] = 0.0f;
     for (int t = 0; t < n_pos; t++) {
-        load_row(k, t, head_dim, krow);
+        slm_kv_row_f32(k, t, head_dim, krow);
         float s = dot8(q, krow, head_dim) * scale;
         if (s > m) {
             float c = expf(m - s);
@@ -111,7 +109,7 @@ void slm_attention_head_kv(float *out, const float *q, const slm_kv_view *k,
         }
         float p = expf(s - m);
         l += p;
-        load_row(v, t, head_dim, vrow);
+        slm_kv_row_f32(v, t, head_dim, vrow);
         for (int d = 0; d < head_dim; d++)
             out[d] += p * vrow[d];
     }
