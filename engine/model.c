@@ -288,10 +288,10 @@ static slm_status pack_matrix(slm_model *m, slm_weight *w, bool bytes_are_ours, 
 }
 
 /* An slm-quantized tensor: used as stored, or re-encoded when --weights asks
-   for another format. */
+   for another format. *ours: whether out's bytes may be rewritten (packed). */
 static slm_status quantized_matrix(slm_model *m, const slm_tensor *t, slm_weight_type stored,
                                    int stored_cols, int64_t rows, int64_t cols, slm_weight *out,
-                                   slm_error *err)
+                                   bool *ours, slm_error *err)
 {
     if (t->shape[0] != rows || stored_cols != cols)
         return slm_fail(err, SLM_ERR_FORMAT,
@@ -304,8 +304,9 @@ static slm_status quantized_matrix(slm_model *m, const slm_tensor *t, slm_weight
                                ? stored
                                : slm_weight_type_of_format(m->opts.weights);
     m->weight_bytes += slm_weight_row_bytes(want, out->cols) * (size_t)out->rows;
+    *ours = !m->opts.use_mmap; /* read-in file bytes are ours, a mapping's are not */
     if (want == stored)
-        return pack_matrix(m, out, !m->opts.use_mmap, t->name, err);
+        return SLM_OK;
     size_t src_row = slm_weight_row_bytes(stored, out->cols);
     size_t dst_row = slm_weight_row_bytes(want, out->cols);
     uint8_t *dst = own_buffer(m, dst_row * (size_t)out->rows);
@@ -322,13 +323,17 @@ static slm_status quantized_matrix(slm_model *m, const slm_tensor *t, slm_weight
     slm_safetensors_release(t); /* computed from dst from now on */
     out->type = want;
     out->data = dst;
-    return pack_matrix(m, out, true, t->name, err);
+    *ours = true;
+    return SLM_OK;
 }
 
-slm_status slm_model_matrix(slm_model *m, const char *name, int64_t rows, int64_t cols,
-                            bool optional, slm_weight *out, slm_error *err)
+/* slm_model_matrix before packing; *ours: whether out's bytes may be
+   rewritten in place. */
+static slm_status load_matrix(slm_model *m, const char *name, int64_t rows, int64_t cols,
+                              bool optional, slm_weight *out, bool *ours, slm_error *err)
 {
     memset(out, 0, sizeof *out);
+    *ours = false;
     const slm_tensor *t = slm_safetensors_find(m->st, name);
     if (!t)
         return optional ? SLM_OK
@@ -338,7 +343,7 @@ slm_status slm_model_matrix(slm_model *m, const char *name, int64_t rows, int64_
     int qcols;
     slm_status q = slm_quantized_info(m->st, t, &qtype, &qcols, err);
     if (q == SLM_OK)
-        return quantized_matrix(m, t, qtype, qcols, rows, cols, out, err);
+        return quantized_matrix(m, t, qtype, qcols, rows, cols, out, ours, err);
     if (q != SLM_ERR_UNSUPPORTED)
         return q;
     int64_t shape[2] = {rows, cols};
@@ -353,11 +358,37 @@ slm_status slm_model_matrix(slm_model *m, const char *name, int64_t rows, int64_
     m->weight_bytes += slm_weight_row_bytes(out->type, out->cols) * (size_t)out->rows;
     size_t align = t->dtype == SLM_DTYPE_F32 ? 4 : 2;
     if (out->type == stored_type(t->dtype) && (uintptr_t)t->data % align == 0) {
-        out->data = t->data; /* zero copy */
+        out->data = t->data; /* zero copy (a float type: never packed) */
         return SLM_OK;
     }
-    SLM_TRY(encode_matrix(m, t, out, err));
-    return pack_matrix(m, out, true, t->name, err);
+    *ours = true;
+    return encode_matrix(m, t, out, err);
+}
+
+slm_status slm_model_matrix(slm_model *m, const char *name, int64_t rows, int64_t cols,
+                            bool optional, slm_weight *out, slm_error *err)
+{
+    bool ours;
+    SLM_TRY(load_matrix(m, name, rows, cols, optional, out, &ours, err));
+    return pack_matrix(m, out, ours, name, err);
+}
+
+slm_status slm_model_matrix_parts(slm_model *m, const char *name, const int64_t *part_rows,
+                                  int n_parts, int64_t cols, slm_weight *parts, slm_error *err)
+{
+    int64_t rows = 0;
+    for (int i = 0; i < n_parts; i++)
+        rows += part_rows[i];
+    slm_weight whole;
+    bool ours;
+    SLM_TRY(load_matrix(m, name, rows, cols, false, &whole, &ours, err));
+    int first = 0;
+    for (int i = 0; i < n_parts; i++) { /* split row-major, then each part packs on its own */
+        parts[i] = slm_weight_rows(&whole, first, (int)part_rows[i]);
+        SLM_TRY(pack_matrix(m, &parts[i], ours, name, err));
+        first += (int)part_rows[i];
+    }
+    return SLM_OK;
 }
 
 slm_status slm_model_weight_f32(slm_model *m, const char *name, const int64_t *shape,

@@ -67,4 +67,10 @@ slm_status slm_model_weight_f32(slm_model *m, const char *name, const int64_t *s
 slm_status slm_model_matrix(slm_model *m, const char *name, int64_t rows, int64_t cols,
                             bool optional, slm_weight *out, slm_error *err);
 
+/* A fused matrix [Σ part_rows, cols] (Phi-3's qkv_proj, gate_up_proj) split
+ * into n_parts matrices of consecutive rows. Split before the x8 packing
+ * (kernels/pack.c), so each part packs on its own whatever its row count. */
+slm_status slm_model_matrix_parts(slm_model *m, const char *name, const int64_t *part_rows,
+                                  int n_parts, int64_t cols, slm_weight *parts, slm_error *err);
+
 #endif

@@ -18,15 +18,16 @@ static slm_status load_layer(slm_model *m, int l, slm_decoder_layer *L, slm_erro
     int D = c->hidden_size, F = c->intermediate_size, d = c->head_dim;
     int Hd = c->n_heads * d, Kd = c->n_kv_heads * d;
     int64_t vec[1] = {D};
-    slm_weight qkv, gate_up;
+    slm_weight qkv[3], gate_up[2];
+    const int64_t qkv_rows[3] = {Hd, Kd, Kd}, gate_up_rows[2] = {F, F};
     char name[160];
 #define LAYER_TENSOR(suffix) (snprintf(name, sizeof name, "model.layers.%d." suffix, l), name)
-    SLM_TRY(slm_model_matrix(m, LAYER_TENSOR("self_attn.qkv_proj.weight"), Hd + 2 * Kd, D, false,
-                             &qkv, err));
+    SLM_TRY(slm_model_matrix_parts(m, LAYER_TENSOR("self_attn.qkv_proj.weight"), qkv_rows, 3, D,
+                                   qkv, err));
     SLM_TRY(slm_model_matrix(m, LAYER_TENSOR("self_attn.o_proj.weight"), D, Hd, false, &L->wo,
                              err));
-    SLM_TRY(slm_model_matrix(m, LAYER_TENSOR("mlp.gate_up_proj.weight"), 2 * F, D, false,
-                             &gate_up, err));
+    SLM_TRY(slm_model_matrix_parts(m, LAYER_TENSOR("mlp.gate_up_proj.weight"), gate_up_rows, 2,
+                                   D, gate_up, err));
     SLM_TRY(slm_model_matrix(m, LAYER_TENSOR("mlp.down_proj.weight"), D, F, false, &L->w_down,
                              err));
     SLM_TRY(slm_model_weight_f32(m, LAYER_TENSOR("input_layernorm.weight"), vec, 1,
@@ -34,11 +35,8 @@ static slm_status load_layer(slm_model *m, int l, slm_decoder_layer *L, slm_erro
     SLM_TRY(slm_model_weight_f32(m, LAYER_TENSOR("post_attention_layernorm.weight"), vec, 1,
                                  &L->ffn_norm, err));
 #undef LAYER_TENSOR
-    L->wq = slm_weight_rows(&qkv, 0, Hd);
-    L->wk = slm_weight_rows(&qkv, Hd, Kd);
-    L->wv = slm_weight_rows(&qkv, Hd + Kd, Kd);
-    L->w_gate = slm_weight_rows(&gate_up, 0, F);
-    L->w_up = slm_weight_rows(&gate_up, F, F);
+    L->wq = qkv[0], L->wk = qkv[1], L->wv = qkv[2];
+    L->w_gate = gate_up[0], L->w_up = gate_up[1];
     return SLM_OK;
 }
 
