@@ -7,7 +7,11 @@ CMAKE_ARGS ?=
 # Older OpenBLAS builds misbehave on this CPU family; tests and CI keep this set.
 export OPENBLAS_CORETYPE ?= Haswell
 
-.PHONY: all deps build build-asan run test test-release test-asan clean
+FUZZ_BUILD   ?= build/fuzz
+FUZZ_SECONDS ?= 180
+FUZZ_TARGETS ?= $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+
+.PHONY: all deps build build-asan run test test-release test-asan fuzz clean
 
 all: build
 
@@ -33,6 +37,16 @@ test-release: build
 
 test-asan: build-asan
 	@cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure
+
+# Runs every libFuzzer harness (or FUZZ_TARGETS) for FUZZ_SECONDS each under
+# ASan/UBSan with per-input memory and time limits; not part of `make test`,
+# which replays the committed corpus and reproducers instead (tests/fuzz/README.md).
+fuzz:
+	@bash tools/setup-deps.sh fuzz
+	@CC=clang cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_FLAGS_DEBUG="-O1 -g" \
+		-DSLM_SANITIZE=ON -DSLM_FUZZ=ON -DSLM_BUILD_TESTS=OFF $(CMAKE_ARGS) >/dev/null
+	@cmake --build $(FUZZ_BUILD) -j $(JOBS) --target $(addprefix fuzz_,$(FUZZ_TARGETS))
+	@bash tools/fuzz.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 clean:
 	rm -rf build

@@ -3,26 +3,60 @@
 #include "fileio.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "error.h"
 
-slm_status slm_read_file(const char *path, char **data, size_t *len, slm_error *err)
+/* Opens path as a regular file and checks its size against max_bytes (0: no cap). */
+static slm_status open_regular(const char *path, size_t max_bytes, FILE **out, size_t *size,
+                               slm_error *err)
+{
+    /* O_NONBLOCK so that a FIFO in place of a file is refused instead of
+     * blocking the open until some writer appears. */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0)
+        return slm_fail(err, SLM_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        int e = errno;
+        close(fd);
+        return slm_fail(err, SLM_ERR_IO, "%s: cannot stat: %s", path, strerror(e));
+    }
+    if (!S_ISREG(st.st_mode)) {
+        close(fd);
+        return slm_fail(err, SLM_ERR_IO, "%s: is %s, not a regular file", path,
+                        S_ISDIR(st.st_mode) ? "a directory" : "a device or special file");
+    }
+    if (max_bytes && (uint64_t)st.st_size > max_bytes) {
+        close(fd);
+        return slm_fail(err, SLM_ERR_FORMAT, "%s: %lld bytes, over slm's limit of %zu bytes for this file",
+                        path, (long long)st.st_size, max_bytes);
+    }
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+    FILE *f = fdopen(fd, "rb");
+    if (!f) {
+        close(fd);
+        return slm_fail_nomem(err, path);
+    }
+    *out = f;
+    *size = (size_t)st.st_size;
+    return SLM_OK;
+}
+
+slm_status slm_read_file_capped(const char *path, size_t max_bytes, char **data, size_t *len,
+                                slm_error *err)
 {
     *data = NULL;
     *len = 0;
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return slm_fail(err, SLM_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-    struct stat st;
-    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
-        fclose(f);
-        return slm_fail(err, SLM_ERR_IO, "%s: not a regular file", path);
-    }
-    size_t size = (size_t)st.st_size;
+    FILE *f;
+    size_t size;
+    SLM_TRY(open_regular(path, max_bytes, &f, &size, err));
     char *buf = malloc(size + 1);
     if (!buf) {
         fclose(f);
@@ -38,6 +72,11 @@ slm_status slm_read_file(const char *path, char **data, size_t *len, slm_error *
     *data = buf;
     *len = size;
     return SLM_OK;
+}
+
+slm_status slm_read_file(const char *path, char **data, size_t *len, slm_error *err)
+{
+    return slm_read_file_capped(path, 0, data, len, err);
 }
 
 char *slm_path_join(const char *dir, const char *name)
@@ -75,27 +114,99 @@ static void line_col(const char *text, size_t off, int *line, int *col)
     }
 }
 
+/* Depth of [ and { open at byte `off`, outside strings: tells a too-deep
+ * document from a malformed one, since cJSON reports both the same way. */
+static int depth_at(const char *text, size_t off)
+{
+    int depth = 0;
+    bool in_str = false;
+    for (size_t i = 0; i < off; i++) {
+        char c = text[i];
+        if (in_str) {
+            if (c == '\\')
+                i++;
+            else if (c == '"')
+                in_str = false;
+        } else if (c == '"') {
+            in_str = true;
+        } else if (c == '[' || c == '{') {
+            depth++;
+        } else if (c == ']' || c == '}') {
+            depth--;
+        }
+    }
+    return depth;
+}
+
+static bool json_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
 slm_status slm_json_parse(const char *text, size_t len, const char *what, cJSON **out,
                           slm_error *err)
 {
+    *out = NULL;
     const char *end = NULL;
     cJSON *json = cJSON_ParseWithLengthOpts(text, len, &end, false);
+    size_t off = end && end >= text && end <= text + len ? (size_t)(end - text) : 0;
+    int line, col;
     if (!json) {
-        size_t off = end && end >= text && end <= text + len ? (size_t)(end - text) : 0;
-        int line, col;
         line_col(text, off, &line, &col);
+        if (depth_at(text, off) >= CJSON_NESTING_LIMIT)
+            return slm_fail(err, SLM_ERR_FORMAT,
+                            "%s: JSON nested too deeply at line %d, column %d (limit %d levels)",
+                            what, line, col, CJSON_NESTING_LIMIT);
         return slm_fail(err, SLM_ERR_FORMAT, "%s: malformed JSON at line %d, column %d", what,
+                        line, col);
+    }
+    /* cJSON stops after the first value; anything but whitespace after it
+     * (a second document, a NUL, garbage) means the file is not one JSON value. */
+    while (off < len && json_space(text[off]))
+        off++;
+    if (off < len) {
+        cJSON_Delete(json);
+        line_col(text, off, &line, &col);
+        return slm_fail(err, SLM_ERR_FORMAT,
+                        "%s: unexpected bytes after the JSON value at line %d, column %d", what,
                         line, col);
     }
     *out = json;
     return SLM_OK;
 }
 
+/* The JSON files slm reads and the largest size it accepts for each. cJSON
+ * takes ~40 bytes of memory per byte of dense input, so these caps bound a
+ * hostile file's cost; each is several times the largest published file. */
+static const struct {
+    const char *name;
+    size_t max_bytes;
+} json_limits[] = {
+    {"tokenizer.json", SLM_JSON_MAX_TOKENIZER},
+    {"tokenizer_config.json", SLM_JSON_MAX_TOKENIZER_CONFIG},
+    {"model.safetensors.index.json", SLM_JSON_MAX_INDEX},
+};
+
+size_t slm_json_limit(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    const char *base = slash ? slash + 1 : path;
+    for (size_t i = 0; i < sizeof json_limits / sizeof json_limits[0]; i++)
+        if (strcmp(base, json_limits[i].name) == 0)
+            return json_limits[i].max_bytes;
+    /* Sharded indexes of other names (pytorch_model-style) end in .index.json. */
+    size_t n = strlen(base), k = strlen(".index.json");
+    if (n >= k && strcmp(base + n - k, ".index.json") == 0)
+        return SLM_JSON_MAX_INDEX;
+    return SLM_JSON_MAX_DEFAULT;
+}
+
 slm_status slm_json_load(const char *path, cJSON **out, slm_error *err)
 {
     char *text;
     size_t len;
-    SLM_TRY(slm_read_file(path, &text, &len, err));
+    *out = NULL;
+    SLM_TRY(slm_read_file_capped(path, slm_json_limit(path), &text, &len, err));
     slm_status st = slm_json_parse(text, len, path, out, err);
     free(text);
     return st;

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages slm builds against, and nothing when all are present.
 # Called by `make run` and `make test`; safe to run repeatedly. Uses sudo only when not root.
+# `setup-deps.sh fuzz` (from `make fuzz`) also installs clang with libFuzzer and libomp.
 set -euo pipefail
 
 packages=(
@@ -14,6 +15,9 @@ packages=(
   libmicrohttpd-dev      # OpenAI-compatible server
   libsimde-dev           # tests: AVX-512 kernels checked under emulation on CPUs without it
 )
+if [ "${1:-}" = fuzz ]; then
+  packages+=(clang libclang-rt-dev libomp-dev)   # libFuzzer harnesses (make fuzz)
+fi
 
 missing=()
 for p in "${packages[@]}"; do
