@@ -153,10 +153,21 @@ void slm_sampler_apply_repeat_penalty(float *logits, size_t n_vocab, const int32
 
 void slm_sampler_apply_temperature(slm_candidates *c, float temperature)
 {
-    if (!(temperature > 0.0f) || temperature == 1.0f)
+    if (!(temperature > 0.0f) || temperature == 1.0f || c->n == 0)
         return;
+    float max = -INFINITY;
     for (size_t i = 0; i < c->n; i++)
-        c->data[i].logit /= temperature;
+        max = c->data[i].logit > max ? c->data[i].logit : max;
+    /* All -inf, or some +inf: scaling by a positive factor changes nothing
+     * the softmax sees (it keeps only the extreme tokens), while a finite
+     * logit divided by a tiny T could overflow into one more +inf. */
+    if (!isfinite(max))
+        return;
+    /* Shifted by the max first, every logit is <= 0 before the division, so
+     * a tiny (even denormal) T can only push the others to -inf, never a
+     * logit to +inf or NaN: the limit T -> 0 is greedy, as it should be. */
+    for (size_t i = 0; i < c->n; i++)
+        c->data[i].logit = (c->data[i].logit - max) / temperature;
 }
 
 void slm_sampler_apply_top_k(slm_candidates *c, int k)

@@ -12,7 +12,8 @@
  *       1. repetition penalty over the distinct ids among the last
  *          repeat_last_n history entries (-1 = all, 0 = off); HF/CTRL rule:
  *          a positive logit is divided by the penalty, any other multiplied;
- *       2. temperature (logit / T);
+ *       2. temperature (logit / T, computed as (logit - max) / T so a tiny
+ *          or denormal T tends to greedy instead of overflowing to inf/NaN);
  *       3. top-k (keep the k largest logits);
  *       4. softmax over the survivors;
  *       5. top-p (keep the smallest most-probable set whose cumulative
@@ -85,7 +86,9 @@ void slm_sampler_apply_repeat_penalty(float *logits, size_t n_vocab, const int32
                                       size_t n_history, int last_n, float penalty,
                                       uint8_t *seen);
 
-/* Step 2: logit /= temperature (temperature > 0). */
+/* Step 2: logit = (logit - max logit) / temperature (temperature > 0): the
+ * softmax of logit / T, shifted so that no T, however small, overflows (the
+ * top logit becomes 0, the others <= 0). With a +inf logit nothing changes. */
 void slm_sampler_apply_temperature(slm_candidates *c, float temperature);
 
 /* Step 3: keeps the k highest logits, sorted; k <= 0 or k >= n is a no-op.

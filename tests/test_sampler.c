@@ -550,6 +550,47 @@ static void test_temperature_concentrates_mass(void **state)
     }
 }
 
+/* A tiny or denormal temperature is the limit T -> 0: greedy. Dividing the
+ * raw logits by it overflowed them to +inf (every positive logit then tied,
+ * a random one drawn) or to NaN. With all filters off the draw is then the
+ * argmax every time; ties at the top still share the mass. */
+static void test_tiny_temperature_is_greedy(void **state)
+{
+    (void)state;
+    enum { V = 64 };
+    const float temps[] = {1e-45f, 1e-40f, 1e-30f, 1e-12f};
+    float x[V];
+    for (size_t t = 0; t < sizeof temps / sizeof temps[0]; t++) {
+        slm_sampler_params p = plain_params(7 + t);
+        p.temperature = temps[t];
+        slm_sampler *s = new_sampler(&p, V);
+        for (uint64_t r = 0; r < 50; r++) {
+            fill_random(x, V, r + 1);
+            x[(r * 7) % V] = 3e38f; /* a logit near FLT_MAX: x / T would be inf */
+            size_t best = (r * 7) % V;
+            const slm_candidates *c = slm_sampler_prepare(s, x, NULL, 0);
+            const slm_candidate *top = find_id(c, (int32_t)best);
+            assert_non_null(top);
+            if (top->p != 1.0f)
+                fail_msg("T = %g: the argmax has p = %g, not 1", (double)temps[t],
+                         (double)top->p);
+            for (size_t i = 0; i < c->n; i++)
+                assert_false(isnan(c->data[i].p));
+            assert_int_equal(slm_sampler_sample(s, x, NULL, 0), (int32_t)best);
+        }
+        slm_sampler_free(s);
+    }
+    /* two tied maxima keep half the mass each at any temperature */
+    slm_sampler_params p = plain_params(3);
+    p.temperature = 1e-40f;
+    slm_sampler *s = new_sampler(&p, 4);
+    const float tie[4] = {5.0f, 9.0f, -2.0f, 9.0f};
+    const slm_candidates *c = slm_sampler_prepare(s, tie, NULL, 0);
+    assert_float_equal(find_id(c, 1)->p, 0.5f, 1e-6f);
+    assert_float_equal(find_id(c, 3)->p, 0.5f, 1e-6f);
+    slm_sampler_free(s);
+}
+
 /* ------------------------------------------------------------ seeding, RNG */
 
 static void draw_sequence(uint64_t seed, int32_t *out, size_t n)
@@ -717,6 +758,7 @@ int main(void)
         cmocka_unit_test(test_top_k_1_equals_greedy),
         cmocka_unit_test(test_pipeline_order),
         cmocka_unit_test(test_temperature_concentrates_mass),
+        cmocka_unit_test(test_tiny_temperature_is_greedy),
         cmocka_unit_test(test_same_seed_same_sequence),
         cmocka_unit_test(test_reset_restarts_stream),
         cmocka_unit_test(test_seed_0_golden_draws),
