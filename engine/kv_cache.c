@@ -35,8 +35,10 @@ slm_status slm_kv_cache_init(slm_kv_cache *kv, slm_kv_format format, int n_layer
     }
     if (!ok) {
         slm_kv_cache_free(kv);
-        return slm_fail(err, SLM_ERR_NOMEM, "cannot allocate a KV cache of %d positions (%.1f MB)",
-                        n_ctx, 2.0 * n * formats[format].size / 1e6);
+        return slm_fail(err, SLM_ERR_NOMEM,
+                        "cannot allocate a KV cache of %d positions (%.1f MB): use a smaller "
+                        "context (slm -c N, or n_ctx of slm_session_new) or --kv q8",
+                        n_ctx, 2.0 * (double)n * (double)formats[format].size / 1e6);
     }
     return SLM_OK;
 }

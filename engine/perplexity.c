@@ -28,6 +28,9 @@ slm_status slm_session_nll(slm_session *s, const int32_t *ids, size_t n, double 
     *n_scored = 0;
     if (n < 2)
         return slm_fail(err, SLM_ERR_INVALID_ARG, "perplexity needs at least 2 tokens");
+    /* every id, the last one too: it is only ever a target, an index into the
+       logits, and never goes through slm_session_eval_all's own check */
+    SLM_TRY(slm_model_check_ids(s->model, ids, n, err));
     float *logits = malloc((size_t)SLM_MAX_BATCH * V * sizeof *logits);
     if (!logits)
         return slm_fail_nomem(err, "logits");

@@ -1,6 +1,7 @@
 /* session.c — session lifetime and evaluation of ids (see session.h). */
 #include "session.h"
 
+#include <inttypes.h>
 #include <stdlib.h>
 
 #include "error.h"
@@ -32,6 +33,9 @@ slm_status slm_session_new(slm_model *model, int n_ctx, slm_session **out, slm_e
         return slm_fail(err, SLM_ERR_UNSUPPORTED,
                         "%s: %s is not a text-generation model (try slm classify)", model->dir,
                         model->arch->architecture);
+    if (c->head_dim > 512) /* before anything is allocated: nothing to free */
+        return slm_fail(err, SLM_ERR_UNSUPPORTED, "%s: config.json: head_dim %d (at most 512)",
+                        model->dir, c->head_dim);
     if (n_ctx <= 0 || n_ctx > c->max_positions)
         n_ctx = c->max_positions;
     slm_session *s = calloc(1, sizeof *s);
@@ -39,9 +43,6 @@ slm_status slm_session_new(slm_model *model, int n_ctx, slm_session **out, slm_e
         return slm_fail_nomem(err, "session");
     s->model = model;
     s->n_ctx = n_ctx;
-    if (c->head_dim > 512)
-        return slm_fail(err, SLM_ERR_UNSUPPORTED, "%s: head_dim %d (at most 512)", model->dir,
-                        c->head_dim);
     slm_status st = slm_kv_cache_init(&s->kv, model->opts.kv, c->n_layers, n_ctx, c->n_kv_heads,
                                       c->head_dim, err);
     if (st == SLM_OK)
@@ -89,21 +90,27 @@ slm_status slm_session_truncate(slm_session *s, int n, slm_error *err)
     return SLM_OK;
 }
 
+slm_status slm_model_check_ids(const slm_model *m, const int32_t *ids, size_t n, slm_error *err)
+{
+    int vocab = m->cfg.vocab_size;
+    for (size_t i = 0; i < n; i++)
+        if (ids[i] < 0 || ids[i] >= vocab)
+            return slm_fail(err, SLM_ERR_INVALID_ARG,
+                            "token id %" PRId32 " (at index %zu) is outside the model's "
+                            "vocabulary: %s/config.json has vocab_size %d",
+                            ids[i], i, m->dir, vocab);
+    return SLM_OK;
+}
+
 static slm_status check_ids(const slm_session *s, const int32_t *ids, size_t n, slm_error *err)
 {
-    const slm_config *c = &s->model->cfg;
     if (n == 0)
         return slm_fail(err, SLM_ERR_INVALID_ARG, "nothing to evaluate (0 tokens)");
     if (n > (size_t)(s->n_ctx - s->n_past))
         return slm_fail(err, SLM_ERR_RANGE,
                         "%zu tokens do not fit: %d of the context's %d positions are used", n,
                         s->n_past, s->n_ctx);
-    for (size_t i = 0; i < n; i++)
-        if (ids[i] < 0 || ids[i] >= c->vocab_size)
-            return slm_fail(err, SLM_ERR_INVALID_ARG,
-                            "token id %d at index %zu is outside the vocabulary [0, %d)", ids[i],
-                            i, c->vocab_size);
-    return SLM_OK;
+    return slm_model_check_ids(s->model, ids, n, err);
 }
 
 /* Runs ids through the model in batches of SLM_MAX_BATCH; the last batch

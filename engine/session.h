@@ -35,4 +35,11 @@ struct slm_session {
     bool matmul_failed; /* a product could not get scratch memory */
 };
 
+/* The one range check of token ids against a model: every id in
+ * [0, vocab_size), else SLM_ERR_INVALID_ARG naming the id, its index and the
+ * vocab_size. slm_session_eval(_all), slm_session_nll and slm_generate run it
+ * on their input before using any id (a perplexity target id indexes the
+ * logits, a prompt id the embeddings and the stream decoder). */
+slm_status slm_model_check_ids(const slm_model *m, const int32_t *ids, size_t n, slm_error *err);
+
 #endif
