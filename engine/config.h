@@ -55,16 +55,30 @@ typedef struct {
 } slm_config;
 
 /* Reads dir/config.json, then dir/generation_config.json when present (its
- * eos_token_id list replaces config.json's, as transformers' generate does). */
+ * eos_token_id list replaces config.json's, as transformers' generate does).
+ * A dir that is not a folder is refused saying what it is. */
 slm_status slm_config_load(const char *dir, slm_config *cfg, slm_error *err);
 
-/* Typed getters for required and optional keys; `path` names the file in errors. */
-slm_status slm_json_get_int(const cJSON *obj, const char *key, const char *path, int *out,
-                            slm_error *err);
-int slm_json_opt_int(const cJSON *obj, const char *key, int dflt);
-double slm_json_opt_num(const cJSON *obj, const char *key, double dflt);
-bool slm_json_opt_bool(const cJSON *obj, const char *key, bool dflt);
-/* Copies the string value of key into buf (or dflt when absent/not a string). */
-void slm_json_opt_str(const cJSON *obj, const char *key, const char *dflt, char *buf, size_t cap);
+/* The same from texts in memory (gen_text NULL: no generation_config.json);
+ * `dir` only names the files in messages. Every value is type- and
+ * range-checked and the shapes derived from them are cross-checked
+ * (slm_config_check) before it returns SLM_OK. */
+slm_status slm_config_parse(const char *config_text, size_t config_len, const char *gen_text,
+                            size_t gen_len, const char *dir, slm_config *cfg, slm_error *err);
+
+/* The cross-checks of one parsed config: head_dim against the hidden size and
+ * head count, grouped-query divisibility, every projection's row count within
+ * int, token ids inside the vocabulary, rope parameters (by building the
+ * tables once). `path` names config.json in errors. */
+slm_status slm_config_check(const slm_config *cfg, const char *path, slm_error *err);
+
+/* A required integer key in [lo, hi]; `path` names the file in errors. A
+ * missing key, a non-integer (a string, 4.7, a boolean) and a value out of
+ * range are each SLM_ERR_FORMAT naming the file and the key. */
+slm_status slm_json_get_int(const cJSON *obj, const char *key, const char *path, int64_t lo,
+                            int64_t hi, int *out, slm_error *err);
+/* The same for an optional key: absent or null gives dflt. */
+slm_status slm_json_opt_int(const cJSON *obj, const char *key, const char *path, int64_t lo,
+                            int64_t hi, int dflt, int *out, slm_error *err);
 
 #endif

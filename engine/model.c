@@ -90,7 +90,7 @@ slm_status slm_model_load(const char *dir, const slm_load_options *opts, slm_mod
         add_stop_id(&m->cfg, slm_tokenizer_eos_id(m->tok));
     if (s == SLM_OK)
         s = slm_safetensors_open_dir(dir, o.use_mmap, &m->st, err);
-    if (s == SLM_OK) {
+    if (s == SLM_OK && m->arch->forward) { /* encoders have no RoPE */
         char where[4096];
         snprintf(where, sizeof where, "%s/config.json", dir);
         s = slm_rope_init(&m->rope, &m->cfg, where, err);

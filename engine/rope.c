@@ -42,6 +42,12 @@ static slm_status init_longrope(slm_rope *r, const slm_config *cfg, const char *
     else
         r->scale = factor <= 1.0 ? 1.0f
                                  : (float)sqrt(1.0 + log(factor) / log((double)r->original_max));
+    /* original_max 1 divides by log(1) = 0 (transformers raises there) */
+    if (!isfinite(r->scale))
+        return slm_fail(err, SLM_ERR_FORMAT,
+                        "%s: longrope attention factor is not finite (factor %g, "
+                        "original_max_position_embeddings %d)",
+                        where, factor, r->original_max);
     return SLM_OK;
 }
 

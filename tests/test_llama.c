@@ -344,7 +344,7 @@ static void test_cli_errors(void **state)
     assert_non_null(strstr(err_text, "-n needs a value"));
     free(err_text);
     assert_int_equal(test_run_cli("run -m /nonexistent", NULL, &err_text), 1);
-    assert_non_null(strstr(err_text, "/nonexistent/config.json"));
+    assert_non_null(strstr(err_text, "/nonexistent: no such model folder"));
     free(err_text);
     assert_int_equal(test_run_cli("run --help", &out, NULL), 0);
     assert_non_null(strstr(out, "--top-p"));

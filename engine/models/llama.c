@@ -11,8 +11,9 @@
 static slm_status load_layer(slm_model *m, int l, slm_decoder_layer *L, slm_error *err)
 {
     const slm_config *c = &m->cfg;
+    /* int64 products; slm_config_check bounds them to int rows */
     int64_t D = c->hidden_size, F = c->intermediate_size, d = c->head_dim;
-    int64_t Hd = c->n_heads * d, Kd = c->n_kv_heads * d, vec[1] = {D};
+    int64_t Hd = (int64_t)c->n_heads * d, Kd = (int64_t)c->n_kv_heads * d, vec[1] = {D};
     struct {
         const char *suffix;
         slm_weight *dst;

@@ -15,8 +15,9 @@
 static slm_status load_layer(slm_model *m, int l, slm_decoder_layer *L, slm_error *err)
 {
     const slm_config *c = &m->cfg;
-    int D = c->hidden_size, F = c->intermediate_size, d = c->head_dim;
-    int Hd = c->n_heads * d, Kd = c->n_kv_heads * d;
+    /* int64 products; slm_config_check bounds them to int rows */
+    int64_t D = c->hidden_size, F = c->intermediate_size, d = c->head_dim;
+    int64_t Hd = (int64_t)c->n_heads * d, Kd = (int64_t)c->n_kv_heads * d;
     int64_t vec[1] = {D};
     slm_weight qkv[3], gate_up[2];
     const int64_t qkv_rows[3] = {Hd, Kd, Kd}, gate_up_rows[2] = {F, F};
