@@ -9,8 +9,11 @@
  * Everything is validated before any tensor is handed out: header length within
  * the file and below a cap, well-formed JSON, known dtypes, byte span equal to
  * product(shape) x dtype size, spans inside the data section and not
- * overlapping, no duplicate names (also across shards). Each failure is one
- * message naming the file, the tensor and the problem.
+ * overlapping (zero-size tensors may sit anywhere in bounds), no duplicate
+ * names (also across shards), every index entry in the shard it names. Each
+ * failure is one message naming the file, the tensor and the problem.
+ * Opening, duplicate detection and lookup are O(n log n) in the tensors,
+ * index entries and metadata pairs.
  *
  * Tensor data is either mmapped (MAP_PRIVATE, read-only) or read into
  * anonymous memory advised MADV_HUGEPAGE; see slm_load_options.use_mmap.
@@ -49,6 +52,19 @@ slm_status slm_safetensors_open(const char *path, bool use_mmap, slm_safetensors
  * model.safetensors.index.json ("weight_map": {tensor: file}). */
 slm_status slm_safetensors_open_dir(const char *dir, bool use_mmap, slm_safetensors **out,
                                     slm_error *err);
+
+/* For tests and fuzzing: a .safetensors file held in memory (`name` only
+ * names it in messages). Tensor data points into `bytes`, which must
+ * outlive the result. */
+slm_status slm_safetensors_open_memory(const void *bytes, size_t len, const char *name,
+                                       slm_safetensors **out, slm_error *err);
+
+/* For tests and fuzzing: an index.json text; every shard it names is read
+ * from the same `shard` bytes (kept by the caller, as above). */
+slm_status slm_safetensors_open_index_memory(const char *index_text, size_t index_len,
+                                             const char *index_name, const void *shard,
+                                             size_t shard_len, slm_safetensors **out,
+                                             slm_error *err);
 
 void slm_safetensors_free(slm_safetensors *st);
 
