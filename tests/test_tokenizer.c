@@ -30,7 +30,7 @@
 #include "fileio.h"
 #include "slm.h"
 #include "test_util.h"
-#include "tokenizer/tokenizer_internal.h" /* slm_tokenize_pair */
+#include "tokenizer/tokenizer_internal.h" /* slm_tokenize_pair, slm_detokenize_len */
 
 #define MAX_REPORTS 12
 
@@ -309,12 +309,20 @@ static void check_decode(tally *t, const slm_tokenizer *tok, const int32_t *ids,
     char *streamed = stream_decode(t, tok, ids, n, skip, &len);
     if (!streamed)
         return;
-    char *text = NULL;
+    char *text = NULL, *c_text = NULL;
+    size_t text_len = 0;
     slm_error err = {0};
-    slm_status st = slm_detokenize(tok, ids, n, skip, &text, &err);
-    if (st != SLM_OK || strlen(text) != strlen(streamed) || strcmp(text, streamed) != 0) {
-        if (report(t, "slm_detokenize vs stream"))
+    slm_status st = slm_detokenize_len(tok, ids, n, skip, &text, &text_len, &err);
+    /* The C-string form gives the same text, or refuses one holding a NUL byte. */
+    bool has_nul = st == SLM_OK && memchr(text, '\0', text_len);
+    slm_status c_st = slm_detokenize(tok, ids, n, skip, &c_text, &err);
+    if (st != SLM_OK || text_len != len || memcmp(text, streamed, len) != 0) {
+        if (report(t, "slm_detokenize_len vs stream"))
             fprintf(stderr, "    %s\n", st != SLM_OK ? err.msg : "different text");
+    } else if (has_nul ? c_st != SLM_ERR_INVALID_ARG || c_text
+                       : c_st != SLM_OK || strcmp(c_text, text) != 0) {
+        if (report(t, "slm_detokenize vs slm_detokenize_len"))
+            fprintf(stderr, "    %s\n", c_st != SLM_OK ? err.msg : "different text");
     } else if (len != nw || memcmp(streamed, want, nw) != 0) {
         if (report(t, what)) {
             print_ids("ids: ", ids, n);
@@ -323,6 +331,7 @@ static void check_decode(tally *t, const slm_tokenizer *tok, const int32_t *ids,
         }
     }
     free(text);
+    free(c_text);
     free(streamed);
 }
 

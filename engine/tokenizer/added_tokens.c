@@ -12,6 +12,7 @@
  * checked by Hugging Face, with a warning).
  */
 #define _POSIX_C_SOURCE 200809L /* strdup */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -42,18 +43,32 @@ static bool push_segment(slm_tok_segment_list *l, size_t start, size_t end, int3
 
 /* ------------------------------------------------------------------ loading */
 
-static bool flag(const cJSON *e, const char *key, bool dflt)
+/* Both lookups are hash tables sized for every token of the file, so loading n tokens is
+ * O(n) lookups, not O(n^2) scans. */
+
+/* The content-table slot holding a token whose content is s, or the empty slot where it goes.
+ * A token whose content was replaced (add_token) leaves its old entry behind; comparing with
+ * the token's current content skips it. */
+static size_t content_slot(const slm_added_vocab *av, const char *s, size_t n)
 {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(e, key);
-    return cJSON_IsBool(v) ? cJSON_IsTrue(v) : dflt;
+    size_t i = (size_t)slm_tok_hash_bytes(s, n) & av->content_mask;
+    for (;;) {
+        int32_t k = av->content_slots[i];
+        if (k < 0)
+            return i;
+        const slm_added_token *t = &av->v[k];
+        if (t->content_len == n && memcmp(t->content, s, n) == 0)
+            return i;
+        i = (i + 1) & av->content_mask;
+    }
 }
 
 static const slm_added_token *by_content(const slm_added_vocab *av, const char *s, size_t n)
 {
-    for (size_t i = 0; i < av->n; i++)
-        if (av->v[i].content_len == n && memcmp(av->v[i].content, s, n) == 0)
-            return &av->v[i];
-    return NULL;
+    if (!av->content_slots)
+        return NULL;
+    int32_t k = av->content_slots[content_slot(av, s, n)];
+    return k < 0 ? NULL : &av->v[k];
 }
 
 const slm_added_token *slm_added_find(const slm_added_vocab *av, const char *s, size_t n)
@@ -63,10 +78,24 @@ const slm_added_token *slm_added_find(const slm_added_vocab *av, const char *s, 
 
 static slm_added_token *by_id(slm_added_vocab *av, int32_t id)
 {
-    for (size_t i = 0; i < av->n; i++)
-        if (av->v[i].id == id)
-            return &av->v[i];
-    return NULL;
+    int32_t k = slm_id_map_get(&av->by_id, id);
+    return k < 0 ? NULL : &av->v[k];
+}
+
+/* Room for n tokens: the array and both tables never grow afterwards. */
+static bool reserve_tokens(slm_added_vocab *av, size_t n)
+{
+    size_t size = 16;
+    while (size < 2 * n)
+        size *= 2;
+    av->v = malloc((n ? n : 1) * sizeof *av->v);
+    av->content_slots = malloc(size * sizeof *av->content_slots);
+    if (!av->v || !av->content_slots || !slm_id_map_init(&av->by_id, n))
+        return false;
+    memset(av->content_slots, 0xff, size * sizeof *av->content_slots); /* all -1 */
+    av->content_mask = size - 1;
+    av->cap = n;
+    return true;
 }
 
 static bool same_props(const slm_added_token *t, const slm_added_token *u)
@@ -106,12 +135,11 @@ static slm_status add_token(slm_added_vocab *av, const slm_added_token *tok, con
         id = (*next_id)++;
     slm_added_token *slot = by_id(av, id);
     if (!slot) {
-        slm_added_token *v = realloc(av->v, (av->n + 1) * sizeof *v);
-        if (!v)
+        if (av->n == av->cap) /* cannot happen: one token per entry of the list at most */
             return slm_fail_nomem(err, "added tokens");
-        av->v = v;
-        slot = &av->v[av->n++];
+        slot = &av->v[av->n];
         memset(slot, 0, sizeof *slot);
+        slm_id_map_put(&av->by_id, id, (int32_t)av->n++);
     }
     bool was_special = slot->special;
     char *content = strdup(tok->content);
@@ -124,56 +152,77 @@ static slm_status add_token(slm_added_vocab *av, const slm_added_token *tok, con
                               .normalized = tok->normalized,
                               /* the special set only grows */
                               .special = tok->special || was_special};
+    av->content_slots[content_slot(av, content, tok->content_len)] = (int32_t)(slot - av->v);
     return make_pattern(slot, nz, err);
 }
 
-static slm_status read_token(const cJSON *e, const char *path, int i, slm_added_token *t,
+/* One entry of the list. Its "id" only has to be a valid id: Hugging Face checks it against the
+ * id it assigns, with a warning. */
+static slm_status read_token(const cJSON *e, const char *path, size_t i, slm_added_token *t,
                              slm_error *err)
 {
+    char where[64];
+    snprintf(where, sizeof where, "added_tokens[%zu]", i);
     const cJSON *content = cJSON_GetObjectItemCaseSensitive(e, "content");
     if (!cJSON_IsString(content))
-        return slm_fail(err, SLM_ERR_FORMAT, "%s: added_tokens[%d] has no string \"content\"",
-                        path, i);
+        return slm_fail(err, SLM_ERR_FORMAT, "%s: %s has no string \"content\"", path, where);
+    const cJSON *id = cJSON_GetObjectItemCaseSensitive(e, "id");
+    if (id) {
+        char what[80];
+        int32_t unused;
+        snprintf(what, sizeof what, "%s.id", where);
+        SLM_TRY(slm_tok_json_id(id, path, what, &unused, err));
+    }
     *t = (slm_added_token){.content = content->valuestring,
-                           .content_len = strlen(content->valuestring),
-                           .single_word = flag(e, "single_word", false),
-                           .lstrip = flag(e, "lstrip", false),
-                           .rstrip = flag(e, "rstrip", false),
-                           .normalized = flag(e, "normalized", true),
-                           .special = flag(e, "special", false)};
-    return SLM_OK;
+                           .content_len = strlen(content->valuestring)};
+    SLM_TRY(slm_tok_json_bool(e, "single_word", false, path, where, &t->single_word, err));
+    SLM_TRY(slm_tok_json_bool(e, "lstrip", false, path, where, &t->lstrip, err));
+    SLM_TRY(slm_tok_json_bool(e, "rstrip", false, path, where, &t->rstrip, err));
+    SLM_TRY(slm_tok_json_bool(e, "normalized", true, path, where, &t->normalized, err));
+    return slm_tok_json_bool(e, "special", false, path, where, &t->special, err);
 }
 
-/* Groups the tokens of one kind by first byte, longest pattern first. */
+/* A token's place in a matching index: by first byte, longest pattern first, then file order. */
+typedef struct {
+    size_t len;
+    uint32_t index;
+    unsigned char first;
+} index_key;
+
+static int cmp_index_key(const void *pa, const void *pb)
+{
+    const index_key *a = pa, *b = pb;
+    if (a->first != b->first)
+        return a->first < b->first ? -1 : 1;
+    if (a->len != b->len)
+        return a->len > b->len ? -1 : 1;
+    return a->index < b->index ? -1 : a->index > b->index;
+}
+
+/* Groups the tokens of one kind by first byte, longest pattern first (a sort: a file may hold
+ * 100k tokens that all start with '<'). */
 static bool build_index(slm_added_vocab *av, bool normalized, slm_added_index *ix)
 {
-    size_t count[256] = {0}, n = 0;
-    for (size_t i = 0; i < av->n; i++)
-        if (av->v[i].normalized == normalized && av->v[i].pattern_len > 0) {
-            count[(unsigned char)av->v[i].pattern[0]]++;
-            n++;
-        }
-    ix->order = malloc((n ? n : 1) * sizeof *ix->order);
-    if (!ix->order)
+    size_t n = 0;
+    index_key *keys = malloc((av->n ? av->n : 1) * sizeof *keys);
+    ix->order = malloc((av->n ? av->n : 1) * sizeof *ix->order);
+    if (!keys || !ix->order) {
+        free(keys);
         return false;
-    ix->start[0] = 0;
-    for (int b = 0; b < 256; b++)
-        ix->start[b + 1] = ix->start[b] + (uint32_t)count[b];
-    uint32_t fill[256];
-    memcpy(fill, ix->start, sizeof fill);
+    }
     for (size_t i = 0; i < av->n; i++)
         if (av->v[i].normalized == normalized && av->v[i].pattern_len > 0)
-            ix->order[fill[(unsigned char)av->v[i].pattern[0]]++] = (uint32_t)i;
-    /* Insertion sort per bucket: buckets are tiny and this keeps file order among equals. */
+            keys[n++] = (index_key){av->v[i].pattern_len, (uint32_t)i,
+                                    (unsigned char)av->v[i].pattern[0]};
+    qsort(keys, n, sizeof *keys, cmp_index_key);
+    memset(ix->start, 0, sizeof ix->start);
+    for (size_t k = 0; k < n; k++) {
+        ix->order[k] = keys[k].index;
+        ix->start[keys[k].first + 1]++;
+    }
     for (int b = 0; b < 256; b++)
-        for (uint32_t i = ix->start[b] + 1; i < ix->start[b + 1]; i++) {
-            uint32_t x = ix->order[i], j = i;
-            while (j > ix->start[b] && av->v[ix->order[j - 1]].pattern_len < av->v[x].pattern_len) {
-                ix->order[j] = ix->order[j - 1];
-                j--;
-            }
-            ix->order[j] = x;
-        }
+        ix->start[b + 1] += ix->start[b];
+    free(keys);
     return true;
 }
 
@@ -183,8 +232,10 @@ slm_status slm_added_load(slm_added_vocab *av, const cJSON *list, const slm_voca
     memset(av, 0, sizeof *av);
     if (list && !cJSON_IsNull(list) && !cJSON_IsArray(list))
         return slm_fail(err, SLM_ERR_FORMAT, "%s: added_tokens must be a list", path);
+    if (!reserve_tokens(av, cJSON_IsArray(list) ? (size_t)cJSON_GetArraySize(list) : 0))
+        return slm_fail_nomem(err, "added tokens");
     int32_t next_id = (int32_t)vocab->n_pieces;
-    int i = 0;
+    size_t i = 0;
     const cJSON *e;
     cJSON_ArrayForEach(e, list)
     {
@@ -205,6 +256,8 @@ void slm_added_free(slm_added_vocab *av)
         free(av->v[i].pattern);
     }
     free(av->v);
+    free(av->content_slots);
+    slm_id_map_free(&av->by_id);
     free(av->raw.order);
     free(av->norm.order);
     memset(av, 0, sizeof *av);

@@ -222,6 +222,18 @@ static void drop_if_empty(char **s)
     }
 }
 
+/* dropout is ignored (inference is deterministic), but like Hugging Face only null or a
+ * probability is accepted. */
+static slm_status check_dropout(const cJSON *model, const char *path, slm_error *err)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(model, "dropout");
+    if (!v || cJSON_IsNull(v) ||
+        (cJSON_IsNumber(v) && v->valuedouble >= 0 && v->valuedouble <= 1))
+        return SLM_OK;
+    return slm_fail(err, SLM_ERR_FORMAT, "%s: model.dropout must be null or a number in [0, 1]",
+                    path);
+}
+
 static bool find_char_pieces(slm_bpe *m)
 {
     m->char_ids = malloc(SLM_BPE_CHAR_TABLE * sizeof *m->char_ids);
@@ -267,6 +279,7 @@ slm_status slm_bpe_load(slm_bpe *m, const cJSON *model, const char *path, slm_er
                               err));
     SLM_TRY(slm_tok_json_bool(model, "ignore_merges", false, path, "model", &m->ignore_merges,
                               err));
+    SLM_TRY(check_dropout(model, path, err));
     SLM_TRY(load_merges(m, cJSON_GetObjectItemCaseSensitive(model, "merges"), path, err));
     m->unk_id = m->unk_token ? slm_vocab_find(&m->vocab, m->unk_token, strlen(m->unk_token)) : -1;
     /* Cutting also needs "▁" to be a piece of its own and words without position-dependent

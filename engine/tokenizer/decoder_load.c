@@ -29,11 +29,13 @@ static slm_status dup_string(const cJSON *obj, const char *key, const char *path
 static slm_status count_field(const cJSON *obj, const char *key, const char *path,
                               const char *where, size_t *out, slm_error *err)
 {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
-    if (!cJSON_IsNumber(v) || v->valuedouble < 0 || v->valuedouble > 1e9)
-        return slm_fail(err, SLM_ERR_FORMAT, "%s: %s.%s must be a non-negative integer", path,
-                        where, key);
-    *out = (size_t)v->valuedouble;
+    char what[300];
+    snprintf(what, sizeof what, "%s.%s", where, key);
+    int64_t x;
+    /* Past 1e9 characters every count strips the same: the whole piece. */
+    SLM_TRY(slm_tok_json_int_value(cJSON_GetObjectItemCaseSensitive(obj, key), 0, 1000000000,
+                                   path, what, &x, err));
+    *out = (size_t)x;
     return SLM_OK;
 }
 

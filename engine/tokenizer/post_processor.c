@@ -12,6 +12,7 @@
  * tokenizer_config.json (add_bos_token / add_eos_token), as transformers does for
  * Llama-family tokenizers.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -60,12 +61,13 @@ static slm_status special_ids(const cJSON *json, const char *name, const char *p
                         "%s: post_processor: special token '%s' has no ids in special_tokens",
                         path, name);
     const cJSON *e;
+    size_t i = 0;
     cJSON_ArrayForEach(e, list)
     {
-        if (!cJSON_IsNumber(e) || e->valuedouble < 0 || e->valuedouble > INT32_MAX)
-            return slm_fail(err, SLM_ERR_FORMAT, "%s: post_processor: bad ids for '%s'", path,
-                            name);
-        int32_t id = (int32_t)e->valuedouble;
+        char what[300];
+        snprintf(what, sizeof what, "post_processor.special_tokens['%.200s'].ids[%zu]", name, i++);
+        int32_t id;
+        SLM_TRY(slm_tok_json_id(e, path, what, &id, err));
         if (!append_ids(to, &id, 1, false))
             return slm_fail_nomem(err, "post_processor");
     }
@@ -83,15 +85,26 @@ static slm_status read_template(const cJSON *json, const char *key, const char *
                                              "a list", path, key);
     *n_seq = 0;
     *b_first = false;
+    size_t i = 0;
     const cJSON *piece;
     cJSON_ArrayForEach(piece, list)
     {
         const cJSON *seq = cJSON_GetObjectItemCaseSensitive(piece, "Sequence");
-        const cJSON *sp = cJSON_GetObjectItemCaseSensitive(
-            cJSON_GetObjectItemCaseSensitive(piece, "SpecialToken"), "id");
+        const cJSON *special = cJSON_GetObjectItemCaseSensitive(piece, "SpecialToken");
+        const cJSON *sp = cJSON_GetObjectItemCaseSensitive(special, "id");
+        char where[300];
+        snprintf(where, sizeof where, "post_processor.%s[%zu].%s", key, i++,
+                 seq ? "Sequence" : "SpecialToken");
+        int64_t type_id; /* not kept, but Hugging Face requires a u32 */
+        SLM_TRY(slm_tok_json_int(seq ? seq : special, "type_id", 0, UINT32_MAX, 0, path, where,
+                                 &type_id, err));
         if (seq) {
             const cJSON *id = cJSON_GetObjectItemCaseSensitive(seq, "id");
-            if (*n_seq == 0 && cJSON_IsString(id) && strcmp(id->valuestring, "B") == 0)
+            if (!cJSON_IsString(id) ||
+                (strcmp(id->valuestring, "A") != 0 && strcmp(id->valuestring, "B") != 0))
+                return slm_fail(err, SLM_ERR_FORMAT, "%s: post_processor: TemplateProcessing.%s: "
+                                "a Sequence's id must be \"A\" or \"B\"", path, key);
+            if (*n_seq == 0 && strcmp(id->valuestring, "B") == 0)
                 *b_first = true;
             (*n_seq)++;
             continue;
@@ -134,16 +147,27 @@ static slm_status load_template(slm_postproc *pp, const cJSON *json, const char 
     return SLM_OK;
 }
 
+/* "cls": ["[CLS]", 101]: the id of a [token, id] pair. */
+static slm_status token_id_pair(const cJSON *json, const char *key, const char *path,
+                                int32_t *id, slm_error *err)
+{
+    const cJSON *pair = cJSON_GetObjectItemCaseSensitive(json, key);
+    if (!cJSON_IsArray(pair) || cJSON_GetArraySize(pair) != 2 ||
+        !cJSON_IsString(cJSON_GetArrayItem(pair, 0)))
+        return slm_fail(err, SLM_ERR_FORMAT, "%s: post_processor.%s must be [token, id]", path,
+                        key);
+    char what[64];
+    snprintf(what, sizeof what, "post_processor.%s[1]", key);
+    return slm_tok_json_id(cJSON_GetArrayItem(pair, 1), path, what, id, err);
+}
+
 /* BertProcessing / RobertaProcessing: "cls": ["[CLS]", 101], "sep": ["[SEP]", 102]. */
 static slm_status load_cls_sep(slm_postproc *pp, const cJSON *json, bool roberta,
                                const char *path, slm_error *err)
 {
-    const cJSON *cls = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(json, "cls"), 1);
-    const cJSON *sep = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(json, "sep"), 1);
-    if (!cJSON_IsNumber(cls) || !cJSON_IsNumber(sep))
-        return slm_fail(err, SLM_ERR_FORMAT, "%s: post_processor: cls / sep must be [token, id]",
-                        path);
-    int32_t c = (int32_t)cls->valuedouble, s = (int32_t)sep->valuedouble;
+    int32_t c, s;
+    SLM_TRY(token_id_pair(json, "cls", path, &c, err));
+    SLM_TRY(token_id_pair(json, "sep", path, &s, err));
     int32_t mid[2] = {s, s};
     if (!append_ids(&pp->prefix, &c, 1, false) || !append_ids(&pp->suffix, &s, 1, false) ||
         !append_ids(&pp->pair_prefix, &c, 1, false) ||

@@ -45,34 +45,6 @@ void slm_tok_split_list_free(slm_tok_split_list *l)
     memset(l, 0, sizeof *l);
 }
 
-/* ------------------------------------------------------------------ shared JSON helpers */
-
-slm_status slm_tok_json_char(const cJSON *json, const char *key, const char *path,
-                             const char *where, char out[5], size_t *len, slm_error *err)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(json, key);
-    size_t n = cJSON_IsString(v) ? strlen(v->valuestring) : 0;
-    if (n == 0 || n > 4 || slm_tok_utf8_char_len(v->valuestring, n) != n)
-        return slm_fail(err, SLM_ERR_FORMAT, "%s: %s.%s must be a single character", path, where,
-                        key);
-    memcpy(out, v->valuestring, n + 1);
-    *len = n;
-    return SLM_OK;
-}
-
-slm_status slm_tok_json_bool(const cJSON *json, const char *key, bool dflt, const char *path,
-                             const char *where, bool *out, slm_error *err)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(json, key);
-    *out = dflt;
-    if (!v || cJSON_IsNull(v))
-        return SLM_OK;
-    if (!cJSON_IsBool(v))
-        return slm_fail(err, SLM_ERR_FORMAT, "%s: %s.%s must be true or false", path, where, key);
-    *out = cJSON_IsTrue(v);
-    return SLM_OK;
-}
-
 slm_status slm_tok_prepend_scheme(const cJSON *json, const char *path, const char *where,
                                   slm_prepend_scheme *out, slm_error *err)
 {
@@ -95,7 +67,9 @@ slm_status slm_tok_prepend_scheme(const cJSON *json, const char *path, const cha
                         where);
     }
     /* Older files say add_prefix_space instead; false means "never". */
-    if (cJSON_IsFalse(add)) {
+    bool add_prefix;
+    SLM_TRY(slm_tok_json_bool(json, "add_prefix_space", true, path, where, &add_prefix, err));
+    if (cJSON_IsBool(add) && !add_prefix) {
         if (cJSON_IsString(scheme) && *out != SLM_PREPEND_NEVER)
             return slm_fail(err, SLM_ERR_FORMAT,
                             "%s: %s: add_prefix_space false contradicts prepend_scheme", path,

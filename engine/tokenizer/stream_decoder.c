@@ -9,8 +9,9 @@
  *     later id can change it; on top of that the stream never returns part of a UTF-8 character:
  *     an unfinished trailing sequence waits for the next push, and finish turns whatever is
  *     still held and ill-formed into U+FFFD.
- *   - slm_detokenize is this stream fed every id, so the concatenated stream output always
- *     equals slm_detokenize of the same ids, which equals Hugging Face's decode.
+ *   - slm_detokenize_len is this stream fed every id, so the concatenated stream output always
+ *     equals slm_detokenize_len of the same ids, which equals Hugging Face's decode;
+ *     slm_detokenize is the same as a C string, and refuses text holding a NUL byte.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -127,10 +128,11 @@ static slm_status decode_all(slm_stream_decoder *dec, const int32_t *ids, size_t
     return SLM_OK;
 }
 
-slm_status slm_detokenize(const slm_tokenizer *tok, const int32_t *ids, size_t n,
-                          bool skip_special, char **text, slm_error *err)
+slm_status slm_detokenize_len(const slm_tokenizer *tok, const int32_t *ids, size_t n,
+                              bool skip_special, char **text, size_t *len, slm_error *err)
 {
     *text = NULL;
+    *len = 0;
     if (!ids && n)
         return slm_fail(err, SLM_ERR_INVALID_ARG, "slm_detokenize: NULL ids");
     slm_stream_decoder *dec;
@@ -145,5 +147,25 @@ slm_status slm_detokenize(const slm_tokenizer *tok, const int32_t *ids, size_t n
         return st;
     }
     *text = out.data;
+    *len = out.len;
     return SLM_OK;
+}
+
+/* A C string cannot carry a NUL: rather than hand back text that silently stops early (a byte
+ * piece <0x00>, an added token holding \u0000), refuse and point at the length-taking call. */
+slm_status slm_detokenize(const slm_tokenizer *tok, const int32_t *ids, size_t n,
+                          bool skip_special, char **text, slm_error *err)
+{
+    size_t len;
+    SLM_TRY(slm_detokenize_len(tok, ids, n, skip_special, text, &len, err));
+    const char *nul = memchr(*text, '\0', len);
+    if (!nul)
+        return SLM_OK;
+    size_t at = (size_t)(nul - *text);
+    free(*text);
+    *text = NULL;
+    return slm_fail(err, SLM_ERR_INVALID_ARG,
+                    "slm_detokenize: the decoded text holds a NUL byte at offset %zu, which a C "
+                    "string cannot carry (slm_detokenize_len returns the text and its length)",
+                    at);
 }

@@ -8,7 +8,7 @@
  *     -1 when absent;
  *   - add_bos_token / add_eos_token, when present, rebuild the special-token templates as
  *     transformers does for Llama-family tokenizers;
- *   - model_max_length (0 when absent, not positive, or transformers' 1e30 "no limit") and
+ *   - model_max_length (0 when absent, null, 0 or transformers' 1e30 "no limit") and
  *     truncation_side ("left" keeps the end of a truncated text) serve slm_tokenize_truncated.
  * tokenizer.json's own truncation and padding are ignored, as transformers ignores them unless
  * asked: they are batch-training settings.
@@ -56,6 +56,8 @@ static slm_status load_model(slm_tokenizer *tok, const cJSON *model, slm_error *
     if (!cJSON_IsObject(model))
         return slm_fail(err, SLM_ERR_FORMAT, "%s: no \"model\" object", tok->path);
     const cJSON *type = cJSON_GetObjectItemCaseSensitive(model, "type");
+    if (type && !cJSON_IsString(type))
+        return slm_fail(err, SLM_ERR_FORMAT, "%s: model.type must be a string", tok->path);
     /* Very old files leave the type out; a BPE model is the one with merges. */
     const char *t = cJSON_IsString(type) ? type->valuestring
                     : cJSON_GetObjectItemCaseSensitive(model, "merges") ? "BPE"
@@ -77,45 +79,78 @@ const slm_vocab *slm_tokenizer_model_vocab(const slm_tokenizer *tok)
     return tok->model_kind == SLM_TOK_MODEL_WORDPIECE ? &tok->wordpiece.vocab : &tok->bpe.vocab;
 }
 
-/* Fills tok->ids: the piece each id decodes from and whether skip_special drops it. */
+/* Records what id decodes from (replacing what an earlier call set). The table was sized for
+ * every id build_id_table sets. */
+static void set_id_info(slm_tokenizer *tok, int32_t id, slm_tok_id_info info)
+{
+    int32_t k = slm_id_map_get(&tok->id_index, id);
+    if (k < 0) {
+        k = (int32_t)tok->n_infos++;
+        slm_id_map_put(&tok->id_index, id, k);
+    }
+    tok->ids[k] = info;
+    if ((size_t)id + 1 > tok->n_ids)
+        tok->n_ids = (size_t)id + 1;
+}
+
+/* Fills the id table: the piece each id decodes from and whether skip_special drops it. Sized by
+ * the pieces and added tokens there are, never by the largest id. */
 static slm_status build_id_table(slm_tokenizer *tok, slm_error *err)
 {
     const slm_vocab *v = slm_tokenizer_model_vocab(tok);
-    size_t n = v->n_ids;
-    for (size_t i = 0; i < tok->added.n; i++)
-        if ((size_t)tok->added.v[i].id + 1 > n)
-            n = (size_t)tok->added.v[i].id + 1;
-    tok->n_ids = n;
-    tok->ids = calloc(n ? n : 1, sizeof *tok->ids);
-    if (!tok->ids)
+    size_t n = v->n_pieces + tok->added.n;
+    tok->ids = malloc((n ? n : 1) * sizeof *tok->ids);
+    if (!tok->ids || !slm_id_map_init(&tok->id_index, n))
         return slm_fail_nomem(err, "id table");
-    for (size_t id = 0; id < v->n_ids; id++) {
-        size_t len;
-        const char *p = slm_vocab_piece(v, (int32_t)id, &len);
-        tok->ids[id] = (slm_tok_id_info){p, (uint32_t)len, false};
+    tok->n_ids = v->n_ids;
+    for (size_t k = 0; k < v->n_pieces; k++) {
+        const slm_vocab_entry *e = &v->entries[k];
+        if (slm_id_map_get(&v->by_id, e->id) == (int32_t)k) /* the piece the id decodes to */
+            set_id_info(tok, e->id, (slm_tok_id_info){v->arena.data + e->offset, e->length,
+                                                      false});
     }
     /* Added tokens decode from their normalized form when they have one (Hugging Face's
      * normalized cache); they are special when that string is a special token's content. */
     for (size_t i = 0; i < tok->added.n; i++) {
         const slm_added_token *t = &tok->added.v[i];
-        tok->ids[t->id] = (slm_tok_id_info){t->pattern, (uint32_t)t->pattern_len, false};
-    }
-    for (size_t i = 0; i < tok->added.n; i++) {
-        const slm_added_token *t = &tok->added.v[i];
-        slm_tok_id_info *info = &tok->ids[t->id];
-        for (size_t j = 0; j < tok->added.n && !info->special; j++) {
-            const slm_added_token *s = &tok->added.v[j];
-            info->special = s->special && s->content_len == info->len &&
-                            memcmp(s->content, info->text, info->len) == 0;
-        }
+        const slm_added_token *same = slm_added_find(&tok->added, t->pattern, t->pattern_len);
+        set_id_info(tok, t->id, (slm_tok_id_info){t->pattern, (uint32_t)t->pattern_len,
+                                                  same && same->special});
     }
     return SLM_OK;
+}
+
+/* tokenizer.json's "truncation" / "padding": unused (see the top), but checked as Hugging Face
+ * reads them, so a broken file is refused instead of half-trusted. */
+static slm_status check_batch_settings(const slm_tokenizer *tok, const cJSON *root,
+                                       slm_error *err)
+{
+    static const char *const trunc_keys[] = {"max_length", "stride"};
+    static const char *const pad_keys[] = {"pad_id", "pad_type_id", "pad_to_multiple_of"};
+    const cJSON *trunc = cJSON_GetObjectItemCaseSensitive(root, "truncation");
+    const cJSON *pad = cJSON_GetObjectItemCaseSensitive(root, "padding");
+    if ((trunc && !cJSON_IsNull(trunc) && !cJSON_IsObject(trunc)) ||
+        (pad && !cJSON_IsNull(pad) && !cJSON_IsObject(pad)))
+        return slm_fail(err, SLM_ERR_FORMAT, "%s: %s must be null or an object", tok->path,
+                        trunc && !cJSON_IsNull(trunc) && !cJSON_IsObject(trunc) ? "truncation"
+                                                                                : "padding");
+    int64_t x;
+    for (int i = 0; i < 2; i++)
+        SLM_TRY(slm_tok_json_int(trunc, trunc_keys[i], 0, SLM_TOK_JSON_MAX_INT, 0, tok->path,
+                                 "truncation", &x, err));
+    for (int i = 0; i < 3; i++)
+        SLM_TRY(slm_tok_json_int(pad, pad_keys[i], 0, i < 2 ? UINT32_MAX : SLM_TOK_JSON_MAX_INT,
+                                 0, tok->path, "padding", &x, err));
+    const cJSON *strategy = cJSON_GetObjectItemCaseSensitive(pad, "strategy");
+    return slm_tok_json_int(strategy, "Fixed", 0, SLM_TOK_JSON_MAX_INT, 0, tok->path,
+                            "padding.strategy", &x, err);
 }
 
 static slm_status load_pipeline(slm_tokenizer *tok, const cJSON *root, slm_error *err)
 {
     if (!cJSON_IsObject(root))
         return slm_fail(err, SLM_ERR_FORMAT, "%s: expected a JSON object", tok->path);
+    SLM_TRY(check_batch_settings(tok, root, err));
     SLM_TRY(slm_normalizer_load(&tok->normalizer,
                                 cJSON_GetObjectItemCaseSensitive(root, "normalizer"), tok->path,
                                 err));
@@ -133,20 +168,50 @@ static slm_status load_pipeline(slm_tokenizer *tok, const cJSON *root, slm_error
     return build_id_table(tok, err);
 }
 
-/* bos_token / eos_token: "<s>" or {"content": "<s>", ...}; -1 when absent or unknown. */
-static int32_t config_token(const slm_tokenizer *tok, const cJSON *cfg, const char *key)
+/* bos_token / eos_token: "<s>" or {"content": "<s>", ...}; -1 when absent, null or not a
+ * token of this tokenizer. */
+static slm_status config_token(const slm_tokenizer *tok, const cJSON *cfg, const char *key,
+                               const char *path, int32_t *id, slm_error *err)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(cfg, key);
+    *id = -1;
+    if (!v || cJSON_IsNull(v))
+        return SLM_OK;
     if (cJSON_IsObject(v))
         v = cJSON_GetObjectItemCaseSensitive(v, "content");
-    return cJSON_IsString(v) ? slm_tokenizer_token_id(tok, v->valuestring) : -1;
+    if (!cJSON_IsString(v))
+        return slm_fail(err, SLM_ERR_FORMAT,
+                        "%s: %s must be a string or an object with a string \"content\"", path,
+                        key);
+    *id = slm_tokenizer_token_id(tok, v->valuestring);
+    return SLM_OK;
 }
 
-/* add_bos_token / add_eos_token: 1 / 0, or -1 when the key is absent. */
-static int config_flag(const cJSON *cfg, const char *key)
+/* add_bos_token / add_eos_token: *flag 1 / 0, or -1 when the key is absent or null. */
+static slm_status config_flag(const cJSON *cfg, const char *key, const char *path, int *flag,
+                              slm_error *err)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(cfg, key);
-    return cJSON_IsBool(v) ? cJSON_IsTrue(v) : -1;
+    bool b;
+    SLM_TRY(slm_tok_json_bool(cfg, key, false, path, "", &b, err));
+    *flag = cJSON_IsBool(v) ? b : -1;
+    return SLM_OK;
+}
+
+/* model_max_length: a count of tokens, 0 (unknown) when absent or null; transformers writes
+ * int(1e30) for "no limit", so anything from HUGE_MODEL_MAX_LENGTH up is 0 as well. */
+static slm_status config_max_length(const cJSON *cfg, const char *path, size_t *out,
+                                    slm_error *err)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(cfg, "model_max_length");
+    *out = 0;
+    if (cJSON_IsNumber(v) && v->valuedouble >= HUGE_MODEL_MAX_LENGTH)
+        return SLM_OK;
+    int64_t n;
+    SLM_TRY(slm_tok_json_int(cfg, "model_max_length", 0, (int64_t)HUGE_MODEL_MAX_LENGTH, 0, path,
+                             "", &n, err));
+    *out = (size_t)n;
+    return SLM_OK;
 }
 
 static slm_status apply_config(slm_tokenizer *tok, const cJSON *cfg, const char *path,
@@ -154,16 +219,14 @@ static slm_status apply_config(slm_tokenizer *tok, const cJSON *cfg, const char 
 {
     if (!cJSON_IsObject(cfg))
         return slm_fail(err, SLM_ERR_FORMAT, "%s: expected a JSON object", path);
-    tok->bos_id = config_token(tok, cfg, "bos_token");
-    tok->eos_id = config_token(tok, cfg, "eos_token");
-    if (!slm_postproc_override(&tok->post, config_flag(cfg, "add_bos_token"), tok->bos_id,
-                               config_flag(cfg, "add_eos_token"), tok->eos_id))
+    SLM_TRY(config_token(tok, cfg, "bos_token", path, &tok->bos_id, err));
+    SLM_TRY(config_token(tok, cfg, "eos_token", path, &tok->eos_id, err));
+    int add_bos, add_eos;
+    SLM_TRY(config_flag(cfg, "add_bos_token", path, &add_bos, err));
+    SLM_TRY(config_flag(cfg, "add_eos_token", path, &add_eos, err));
+    if (!slm_postproc_override(&tok->post, add_bos, tok->bos_id, add_eos, tok->eos_id))
         return slm_fail_nomem(err, "post_processor");
-    const cJSON *max = cJSON_GetObjectItemCaseSensitive(cfg, "model_max_length");
-    if (max && !cJSON_IsNull(max) && !cJSON_IsNumber(max))
-        return slm_fail(err, SLM_ERR_FORMAT, "%s: model_max_length must be a number", path);
-    if (cJSON_IsNumber(max) && max->valuedouble >= 1 && max->valuedouble < HUGE_MODEL_MAX_LENGTH)
-        tok->model_max_length = (size_t)max->valuedouble;
+    SLM_TRY(config_max_length(cfg, path, &tok->model_max_length, err));
     const cJSON *side = cJSON_GetObjectItemCaseSensitive(cfg, "truncation_side");
     if (side && !cJSON_IsNull(side) &&
         !(cJSON_IsString(side) && (strcmp(side->valuestring, "left") == 0 ||
@@ -191,17 +254,37 @@ static slm_status load_config(slm_tokenizer *tok, const char *dir, slm_error *er
     return st;
 }
 
+/* A tokenizer with nothing loaded, whose messages name dir/tokenizer.json. */
+static slm_tokenizer *new_tokenizer(const char *dir)
+{
+    slm_tokenizer *tok = calloc(1, sizeof *tok);
+    if (!tok || !(tok->path = slm_path_join(dir, "tokenizer.json"))) {
+        free(tok);
+        return NULL;
+    }
+    tok->bos_id = tok->eos_id = -1;
+    return tok;
+}
+
+/* Hands tok to the caller, or frees it when loading failed. */
+static slm_status finish_load(slm_tokenizer *tok, slm_status st, slm_tokenizer **out)
+{
+    if (st != SLM_OK) {
+        slm_tokenizer_free(tok);
+        return st;
+    }
+    *out = tok;
+    return SLM_OK;
+}
+
 slm_status slm_tokenizer_load(const char *dir, slm_tokenizer **out, slm_error *err)
 {
     *out = NULL;
     if (!dir)
         return slm_fail(err, SLM_ERR_INVALID_ARG, "slm_tokenizer_load: no directory given");
-    slm_tokenizer *tok = calloc(1, sizeof *tok);
-    if (!tok || !(tok->path = slm_path_join(dir, "tokenizer.json"))) {
-        free(tok);
+    slm_tokenizer *tok = new_tokenizer(dir);
+    if (!tok)
         return slm_fail_nomem(err, "tokenizer");
-    }
-    tok->bos_id = tok->eos_id = -1;
     cJSON *root = NULL;
     slm_status st = slm_json_load(tok->path, &root, err);
     if (st == SLM_OK)
@@ -209,12 +292,35 @@ slm_status slm_tokenizer_load(const char *dir, slm_tokenizer **out, slm_error *e
     cJSON_Delete(root);
     if (st == SLM_OK)
         st = load_config(tok, dir, err);
-    if (st != SLM_OK) {
+    return finish_load(tok, st, out);
+}
+
+slm_status slm_tokenizer_load_json(const char *json, size_t len, const char *config,
+                                   size_t config_len, const char *dir, slm_tokenizer **out,
+                                   slm_error *err)
+{
+    *out = NULL;
+    slm_tokenizer *tok = new_tokenizer(dir ? dir : "<memory>");
+    char *config_path = tok ? slm_path_join(dir ? dir : "<memory>", "tokenizer_config.json")
+                            : NULL;
+    if (!config_path) {
         slm_tokenizer_free(tok);
-        return st;
+        return slm_fail_nomem(err, "tokenizer");
     }
-    *out = tok;
-    return SLM_OK;
+    cJSON *root = NULL;
+    slm_status st = slm_json_parse(json, len, tok->path, &root, err);
+    if (st == SLM_OK)
+        st = load_pipeline(tok, root, err);
+    cJSON_Delete(root);
+    root = NULL;
+    if (st == SLM_OK && config) {
+        st = slm_json_parse(config, config_len, config_path, &root, err);
+        if (st == SLM_OK)
+            st = apply_config(tok, root, config_path, err);
+        cJSON_Delete(root);
+    }
+    free(config_path);
+    return finish_load(tok, st, out);
 }
 
 void slm_tokenizer_free(slm_tokenizer *tok)
@@ -229,6 +335,7 @@ void slm_tokenizer_free(slm_tokenizer *tok)
     slm_postproc_free(&tok->post);
     slm_detok_free(&tok->decoder);
     free(tok->ids);
+    slm_id_map_free(&tok->id_index);
     free(tok->path);
     free(tok);
 }
@@ -264,7 +371,6 @@ size_t slm_tokenizer_model_max_length(const slm_tokenizer *tok)
 
 const slm_tok_id_info *slm_tokenizer_id_info(const slm_tokenizer *tok, int32_t id)
 {
-    if (id < 0 || (size_t)id >= tok->n_ids || !tok->ids[id].text)
-        return NULL;
-    return &tok->ids[id];
+    int32_t k = slm_id_map_get(&tok->id_index, id);
+    return k < 0 || !tok->ids[k].text ? NULL : &tok->ids[k];
 }

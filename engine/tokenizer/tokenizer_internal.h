@@ -46,6 +46,33 @@ static inline void slm_tok_buf_clear(slm_tok_buf *b)
         b->data[0] = '\0';
 }
 
+/* ------------------------------------------------- JSON scalar fields (json_field.c) */
+
+/* Messages read "<path>: <where>.<key> must be ..." (path: the file; where: the JSON path of the
+ * object holding the field). Optional fields may be absent or null (then *out = dflt). */
+
+/* Reads a one-character string field (Metaspace replacement, Strip content). */
+slm_status slm_tok_json_char(const cJSON *json, const char *key, const char *path,
+                             const char *where, char out[5], size_t *len, slm_error *err);
+/* Reads an optional boolean field. */
+slm_status slm_tok_json_bool(const cJSON *json, const char *key, bool dflt, const char *path,
+                             const char *where, bool *out, slm_error *err);
+/* Reads v (NULL = missing: an error) as an integer in [lo, hi] (|lo|, |hi| < 2^53): a JSON
+ * number without a fractional part. `what` is v's JSON path. */
+slm_status slm_tok_json_int_value(const cJSON *v, int64_t lo, int64_t hi, const char *path,
+                                  const char *what, int64_t *out, slm_error *err);
+/* Reads an optional integer field in [lo, hi]. */
+slm_status slm_tok_json_int(const cJSON *json, const char *key, int64_t lo, int64_t hi,
+                            int64_t dflt, const char *path, const char *where, int64_t *out,
+                            slm_error *err);
+/* The largest integer a double holds exactly: the bound of "any non-negative integer". */
+#define SLM_TOK_JSON_MAX_INT 9007199254740991LL
+/* Largest token id a file may use: one past it still fits an int32_t. */
+#define SLM_TOK_MAX_ID (INT32_MAX - 1)
+/* Reads v as a token id in [0, SLM_TOK_MAX_ID]. */
+slm_status slm_tok_json_id(const cJSON *v, const char *path, const char *what, int32_t *out,
+                           slm_error *err);
+
 /* -------------------------------------------------------------------- UTF-8 (utf8.c) */
 
 /* True when s[0..n) is well-formed UTF-8 (no overlongs, surrogates or values > U+10FFFF);
@@ -130,8 +157,31 @@ int slm_tok_regex_next(const slm_tok_regex *re, const char *s, size_t n, slm_tok
 
 /* --------------------------------------------------------------- vocabulary (vocab.c) */
 
-/* piece <-> id for the model's vocabulary. Ids need not be dense: an id with no piece has
- * by_id -1. */
+/* ------------------------------------------------------------------- id_map.c */
+
+/* token id -> value (an index), sized by the number of ids rather than the largest one. */
+typedef struct {
+    int32_t key;   /* -1 = empty */
+    int32_t value;
+} slm_id_map_slot;
+
+typedef struct {
+    slm_id_map_slot *slots;
+    size_t mask;
+    unsigned shift;
+    size_t n, cap;  /* keys held, keys announced to slm_id_map_init */
+} slm_id_map;
+
+/* Room for n_max distinct keys. */
+bool slm_id_map_init(slm_id_map *m, size_t n_max);
+/* Sets key (>= 0) to value; false only when key is new and n_max keys are already held. */
+bool slm_id_map_put(slm_id_map *m, int32_t key, int32_t value);
+/* The value of key, or -1 when absent. */
+int32_t slm_id_map_get(const slm_id_map *m, int32_t key);
+void slm_id_map_free(slm_id_map *m);
+
+/* piece <-> id for the model's vocabulary. Ids need not be dense (nothing is sized by the
+ * largest id): by_id maps an id to the entry of its piece, -1 or absent when it has none. */
 typedef struct {
     size_t offset;   /* of the piece in the arena */
     uint32_t length;
@@ -143,7 +193,7 @@ typedef struct {
     size_t n_pieces;         /* number of distinct pieces */
     size_t max_len;          /* longest piece, in bytes */
     slm_vocab_entry *entries; /* one per distinct piece */
-    int32_t *by_id;          /* per id: the entry of the piece it decodes to, or -1 */
+    slm_id_map by_id;        /* id -> the entry of the piece it decodes to */
     int32_t *slots;          /* open-addressing table of entry indices, -1 = empty */
     size_t mask;             /* table size - 1 (a power of two) */
     slm_tok_buf arena;       /* all piece bytes, each followed by a NUL */
@@ -151,11 +201,14 @@ typedef struct {
 
 /* Builds the vocabulary from a JSON object {"piece": id, ...}; `what` names it in errors. */
 slm_status slm_vocab_from_json(slm_vocab *v, const cJSON *obj, const char *what, slm_error *err);
-/* Builds an empty vocabulary with room for n pieces of `bytes` bytes in all and ids < n_ids;
- * slm_vocab_add then inserts (a piece added twice keeps its last id). */
-bool slm_vocab_init(slm_vocab *v, size_t n, size_t bytes, size_t n_ids);
+/* Builds an empty vocabulary with room for n additions of `bytes` bytes in all (pieces count one
+ * byte more, for their NUL); slm_vocab_add then inserts ids in [0, SLM_TOK_MAX_ID] (a piece
+ * added twice keeps its last id). */
+bool slm_vocab_init(slm_vocab *v, size_t n, size_t bytes);
 void slm_vocab_add(slm_vocab *v, const char *piece, size_t len, int32_t id);
 int32_t slm_vocab_find(const slm_vocab *v, const char *s, size_t n); /* -1 when absent */
+/* The hash of the vocabulary's table, shared with added_tokens.c. */
+uint64_t slm_tok_hash_bytes(const char *s, size_t n);
 /* The piece of id (NUL-terminated) and its length, or NULL when id has none. */
 const char *slm_vocab_piece(const slm_vocab *v, int32_t id, size_t *len);
 void slm_vocab_free(slm_vocab *v);
@@ -364,12 +417,6 @@ slm_status slm_pretokenizer_apply(const slm_pretokenizer *pt, slm_tok_split_list
 /* Parses a Metaspace-style prepend_scheme / add_prefix_space pair (shared with decoder.c). */
 slm_status slm_tok_prepend_scheme(const cJSON *json, const char *path, const char *where,
                                   slm_prepend_scheme *out, slm_error *err);
-/* Reads a one-character string field (Metaspace replacement, Strip content). */
-slm_status slm_tok_json_char(const cJSON *json, const char *key, const char *path,
-                             const char *where, char out[5], size_t *len, slm_error *err);
-/* Reads an optional boolean field (dflt when absent or null). */
-slm_status slm_tok_json_bool(const cJSON *json, const char *key, bool dflt, const char *path,
-                             const char *where, bool *out, slm_error *err);
 
 /* split.c: cutting one split of io (text io->text) into pieces, appended to out->v. */
 slm_status slm_tok_split_regex(const slm_pretok_step *st, const slm_tok_split *sp,
@@ -411,7 +458,10 @@ typedef struct {
 
 typedef struct {
     slm_added_token *v;
-    size_t n;
+    size_t n, cap;
+    int32_t *content_slots;  /* open-addressing table of token indices by content, -1 = empty */
+    size_t content_mask;
+    slm_id_map by_id;        /* id -> token index */
     slm_added_index raw, norm;
 } slm_added_vocab;
 
@@ -525,17 +575,32 @@ struct slm_tokenizer {
     slm_added_vocab added;
     slm_postproc post;
     slm_detok decoder;
-    slm_tok_id_info *ids;           /* indexed by id */
-    size_t n_ids;
+    slm_tok_id_info *ids;           /* n_infos of them, found through id_index */
+    size_t n_infos;
+    slm_id_map id_index;            /* id -> its entry of ids */
+    size_t n_ids;                   /* one past the largest id (slm_tokenizer_vocab_size) */
     int32_t bos_id, eos_id;
     size_t model_max_length;        /* tokenizer_config.json; 0 when unknown */
     bool truncate_left;             /* tokenizer_config.json truncation_side "left" */
 };
 
+/* slm_tokenizer_load from memory: tokenizer.json's bytes and, when config is not NULL,
+ * tokenizer_config.json's; messages name dir/tokenizer.json (dir NULL: "<memory>"). For tests
+ * and fuzzing, which should not need files. */
+slm_status slm_tokenizer_load_json(const char *json, size_t len, const char *config,
+                                   size_t config_len, const char *dir, slm_tokenizer **out,
+                                   slm_error *err);
 /* What id decodes from, or NULL when the id names nothing. */
 const slm_tok_id_info *slm_tokenizer_id_info(const slm_tokenizer *tok, int32_t id);
 /* The model's vocabulary (BPE or WordPiece). */
 const slm_vocab *slm_tokenizer_model_vocab(const slm_tokenizer *tok);
+
+/* ----------------------------------------------------------- stream_decoder.c */
+
+/* slm_detokenize with the text's length, so a decoded NUL byte comes back whole (slm_detokenize
+ * refuses one). Meant for slm.h, next to slm_detokenize. */
+slm_status slm_detokenize_len(const slm_tokenizer *tok, const int32_t *ids, size_t n,
+                              bool skip_special, char **text, size_t *len, slm_error *err);
 
 /* ------------------------------------------------------------------ encode.c */
 

@@ -8,6 +8,7 @@
  * afterwards. As in Hugging Face (a serde map), a piece listed twice keeps its last id, and when
  * two pieces share an id the later one is what the id decodes to while both still encode to it.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,7 +18,7 @@
 /* Eight bytes at a time with a multiply-xorshift mix: pieces are short, so a lookup costs a few
  * multiplications, and the final shift folds the well-mixed high bits into the low bits the
  * table index uses. */
-static uint64_t hash_bytes(const char *s, size_t n)
+uint64_t slm_tok_hash_bytes(const char *s, size_t n)
 {
     uint64_t h = 0x9E3779B97F4A7C15ull ^ n;
     while (n >= 8) {
@@ -37,7 +38,7 @@ static uint64_t hash_bytes(const char *s, size_t n)
 /* The slot holding piece s, or the empty slot where it would go. */
 static size_t find_slot(const slm_vocab *v, const char *s, size_t n)
 {
-    size_t i = (size_t)hash_bytes(s, n) & v->mask;
+    size_t i = (size_t)slm_tok_hash_bytes(s, n) & v->mask;
     for (;;) {
         int32_t k = v->slots[i];
         if (k < 0)
@@ -59,48 +60,45 @@ int32_t slm_vocab_find(const slm_vocab *v, const char *s, size_t n)
 
 const char *slm_vocab_piece(const slm_vocab *v, int32_t id, size_t *len)
 {
-    if (id < 0 || (size_t)id >= v->n_ids || v->by_id[id] < 0)
+    int32_t k = slm_id_map_get(&v->by_id, id);
+    if (k < 0)
         return NULL;
-    const slm_vocab_entry *e = &v->entries[v->by_id[id]];
+    const slm_vocab_entry *e = &v->entries[k];
     *len = e->length;
     return v->arena.data + e->offset;
 }
 
-/* Validates the entries; returns their count, the id range and the bytes the arena needs. */
-static slm_status scan_entries(const cJSON *obj, const char *what, size_t *n_ids, size_t *n,
-                               size_t *bytes, slm_error *err)
+/* Validates the entries; returns their count and the bytes the arena needs. */
+static slm_status scan_entries(const cJSON *obj, const char *what, size_t *n, size_t *bytes,
+                               slm_error *err)
 {
-    *n_ids = *n = *bytes = 0;
+    *n = *bytes = 0;
     const cJSON *e;
     cJSON_ArrayForEach(e, obj)
     {
-        double d = cJSON_IsNumber(e) ? e->valuedouble : -1;
-        if (d < 0 || d > INT32_MAX - 1 || d != (double)(int32_t)d)
-            return slm_fail(err, SLM_ERR_FORMAT, "%s: entry '%s' is not a valid id", what,
-                            e->string ? e->string : "?");
-        if ((size_t)d + 1 > *n_ids)
-            *n_ids = (size_t)d + 1;
+        char entry[300];
+        snprintf(entry, sizeof entry, "entry '%.200s'", e->string ? e->string : "?");
+        int32_t id;
+        SLM_TRY(slm_tok_json_id(e, what, entry, &id, err));
         *bytes += strlen(e->string) + 1;
         (*n)++;
     }
     return SLM_OK;
 }
 
-bool slm_vocab_init(slm_vocab *v, size_t n, size_t bytes, size_t n_ids)
+bool slm_vocab_init(slm_vocab *v, size_t n, size_t bytes)
 {
     memset(v, 0, sizeof *v);
     size_t size = 16;
     while (size < 2 * n)
         size *= 2;
-    v->n_ids = n_ids;
     v->mask = size - 1;
     v->slots = malloc(size * sizeof *v->slots);
     v->entries = malloc((n ? n : 1) * sizeof *v->entries);
-    v->by_id = malloc((n_ids ? n_ids : 1) * sizeof *v->by_id);
-    if (!v->slots || !v->entries || !v->by_id || !slm_tok_buf_reserve(&v->arena, bytes))
+    if (!v->slots || !v->entries || !slm_id_map_init(&v->by_id, n) ||
+        !slm_tok_buf_reserve(&v->arena, bytes))
         return false;
-    memset(v->slots, 0xff, size * sizeof *v->slots);   /* all -1 */
-    memset(v->by_id, 0xff, n_ids * sizeof *v->by_id); /* all -1 */
+    memset(v->slots, 0xff, size * sizeof *v->slots); /* all -1 */
     return true;
 }
 
@@ -118,11 +116,16 @@ void slm_vocab_add(slm_vocab *v, const char *piece, size_t n, int32_t id)
         v->slots[slot] = k;
         if (n > v->max_len)
             v->max_len = n;
-    } else if (v->by_id[v->entries[k].id] == k) {
-        v->by_id[v->entries[k].id] = -1; /* the piece moved to a new id */
+    } else if (slm_id_map_get(&v->by_id, v->entries[k].id) == k) {
+        /* the piece moved to a new id: the old one decodes to nothing (an existing key, so
+         * this put cannot fail) */
+        slm_id_map_put(&v->by_id, v->entries[k].id, -1);
     }
     v->entries[k].id = id;
-    v->by_id[id] = k;
+    /* At most one new key per addition, and init announced every addition. */
+    slm_id_map_put(&v->by_id, id, k);
+    if ((size_t)id + 1 > v->n_ids)
+        v->n_ids = (size_t)id + 1;
 }
 
 slm_status slm_vocab_from_json(slm_vocab *v, const cJSON *obj, const char *what, slm_error *err)
@@ -130,9 +133,9 @@ slm_status slm_vocab_from_json(slm_vocab *v, const cJSON *obj, const char *what,
     memset(v, 0, sizeof *v);
     if (!cJSON_IsObject(obj))
         return slm_fail(err, SLM_ERR_FORMAT, "%s: expected an object of piece: id", what);
-    size_t n, bytes, n_ids;
-    SLM_TRY(scan_entries(obj, what, &n_ids, &n, &bytes, err));
-    if (!slm_vocab_init(v, n, bytes, n_ids))
+    size_t n, bytes;
+    SLM_TRY(scan_entries(obj, what, &n, &bytes, err));
+    if (!slm_vocab_init(v, n, bytes))
         return slm_fail_nomem(err, "vocabulary");
     const cJSON *e;
     cJSON_ArrayForEach(e, obj)
@@ -144,7 +147,7 @@ void slm_vocab_free(slm_vocab *v)
 {
     free(v->slots);
     free(v->entries);
-    free(v->by_id);
+    slm_id_map_free(&v->by_id);
     slm_tok_buf_free(&v->arena);
     memset(v, 0, sizeof *v);
 }

@@ -32,7 +32,7 @@ static bool build_continuations(slm_wordpiece *m, const char *prefix)
             bytes += e->length - np + 1;
         }
     }
-    if (!slm_vocab_init(&m->cont, n, bytes, v->n_ids))
+    if (!slm_vocab_init(&m->cont, n, bytes))
         return false;
     /* Pieces are distinct, so so are their suffixes: every key is added once. */
     for (size_t i = 0; i < v->n_pieces; i++) {
@@ -71,15 +71,10 @@ slm_status slm_wordpiece_load(slm_wordpiece *m, const cJSON *model, const char *
         st = slm_fail_nomem(err, "WordPiece vocabulary");
     free(prefix);
     SLM_TRY(st);
-    const cJSON *max = cJSON_GetObjectItemCaseSensitive(model, "max_input_chars_per_word");
-    m->max_chars = 100;
-    if (max && !cJSON_IsNull(max)) {
-        if (!cJSON_IsNumber(max) || max->valuedouble < 0)
-            return slm_fail(err, SLM_ERR_FORMAT,
-                            "%s: model.max_input_chars_per_word must be a non-negative integer",
-                            path);
-        m->max_chars = max->valuedouble > 1e15 ? (size_t)1e15 : (size_t)max->valuedouble;
-    }
+    int64_t max;
+    SLM_TRY(slm_tok_json_int(model, "max_input_chars_per_word", 0, SLM_TOK_JSON_MAX_INT, 100,
+                             path, "model", &max, err));
+    m->max_chars = (size_t)max;
     m->unk_id = slm_vocab_find(&m->vocab, m->unk_token, strlen(m->unk_token));
     if (m->unk_id < 0)
         return slm_fail(err, SLM_ERR_FORMAT, "%s: model.unk_token '%s' is not in model.vocab",
