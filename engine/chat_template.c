@@ -66,8 +66,16 @@ slm_status slm_chat_template_parse(const char *source, const char *bos, const ch
     *out = NULL;
     if (!source)
         return slm_fail(err, SLM_ERR_INVALID_ARG, "chat template: no source text");
+    return slm_chat_template_parse_n(source, strlen(source), "chat template", bos, eos, out, err);
+}
+
+slm_status slm_chat_template_parse_n(const char *source, size_t len, const char *what,
+                                     const char *bos, const char *eos, slm_chat_template **out,
+                                     slm_error *err)
+{
+    *out = NULL;
     slm_chat_template *t = NULL;
-    SLM_TRY(create(source, strlen(source), "chat template", &t, err));
+    SLM_TRY(create(source, len, what, &t, err));
     t->tokens[0] = dup_str(bos);
     t->tokens[1] = dup_str(eos);
     if ((bos && !t->tokens[0]) || (eos && !t->tokens[1])) {
@@ -254,9 +262,20 @@ slm_status slm_chat_template_apply(const slm_chat_template *t, const slm_chat_me
     slm_jv vars;
     if (!slm_jv_dict_new(&vars))
         return slm_fail_nomem(err, "chat template variables");
+    size_t len = 0;
     slm_status st = build_vars(t, msgs, n, add_generation_prompt, vars)
-                        ? slm_jinja_render(t->tpl, vars.u.d, out, NULL, err)
+                        ? slm_jinja_render(t->tpl, vars.u.d, out, &len, err)
                         : slm_fail_nomem(err, "chat template variables");
     slm_jv_release(vars);
+    /* callers get a C string and tokenize strlen(out) bytes: a NUL inside
+     * would silently drop the rest of the prompt, so it is an error */
+    const char *nul = st == SLM_OK ? memchr(*out, '\0', len) : NULL;
+    if (nul) {
+        st = slm_fail(err, SLM_ERR_FORMAT,
+                      "chat template: the rendered prompt contains a NUL byte at offset %zu "
+                      "(of %zu bytes); it would truncate the prompt", (size_t)(nul - *out), len);
+        free(*out);
+        *out = NULL;
+    }
     return st;
 }

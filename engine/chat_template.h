@@ -51,10 +51,18 @@ slm_status slm_chat_template_load(const char *dir, slm_chat_template **out, slm_
 slm_status slm_chat_template_parse(const char *source, const char *bos, const char *eos,
                                    slm_chat_template **out, slm_error *err);
 
+/* The same for len bytes of source that need not be NUL-terminated (a
+ * template file's text; the fuzz harness). `what` prefixes error messages. */
+slm_status slm_chat_template_parse_n(const char *source, size_t len, const char *what,
+                                     const char *bos, const char *eos, slm_chat_template **out,
+                                     slm_error *err);
+
 void slm_chat_template_free(slm_chat_template *t);
 
 /* Renders n (>= 1, as transformers requires) messages; *out is a malloc'd
- * NUL-terminated string. */
+ * NUL-terminated string. A rendered prompt containing a NUL byte (which
+ * would cut it short for every C-string consumer) is SLM_ERR_FORMAT naming
+ * the offset. */
 slm_status slm_chat_template_apply(const slm_chat_template *t, const slm_chat_message *msgs,
                                    size_t n, bool add_generation_prompt, char **out,
                                    slm_error *err);

@@ -18,8 +18,43 @@
 
 /* ---------------------------------------------------------------- errors */
 
+slm_jrunning slm_jx_op(slm_jctx *c, const char *kind, const char *name)
+{
+    slm_jrunning prev = {c->op_kind, c->op};
+    c->op_kind = kind;
+    c->op = name;
+    return prev;
+}
+
+void slm_jx_op_restore(slm_jctx *c, slm_jrunning prev)
+{
+    c->op_kind = prev.kind;
+    c->op = prev.name;
+}
+
+slm_status slm_jx_work_error(slm_jctx *c)
+{
+    return slm_fail(c->err, SLM_ERR_RANGE,
+                    "%s: line %d: %s%s%s%s: the template does more work than one render may "
+                    "(SLM_JINJA_MAX_WORK, %llu units: bytes built or scanned, items stored or compared)",
+                    c->tpl->what, c->line, c->op ? c->op_kind : "rendering", c->op ? " '" : "",
+                    c->op ? c->op : "", c->op ? "'" : "", (unsigned long long)c->work.limit);
+}
+
+slm_status slm_jx_work(slm_jctx *c, uint64_t units, const char *what)
+{
+    if (slm_jwork_charge(units))
+        return SLM_OK;
+    slm_jrunning prev = slm_jx_op(c, c->op_kind ? c->op_kind : "filter", what);
+    slm_status st = slm_jx_work_error(c);
+    slm_jx_op_restore(c, prev);
+    return st;
+}
+
 slm_status slm_jx_fail(slm_jctx *c, slm_status st, const char *fmt, ...)
 {
+    if (c->work.exceeded)
+        return slm_jx_work_error(c);
     char msg[768];
     va_list ap;
     va_start(ap, fmt);
@@ -28,7 +63,13 @@ slm_status slm_jx_fail(slm_jctx *c, slm_status st, const char *fmt, ...)
     return slm_fail(c->err, st, "%s: line %d: %s", c->tpl->what, c->line, msg);
 }
 
-slm_status slm_jx_nomem(slm_jctx *c) { return slm_fail_nomem(c->err, "template value"); }
+slm_status slm_jx_nomem(slm_jctx *c)
+{
+    /* the value layer fails allocations once the budget is spent */
+    if (c->work.exceeded)
+        return slm_jx_work_error(c);
+    return slm_fail_nomem(c->err, "template value");
+}
 
 slm_status slm_jx_undefined(slm_jctx *c, slm_jv u)
 {
@@ -38,6 +79,8 @@ slm_status slm_jx_undefined(slm_jctx *c, slm_jv u)
 
 slm_status slm_jx_enter(slm_jctx *c)
 {
+    if (c->work.exceeded)
+        return slm_jx_work_error(c);
     if (c->depth >= SLM_JINJA_MAX_DEPTH)
         return slm_jx_fail(c, SLM_ERR_RANGE, "template recursion deeper than %d",
                            SLM_JINJA_MAX_DEPTH);
@@ -145,6 +188,8 @@ static slm_status assign(slm_jctx *c, slm_jscope *s, const slm_jnode *t, slm_jv 
 
 static slm_status put_out(slm_jctx *c, slm_jbuf *out)
 {
+    if (out->failed && c->work.exceeded)
+        return slm_jx_work_error(c);
     if (out->failed)
         return slm_jx_fail(c, SLM_ERR_RANGE, "output larger than %u bytes (or out of memory)",
                            SLM_JINJA_MAX_STRING);
@@ -497,7 +542,9 @@ slm_status slm_jinja_render(const slm_jinja_template *t, const slm_jv_dict *vars
                             size_t *len, slm_error *err)
 {
     *out = NULL;
-    slm_jctx c = {.tpl = t, .err = err, .line = 1};
+    slm_jctx c = {.tpl = t, .err = err, .line = 1, .work = {.limit = SLM_JINJA_MAX_WORK}};
+    slm_jwork *outer = slm_jwork_current;
+    slm_jwork_current = &c.work;
     slm_jscope *root = NULL;
     slm_jbuf b = {0};
     bool ok = slm_jv_list_new(0, SLM_JSEQ_LIST, &c.namespaces) && slm_jv_cstr("loop", &c.loop_key);
@@ -508,8 +555,12 @@ slm_status slm_jinja_render(const slm_jinja_template *t, const slm_jv_dict *vars
         st = slm_jx_exec(&c, root, t->root, &b);
     if (st == SLM_OK && !b.p && !(b.p = calloc(1, 1)))
         st = slm_jx_nomem(&c);
+    if (st == SLM_OK && c.work.exceeded) /* a result computed past the limit */
+        st = slm_jx_work_error(&c);
+    slm_jwork_current = NULL; /* freeing is not charged */
     cleanup(&c);
     slm_jv_release(c.loop_key);
+    slm_jwork_current = outer;
     if (st != SLM_OK) {
         slm_jbuf_free(&b);
         return st;

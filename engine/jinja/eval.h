@@ -30,6 +30,8 @@ typedef struct {
     slm_jv namespaces;   /* every namespace created, cleared at the end to break cycles */
     slm_jflow flow;
     slm_jv loop_key;     /* the string "loop", made once per render */
+    slm_jwork work;      /* this render's budget (slm_jwork_current points here) */
+    const char *op_kind, *op; /* "filter", "join": what is running, for messages */
 } slm_jctx;
 
 /* Evaluated call arguments: positional ones first (kw[i] == NULL). */
@@ -47,8 +49,20 @@ enum { SLM_FN_RANGE, SLM_FN_NAMESPACE, SLM_FN_DICT, SLM_FN_RAISE, SLM_FN_STRFTIM
 /* "<what>: line N: <message>" as SLM_ERR_INVALID_ARG (or st). */
 slm_status slm_jx_fail(slm_jctx *c, slm_status st, const char *fmt, ...) SLM_PRINTF(3, 4);
 slm_status slm_jx_nomem(slm_jctx *c);
+/* An int result outside int64 (SLM_ERR_RANGE), naming the running operation. */
+slm_status slm_jx_overflow(slm_jctx *c);
 /* The UndefinedError an operation on `u` raises. */
 slm_status slm_jx_undefined(slm_jctx *c, slm_jv u);
+/* Every failure once the work budget is exhausted reports that instead
+ * (the real cause), naming c->op. */
+slm_status slm_jx_work_error(slm_jctx *c);
+/* Sets what is running (restore the returned previous value after). */
+typedef struct { const char *kind, *name; } slm_jrunning;
+slm_jrunning slm_jx_op(slm_jctx *c, const char *kind, const char *name);
+void slm_jx_op_restore(slm_jctx *c, slm_jrunning prev);
+/* Charges a cost known in advance (a row of a million fill values) before
+ * building it; fails naming `what`. */
+slm_status slm_jx_work(slm_jctx *c, uint64_t units, const char *what);
 slm_status slm_jx_enter(slm_jctx *c);
 slm_status slm_jx_step(slm_jctx *c);
 

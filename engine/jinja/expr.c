@@ -28,8 +28,9 @@ slm_status slm_jx_buf_done(slm_jctx *c, slm_jbuf *b, slm_jv *out)
 {
     if (b->failed) {
         slm_jbuf_free(b);
-        return slm_jx_fail(c, SLM_ERR_RANGE, "string larger than %u bytes (or out of memory)",
-                           SLM_JINJA_MAX_STRING);
+        return slm_jx_fail(c, SLM_ERR_RANGE, "%s%s%s%sstring larger than %u bytes (or out of memory)",
+                           c->op ? c->op_kind : "", c->op ? " '" : "", c->op ? c->op : "",
+                           c->op ? "': " : "", SLM_JINJA_MAX_STRING);
     }
     return slm_jbuf_to_jv(b, out) ? SLM_OK : slm_jx_nomem(c);
 }
@@ -44,15 +45,20 @@ static slm_status type_error(slm_jctx *c, const char *fmt, slm_jv a, slm_jv b)
 static bool is_intlike(slm_jv v) { return v.kind == SLM_JV_INT || v.kind == SLM_JV_BOOL; }
 static int64_t as_int(slm_jv v) { return v.kind == SLM_JV_BOOL ? v.u.b : v.u.i; }
 
-static slm_status overflow(slm_jctx *c)
+slm_status slm_jx_overflow(slm_jctx *c)
 {
-    return slm_jx_fail(c, SLM_ERR_RANGE, "integer overflow (slm integers are 64-bit)");
+    return slm_jx_fail(c, SLM_ERR_RANGE, "%s%s%s%s%sinteger overflow (slm integers are 64-bit)",
+                       c->op ? c->op_kind : "", c->op ? " '" : "", c->op ? c->op : "",
+                       c->op ? "'" : "", c->op ? ": " : "");
 }
+
+static slm_status overflow(slm_jctx *c) { return slm_jx_overflow(c); }
 
 /* seq * count for strings and lists. */
 static slm_status repeat(slm_jctx *c, slm_jv seq, int64_t count, slm_jv *out)
 {
-    if (count < 0)
+    size_t items = seq.kind == SLM_JV_STR ? seq.u.s->len : seq.u.l->n;
+    if (count < 0 || items == 0) /* nothing to repeat: do not loop `count` times */
         count = 0;
     if (seq.kind == SLM_JV_STR) {
         size_t len = seq.u.s->len;
@@ -161,8 +167,15 @@ static slm_status int_arith(slm_jctx *c, int op, int64_t x, int64_t y, slm_jv *o
         if (y == 0)
             return slm_jx_fail(c, SLM_ERR_INVALID_ARG, "integer %s by zero",
                                op == SLM_OP_MOD ? "modulo" : "division or modulo");
-        if (x == INT64_MIN && y == -1)
-            return overflow(c);
+        if (y == -1) { /* x % -1 is 0; x // -1 is -x (C's INT64_MIN / -1 traps) */
+            if (op == SLM_OP_MOD)
+                r = 0;
+            else if (x == INT64_MIN)
+                return overflow(c);
+            else
+                r = -x;
+            break;
+        }
         r = op == SLM_OP_MOD ? floor_mod(x, y) : floor_div(x, y);
         break;
     case SLM_OP_POW:
@@ -209,7 +222,7 @@ static const char *op_symbol(int op)
     return op <= SLM_OP_POW ? sym[op] : "?";
 }
 
-slm_status slm_jx_binop(slm_jctx *c, int op, slm_jv a, slm_jv b, slm_jv *out)
+static slm_status binop_inner(slm_jctx *c, int op, slm_jv a, slm_jv b, slm_jv *out)
 {
     if (a.kind == SLM_JV_UNDEF)
         return slm_jx_undefined(c, a);
@@ -236,14 +249,26 @@ slm_status slm_jx_binop(slm_jctx *c, int op, slm_jv a, slm_jv b, slm_jv *out)
                        op_symbol(op), slm_jv_type_name(a), slm_jv_type_name(b));
 }
 
+slm_status slm_jx_binop(slm_jctx *c, int op, slm_jv a, slm_jv b, slm_jv *out)
+{
+    slm_jrunning prev = slm_jx_op(c, "operator", op_symbol(op));
+    slm_status st = binop_inner(c, op, a, b, out);
+    slm_jx_op_restore(c, prev);
+    return st;
+}
+
 static slm_status unary(slm_jctx *c, bool neg, slm_jv v, slm_jv *out)
 {
     if (v.kind == SLM_JV_UNDEF)
         return slm_jx_undefined(c, v);
     if (is_intlike(v)) {
         int64_t i = as_int(v);
-        if (neg && i == INT64_MIN)
-            return overflow(c);
+        if (neg && i == INT64_MIN) {
+            slm_jrunning prev = slm_jx_op(c, "operator", "unary -");
+            slm_status st = overflow(c);
+            slm_jx_op_restore(c, prev);
+            return st;
+        }
         *out = slm_jv_int(neg ? -i : i);
     } else if (v.kind == SLM_JV_FLOAT) {
         *out = slm_jv_float(neg ? -v.u.f : v.u.f);
@@ -266,8 +291,7 @@ slm_status slm_jx_contains(slm_jctx *c, slm_jv container, slm_jv item, bool *out
             return slm_jx_fail(c, SLM_ERR_INVALID_ARG, "'in <string>' requires string as left operand, not %s",
                                slm_jv_type_name(item));
         const slm_jv_str *h = container.u.s, *nd = item.u.s;
-        for (size_t i = 0; !*out && i + nd->len <= h->len; i++)
-            *out = memcmp(h->s + i, nd->s, nd->len) == 0;
+        *out = slm_text_find(h->s, h->len, nd->s, nd->len) != NULL;
         return SLM_OK;
     }
     case SLM_JV_LIST:

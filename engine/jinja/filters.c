@@ -52,7 +52,13 @@ int slm_jinja_filter_id(const char *name, size_t len, bool *supported)
 /* jinja's soft_str: str(v), Undefined printing as "". */
 static slm_status soft_str(slm_jctx *c, slm_jv v, slm_jv *out)
 {
-    return slm_jv_str_of(v, out) ? SLM_OK : slm_jx_nomem(c);
+    if (v.kind == SLM_JV_STR) {
+        *out = slm_jv_retain(v);
+        return SLM_OK;
+    }
+    slm_jbuf b = {0};
+    slm_jv_to_str(&b, v);
+    return slm_jx_buf_done(c, &b, out); /* a list printed past the limit says so */
 }
 
 static slm_status want_int(slm_jctx *c, const slm_jv *v, int64_t dflt, const char *what,
@@ -122,12 +128,7 @@ slm_status slm_jx_replace(slm_jctx *c, const slm_jv_str *s, const slm_jv_str *ol
             slm_jbuf_put(&b, rep->s, rep->len);
     } else {
         while (count != 0 && i + old->len <= s->len) {
-            const char *hit = NULL;
-            for (size_t k = i; k + old->len <= s->len; k++)
-                if (memcmp(s->s + k, old->s, old->len) == 0) {
-                    hit = s->s + k;
-                    break;
-                }
+            const char *hit = slm_text_find(s->s + i, s->len - i, old->s, old->len);
             if (!hit)
                 break;
             slm_jbuf_put(&b, s->s + i, (size_t)(hit - (s->s + i)));
@@ -391,7 +392,7 @@ static slm_status to_int(slm_jctx *c, slm_jv in, const slm_jargs *a, slm_jv *out
     case SLM_JV_STR:
         if (base >= 2 && base <= 36 && parse_py_int(in.u.s->s, in.u.s->len, (int)base, &of, &i)) {
             if (of)
-                return slm_jx_fail(c, SLM_ERR_RANGE, "integer overflow (slm integers are 64-bit)");
+                return slm_jx_overflow(c);
             *out = slm_jv_int(i);
             return SLM_OK;
         }
@@ -436,6 +437,8 @@ static double round_digits(double x, int64_t nd)
         snprintf(buf, sizeof buf, "%.*f", (int)(nd > 300 ? 300 : nd), x);
         return strtod(buf, NULL);
     }
+    if (nd < -308) /* 10**-nd exceeds every double: Python rounds to a signed zero */
+        return x * 0.0;
     double p = pow(10.0, (double)-nd);
     return nearbyint(x / p) * p;
 }
@@ -459,7 +462,15 @@ static slm_status f_round(slm_jctx *c, slm_jv in, const slm_jargs *a, slm_jv *ou
             return SLM_OK;
         }
         double r = round_digits(slm_jv_as_double(in), prec);
-        *out = in.kind == SLM_JV_FLOAT ? slm_jv_float(r) : slm_jv_int((int64_t)r);
+        if (in.kind == SLM_JV_FLOAT) {
+            *out = slm_jv_float(r);
+            return SLM_OK;
+        }
+        /* round(int, -n) rounds in the integer's own scale, which can leave
+         * int64 (round(2**63 - 1, -1) is 2**63 + 3); casting that is UB */
+        if (!(r >= -9223372036854775808.0 && r < 9223372036854775808.0))
+            return slm_jx_overflow(c);
+        *out = slm_jv_int((int64_t)r);
         return SLM_OK;
     }
     double scale = pow(10.0, (double)prec), x = slm_jv_as_double(in) * scale;
@@ -472,7 +483,7 @@ static slm_status f_abs(slm_jctx *c, slm_jv in, slm_jv *out)
     if (in.kind == SLM_JV_INT || in.kind == SLM_JV_BOOL) {
         int64_t i = in.kind == SLM_JV_BOOL ? in.u.b : in.u.i;
         if (i == INT64_MIN)
-            return slm_jx_fail(c, SLM_ERR_RANGE, "integer overflow (slm integers are 64-bit)");
+            return slm_jx_overflow(c);
         *out = slm_jv_int(i < 0 ? -i : i);
     } else if (in.kind == SLM_JV_FLOAT) {
         *out = slm_jv_float(fabs(in.u.f));
@@ -517,7 +528,7 @@ static slm_status f_attr(slm_jctx *c, slm_jv in, const slm_jargs *a, slm_jv *out
 
 /* ------------------------------------------------------------- dispatch */
 
-slm_status slm_jx_filter(slm_jctx *c, int id, slm_jv in, const slm_jargs *a, slm_jv *out)
+static slm_status filter_inner(slm_jctx *c, int id, slm_jv in, const slm_jargs *a, slm_jv *out)
 {
     bool handled = false;
     SLM_TRY(slm_jx_filter_seq(c, id, in, a, out, &handled));
@@ -550,4 +561,12 @@ slm_status slm_jx_filter(slm_jctx *c, int id, slm_jv in, const slm_jargs *a, slm
     default:
         return slm_jx_fail(c, SLM_ERR_UNSUPPORTED, "filter '%s' is not supported", name);
     }
+}
+
+slm_status slm_jx_filter(slm_jctx *c, int id, slm_jv in, const slm_jargs *a, slm_jv *out)
+{
+    slm_jrunning prev = slm_jx_op(c, "filter", FILTER_NAMES[id].name);
+    slm_status st = filter_inner(c, id, in, a, out);
+    slm_jx_op_restore(c, prev);
+    return st;
 }

@@ -265,7 +265,9 @@ static slm_status f_unique(slm_jctx *c, slm_jv items, const slm_jargs *a, slm_jv
     slm_status st = new_list(c, items.u.l->n, SLM_JSEQ_GEN, out);
     for (size_t i = 0; st == SLM_OK && i < items.u.l->n; i++) {
         bool seen = false;
-        for (size_t k = 0; k < i && !seen; k++)
+        if (slm_jwork_exceeded()) /* quadratic: stop as soon as the budget is gone */
+            st = slm_jx_work_error(c);
+        for (size_t k = 0; st == SLM_OK && k < i && !seen; k++)
             seen = slm_jv_equal(keys[k], keys[i]);
         if (!seen && (st = push(c, *out, slm_jv_retain(items.u.l->v[i]))) != SLM_OK)
             slm_jv_release(*out);
@@ -456,17 +458,20 @@ static slm_status f_batch(slm_jctx *c, slm_jv items, const slm_jargs *a, slm_jv 
     SLM_TRY(slm_jargs_bind(c, a, "batch", P, p));
     if (!p[0] || (p[0]->kind != SLM_JV_INT) || p[0]->u.i <= 0)
         return slm_jx_fail(c, SLM_ERR_INVALID_ARG, "batch() needs a positive line count");
-    size_t per = (size_t)p[0]->u.i, n = items.u.l->n;
+    uint64_t per = (uint64_t)p[0]->u.i, n = items.u.l->n;
+    /* the last row is padded to `per` items with fill_with: charge that row
+     * before building it (a huge count is an error, not a balloon) */
+    uint64_t pad = p[1] && n % per ? per - n % per : 0;
+    SLM_TRY(slm_jx_work(c, pad > UINT64_MAX / 16 ? UINT64_MAX : pad * 16, "batch"));
     SLM_TRY(new_list(c, 0, SLM_JSEQ_GEN, out));
-    for (size_t i = 0; i < n; i += per) {
+    for (uint64_t i = 0; i < n; i += per) {
         slm_jv row;
-        slm_status st = new_list(c, per < 64 ? per : 64, SLM_JSEQ_LIST, &row);
-        for (size_t k = 0; st == SLM_OK && k < per; k++) {
-            if (i + k < n)
-                st = push(c, row, slm_jv_retain(items.u.l->v[i + k]));
-            else if (p[1])
-                st = push(c, row, slm_jv_retain(*p[1]));
-        }
+        uint64_t have = n - i < per ? n - i : per; /* items left for this row */
+        slm_status st = new_list(c, (size_t)(have < 64 ? have : 64), SLM_JSEQ_LIST, &row);
+        for (uint64_t k = 0; st == SLM_OK && k < have; k++)
+            st = push(c, row, slm_jv_retain(items.u.l->v[i + k]));
+        for (uint64_t k = have; st == SLM_OK && p[1] && k < per; k++)
+            st = push(c, row, slm_jv_retain(*p[1]));
         if (st == SLM_OK)
             st = push(c, *out, row);
         else

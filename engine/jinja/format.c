@@ -148,7 +148,7 @@ static void repr_depth(slm_jbuf *b, slm_jv v, int depth);
 static void repr_dict(slm_jbuf *b, const slm_jv_dict *d, int depth)
 {
     slm_jbuf_putc(b, '{');
-    for (size_t i = 0; i < d->n; i++) {
+    for (size_t i = 0; i < d->n && !b->failed; i++) {
         if (i)
             slm_jbuf_puts(b, ", ");
         repr_depth(b, d->k[i], depth + 1);
@@ -166,7 +166,7 @@ static void repr_list(slm_jbuf *b, const slm_jv_list *l, int depth)
     }
     bool tuple = l->flavor == SLM_JSEQ_TUPLE;
     slm_jbuf_putc(b, tuple ? '(' : '[');
-    for (size_t i = 0; i < l->n; i++) {
+    for (size_t i = 0; i < l->n && !b->failed; i++) {
         if (i)
             slm_jbuf_puts(b, ", ");
         repr_depth(b, l->v[i], depth + 1);
@@ -178,6 +178,8 @@ static void repr_list(slm_jbuf *b, const slm_jv_list *l, int depth)
 
 static void repr_depth(slm_jbuf *b, slm_jv v, int depth)
 {
+    if (b->failed) /* too long or over budget: stop walking (shared sublists make it exponential) */
+        return;
     if (depth > SLM_JINJA_MAX_DEPTH) {
         slm_jbuf_puts(b, "...");
         return;

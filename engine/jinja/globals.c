@@ -25,6 +25,17 @@ static const char *const GLOBAL_NAMES[SLM_FN_COUNT] = {
 
 const char *slm_jx_global_name(int fn) { return GLOBAL_NAMES[fn]; }
 
+/* len(range(start, stop, step)), computed in unsigned arithmetic: the
+ * distance between two int64 values can exceed INT64_MAX. */
+static uint64_t range_len(int64_t start, int64_t stop, int64_t step)
+{
+    if (step > 0 && start < stop)
+        return ((uint64_t)stop - (uint64_t)start - 1) / (uint64_t)step + 1;
+    if (step < 0 && start > stop)
+        return ((uint64_t)start - (uint64_t)stop - 1) / (0 - (uint64_t)step) + 1;
+    return 0;
+}
+
 static slm_status range(slm_jctx *c, const slm_jargs *a, slm_jv *out)
 {
     int64_t v[3] = {0, 0, 1};
@@ -37,15 +48,17 @@ static slm_status range(slm_jctx *c, const slm_jargs *a, slm_jv *out)
     }
     if (v[2] == 0)
         return slm_jx_fail(c, SLM_ERR_INVALID_ARG, "range() arg 3 must not be zero");
-    double span = ((double)v[1] - (double)v[0]) / (double)v[2];
-    if (span > SLM_JINJA_MAX_RANGE)
+    uint64_t n = range_len(v[0], v[1], v[2]);
+    if (n > SLM_JINJA_MAX_RANGE)
         return slm_jx_fail(c, SLM_ERR_RANGE,
                            "Range too big. The sandbox blocks ranges larger than MAX_RANGE (%d).",
                            SLM_JINJA_MAX_RANGE);
-    if (!slm_jv_list_new(span > 0 ? (size_t)span + 1 : 0, SLM_JSEQ_LIST, out))
+    if (!slm_jv_list_new((size_t)n, SLM_JSEQ_LIST, out))
         return slm_jx_nomem(c);
-    for (int64_t i = v[0]; v[2] > 0 ? i < v[1] : i > v[1]; i += v[2])
-        if (!slm_jv_list_push(out->u.l, slm_jv_int(i)))
+    /* item k lies between start and stop, so start + k*step fits; it is
+     * computed unsigned so the step past the last item is never formed */
+    for (uint64_t k = 0; k < n; k++)
+        if (!slm_jv_list_push(out->u.l, slm_jv_int((int64_t)((uint64_t)v[0] + k * (uint64_t)v[2]))))
             return slm_jv_release(*out), slm_jx_nomem(c);
     return SLM_OK;
 }
@@ -104,6 +117,8 @@ static slm_status make_dict(slm_jctx *c, const slm_jargs *a, bool ns, slm_jv *ou
 
 static slm_status raise_exception(slm_jctx *c, const slm_jargs *a)
 {
+    if (c->work.exceeded)
+        return slm_jx_work_error(c);
     slm_jbuf b = {0};
     if (a->n > 0)
         slm_jv_to_str(&b, a->v[0]);
@@ -125,7 +140,7 @@ static slm_status strftime_now(slm_jctx *c, const slm_jargs *a, slm_jv *out)
     return slm_jx_str(c, buf, n, out);
 }
 
-slm_status slm_jx_global(slm_jctx *c, int fn, const slm_jargs *a, slm_jv *out)
+static slm_status global_inner(slm_jctx *c, int fn, const slm_jargs *a, slm_jv *out)
 {
     switch (fn) {
     case SLM_FN_RANGE: return range(c, a, out);
@@ -134,4 +149,12 @@ slm_status slm_jx_global(slm_jctx *c, int fn, const slm_jargs *a, slm_jv *out)
     case SLM_FN_RAISE: return raise_exception(c, a);
     default: return strftime_now(c, a, out);
     }
+}
+
+slm_status slm_jx_global(slm_jctx *c, int fn, const slm_jargs *a, slm_jv *out)
+{
+    slm_jrunning prev = slm_jx_op(c, "function", GLOBAL_NAMES[fn]);
+    slm_status st = global_inner(c, fn, a, out);
+    slm_jx_op_restore(c, prev);
+    return st;
 }

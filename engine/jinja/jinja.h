@@ -16,8 +16,9 @@
  *     the only cycles possible go through namespaces, which the renderer
  *     clears when it finishes.
  *   - Failures return an slm_status and fill the slm_error; nothing prints.
- *     Limits (nesting depth, string size, loop iterations) turn hostile
- *     templates into errors instead of crashes.
+ *     Limits (nesting depth, string size, loop iterations, and one work
+ *     budget per render) turn hostile templates into errors instead of
+ *     crashes, hangs or balloons.
  */
 #ifndef SLM_JINJA_H
 #define SLM_JINJA_H
@@ -36,6 +37,31 @@
 #define SLM_JINJA_MAX_RANGE 100000        /* as jinja2.sandbox.MAX_RANGE */
 #define SLM_JINJA_MAX_ARGS 32             /* arguments of one call / filter / test */
 #define SLM_JINJA_MAX_NEST 256            /* lists/dicts nested in a stored value */
+/* Work per render, in units of about one byte touched: bytes written to any
+ * string or scanned in one, 16 per list item stored or value compared, 32 per
+ * dict entry. It bounds the time and the memory of every filter, method,
+ * global and operator at once (a string filter on a 16 MiB string is fine
+ * once, not a million times; values that share sublists cannot be compared
+ * or printed exponentially long). */
+#define SLM_JINJA_MAX_WORK (256ull << 20)
+
+/* ------------------------------------------------------------ work budget */
+
+/* The budget of the render running on this thread. The value layer (string
+ * building, lists, dicts, comparison, UTF-8 scans) charges it directly, so
+ * no builtin can escape it; once it is exhausted those operations fail (or
+ * return early) and the render reports the limit (eval.c). Outside a render
+ * nothing is charged. */
+typedef struct {
+    uint64_t used, limit;
+    bool exceeded;
+} slm_jwork;
+
+extern _Thread_local slm_jwork *slm_jwork_current;
+
+/* Adds units to the current budget; false once it is exhausted. */
+bool slm_jwork_charge(uint64_t units);
+bool slm_jwork_exceeded(void);
 
 /* ------------------------------------------------------------------ values */
 
@@ -204,6 +230,11 @@ size_t slm_utf8_next(const char *s, size_t n, size_t i, uint32_t *cp);
 size_t slm_utf8_count(const char *s, size_t n);
 /* Byte offset of code point number k (clamped to n). */
 size_t slm_utf8_offset(const char *s, size_t n, size_t k);
+/* Where needle first occurs in hay (memmem), NULL if nowhere; linear and
+ * charged to the work budget like every other scan. */
+const char *slm_text_find(const char *hay, size_t n, const char *needle, size_t m);
+/* s starts (end: ends) with x. */
+bool slm_text_affix(const char *s, size_t n, const char *x, size_t m, bool end);
 /* Python's str.isspace() for one code point. */
 bool slm_py_isspace(uint32_t cp);
 /* Python's str.splitlines() boundaries (\n \r \v \f \x1c-\x1e \x85 \u2028 \u2029). */

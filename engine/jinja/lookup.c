@@ -186,16 +186,27 @@ static void adjust(int64_t n, bool has_start, int64_t start, bool has_stop, int6
     else if (stop > hi)
         stop = hi;
     *first = start;
+    /* start and stop now lie in [-1, n], so their difference cannot
+     * overflow; the step can be anything down to INT64_MIN, so the division
+     * is unsigned (no -step, no stop - start + step) */
     if (step > 0)
-        *count = stop > start ? (stop - start + step - 1) / step : 0;
+        *count = stop > start ? (int64_t)(((uint64_t)(stop - start) - 1) / (uint64_t)step + 1) : 0;
     else
-        *count = start > stop ? (start - stop - step - 1) / -step : 0;
+        *count = start > stop ? (int64_t)(((uint64_t)(start - stop) - 1) / (0 - (uint64_t)step) + 1) : 0;
+}
+
+/* Index of item i of a slice: first + i*step stays in [0, n) for i < count;
+ * computed unsigned so no intermediate (nor the step past the end) overflows. */
+static size_t slice_at(int64_t first, int64_t i, int64_t step)
+{
+    return (size_t)((uint64_t)first + (uint64_t)i * (uint64_t)step);
 }
 
 static slm_status slice_str(slm_jctx *c, const slm_jv_str *s, int64_t first, int64_t count,
                             int64_t step, slm_jv *out)
 {
     size_t ncp = slm_utf8_count(s->s, s->len);
+    SLM_TRY(slm_jx_work(c, (uint64_t)(ncp + 1) * sizeof(size_t), "slice"));
     size_t *offs = malloc((ncp + 1) * sizeof *offs); /* code point -> byte offset */
     if (!offs)
         return slm_jx_nomem(c);
@@ -207,8 +218,10 @@ static slm_status slice_str(slm_jctx *c, const slm_jv_str *s, int64_t first, int
     }
     offs[ncp] = s->len;
     slm_jbuf b = {0};
-    for (int64_t i = 0, at = first; i < count; i++, at += step)
+    for (int64_t i = 0; i < count; i++) {
+        size_t at = slice_at(first, i, step);
         slm_jbuf_put(&b, s->s + offs[at], offs[at + 1] - offs[at]);
+    }
     free(offs);
     return slm_jx_buf_done(c, &b, out);
 }
@@ -240,8 +253,8 @@ slm_status slm_jx_slice(slm_jctx *c, slm_jv obj, slm_jv start, slm_jv stop, slm_
         return slice_str(c, obj.u.s, first, count, st, out);
     if (!slm_jv_list_new((size_t)count, obj.u.l->flavor, out))
         return slm_jx_nomem(c);
-    for (int64_t i = 0, at = first; i < count; i++, at += st)
-        if (!slm_jv_list_push(out->u.l, slm_jv_retain(obj.u.l->v[at])))
+    for (int64_t i = 0; i < count; i++)
+        if (!slm_jv_list_push(out->u.l, slm_jv_retain(obj.u.l->v[slice_at(first, i, st)])))
             return slm_jv_release(*out), slm_jx_nomem(c);
     return SLM_OK;
 }

@@ -126,15 +126,13 @@ static slm_status split_sep(slm_jctx *c, const slm_jv_str *s, const slm_jv_str *
                             int64_t maxsplit, slm_jv list)
 {
     size_t start = 0;
-    for (size_t i = 0; i + sep->len <= s->len && maxsplit != 0;) {
-        if (memcmp(s->s + i, sep->s, sep->len) == 0) {
-            SLM_TRY(push_piece(c, list, s->s + start, i - start));
-            i += sep->len;
-            start = i;
-            maxsplit--;
-        } else {
-            i++;
-        }
+    const char *hit;
+    while (maxsplit != 0 &&
+           (hit = slm_text_find(s->s + start, s->len - start, sep->s, sep->len)) != NULL) {
+        size_t at = (size_t)(hit - s->s);
+        SLM_TRY(push_piece(c, list, s->s + start, at - start));
+        start = at + sep->len;
+        maxsplit--;
     }
     return push_piece(c, list, s->s + start, s->len - start);
 }
@@ -189,7 +187,7 @@ static slm_status m_splitlines(slm_jctx *c, const slm_jv_str *s, const slm_jargs
 
 static bool affix_match(const slm_jv_str *s, const slm_jv_str *x, bool end)
 {
-    return x->len <= s->len && memcmp(s->s + (end ? s->len - x->len : 0), x->s, x->len) == 0;
+    return slm_text_affix(s->s, s->len, x->s, x->len, end);
 }
 
 static slm_status m_affix(slm_jctx *c, const slm_jv_str *s, const slm_jargs *a, bool end,
@@ -228,18 +226,21 @@ static slm_status m_search(slm_jctx *c, const slm_jv_str *s, const slm_jargs *a,
         return slm_jx_fail(c, SLM_ERR_INVALID_ARG, "must be str");
     const slm_jv_str *x = sub->u.s;
     int64_t found = -1, count = 0;
+    size_t last = 0;
     for (size_t i = 0; i + x->len <= s->len;) {
-        if (memcmp(s->s + i, x->s, x->len) == 0) {
-            if (found < 0 || id == M_RFIND)
-                found = (int64_t)slm_utf8_count(s->s, i);
-            count++;
-            if (id == M_FIND)
-                break;
-            i += x->len ? x->len : 1;
-        } else {
-            i++;
-        }
+        const char *hit = slm_text_find(s->s + i, s->len - i, x->s, x->len);
+        if (!hit)
+            break;
+        last = (size_t)(hit - s->s);
+        found = 0;
+        count++;
+        if (id == M_FIND)
+            break;
+        /* count: non-overlapping; rfind: the last start, overlaps included */
+        i = last + (x->len && id == M_COUNT ? x->len : 1);
     }
+    if (found == 0) /* a code point index, as Python reports it */
+        found = (int64_t)slm_utf8_count(s->s, last);
     if (id == M_COUNT && x->len == 0)
         count = (int64_t)slm_utf8_count(s->s, s->len) + 1;
     *out = slm_jv_int(id == M_COUNT ? count : found);
@@ -443,7 +444,7 @@ static slm_status list_method(slm_jctx *c, const slm_jv_list *l, int id, const s
     return SLM_OK;
 }
 
-slm_status slm_jx_method(slm_jctx *c, slm_jv self, int id, const slm_jargs *a, slm_jv *out)
+static slm_status method_inner(slm_jctx *c, slm_jv self, int id, const slm_jargs *a, slm_jv *out)
 {
     switch (self.kind) {
     case SLM_JV_STR: return str_method(c, self.u.s, id, a, out);
@@ -459,4 +460,20 @@ slm_status slm_jx_method(slm_jctx *c, slm_jv self, int id, const slm_jargs *a, s
         return SLM_OK;
     default: return slm_jx_fail(c, SLM_ERR_INVALID_ARG, "method call on '%s'", slm_jv_type_name(self));
     }
+}
+
+static const char *method_name(int id)
+{
+    for (size_t i = 0; i < sizeof METHODS / sizeof METHODS[0]; i++)
+        if (METHODS[i].id == id)
+            return METHODS[i].name;
+    return "?";
+}
+
+slm_status slm_jx_method(slm_jctx *c, slm_jv self, int id, const slm_jargs *a, slm_jv *out)
+{
+    slm_jrunning prev = slm_jx_op(c, "method", method_name(id));
+    slm_status st = method_inner(c, self, id, a, out);
+    slm_jx_op_restore(c, prev);
+    return st;
 }

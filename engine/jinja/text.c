@@ -8,6 +8,7 @@
  * simple (one-to-one) mappings: Python's full mappings differ only for a few
  * characters such as 'ß'.upper() == 'SS'.
  */
+#define _GNU_SOURCE /* memmem */
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,7 +22,7 @@ void slm_jbuf_put(slm_jbuf *b, const char *s, size_t n)
 {
     if (b->failed || n == 0)
         return;
-    if (b->n + n > SLM_JINJA_MAX_STRING) {
+    if (b->n + n > SLM_JINJA_MAX_STRING || !slm_jwork_charge(n)) {
         b->failed = true;
         return;
     }
@@ -109,6 +110,7 @@ size_t slm_utf8_next(const char *s, size_t n, size_t i, uint32_t *cp)
 
 size_t slm_utf8_count(const char *s, size_t n)
 {
+    slm_jwork_charge(n);
     size_t count = 0;
     uint32_t cp;
     for (size_t i = 0; i < n; count++)
@@ -118,11 +120,28 @@ size_t slm_utf8_count(const char *s, size_t n)
 
 size_t slm_utf8_offset(const char *s, size_t n, size_t k)
 {
+    slm_jwork_charge(k < n ? k : n);
     size_t i = 0;
     uint32_t cp;
     while (k-- > 0 && i < n)
         i = slm_utf8_next(s, n, i, &cp);
     return i;
+}
+
+const char *slm_text_find(const char *hay, size_t n, const char *needle, size_t m)
+{
+    if (m > n || slm_jwork_exceeded())
+        return NULL;
+    if (m == 0)
+        return hay;
+    const char *hit = memmem(hay, n, needle, m); /* glibc's is linear (two-way) */
+    slm_jwork_charge(hit ? (size_t)(hit - hay) + m : n); /* what was scanned */
+    return hit;
+}
+
+bool slm_text_affix(const char *s, size_t n, const char *x, size_t m, bool end)
+{
+    return m <= n && slm_jwork_charge(m) && memcmp(s + (end ? n - m : 0), x, m) == 0;
 }
 
 /* ------------------------------------------------------ Python classes */
@@ -158,6 +177,10 @@ void slm_py_strip(const char *s, size_t n, const char *chars, size_t nchars, boo
     size_t begin = 0, end = 0, i = 0;
     bool seen = false; /* a kept character has been seen */
     uint32_t cp;
+    /* each character is looked up in `chars`: n * nchars */
+    if (!slm_jwork_charge(n) || (chars && nchars && n > UINT64_MAX / nchars) ||
+        (chars && !slm_jwork_charge((uint64_t)n * nchars)))
+        n = 0; /* the render fails; strip nothing rather than scan on */
     while (i < n) {
         size_t next = slm_utf8_next(s, n, i, &cp);
         bool strip = chars ? in_chars(cp, chars, nchars) : slm_py_isspace(cp);

@@ -171,6 +171,8 @@ static slm_status dump_dict(json_out *o, const slm_jv_dict *d, int level)
 
 static slm_status dump(json_out *o, slm_jv v, int level)
 {
+    if (o->b->failed) /* too long or over budget: slm_jx_buf_done reports it */
+        return SLM_OK;
     if (level > SLM_JINJA_MAX_DEPTH)
         return slm_jx_fail(o->c, SLM_ERR_RANGE, "value nested too deeply for tojson");
     switch (v.kind) {

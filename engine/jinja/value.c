@@ -15,6 +15,31 @@
 
 #include "jinja.h"
 
+/* ------------------------------------------------------------ work budget */
+
+_Thread_local slm_jwork *slm_jwork_current;
+
+bool slm_jwork_charge(uint64_t units)
+{
+    slm_jwork *w = slm_jwork_current;
+    if (!w)
+        return true;
+    if (w->exceeded || units > w->limit - w->used) {
+        w->exceeded = true;
+        return false;
+    }
+    w->used += units;
+    return true;
+}
+
+bool slm_jwork_exceeded(void) { return slm_jwork_current && slm_jwork_current->exceeded; }
+
+/* Charged per list item, dict entry or value compared: about the bytes touched. */
+#define WORK_ITEM 16u
+#define WORK_ENTRY 32u
+
+/* ---------------------------------------------------------- construction */
+
 slm_jv slm_jv_undef(void) { return (slm_jv){.kind = SLM_JV_UNDEF}; }
 slm_jv slm_jv_none(void) { return (slm_jv){.kind = SLM_JV_NONE}; }
 slm_jv slm_jv_bool(bool b) { return (slm_jv){.kind = SLM_JV_BOOL, .u.b = b}; }
@@ -24,7 +49,7 @@ slm_jv slm_jv_float(double f) { return (slm_jv){.kind = SLM_JV_FLOAT, .u.f = f};
 bool slm_jv_str_new(const char *s, size_t len, slm_jv *out)
 {
     *out = slm_jv_none();
-    if (len > SLM_JINJA_MAX_STRING)
+    if (len > SLM_JINJA_MAX_STRING || !slm_jwork_charge(len))
         return false;
     slm_jv_str *str = malloc(sizeof *str + len + 1);
     if (!str)
@@ -60,6 +85,8 @@ bool slm_jv_undef_msg(slm_jv *out, const char *fmt, ...)
 bool slm_jv_list_new(size_t cap, int flavor, slm_jv *out)
 {
     *out = slm_jv_none();
+    if (cap > SIZE_MAX / WORK_ITEM || !slm_jwork_charge(cap * WORK_ITEM))
+        return false;
     slm_jv_list *l = calloc(1, sizeof *l);
     if (!l)
         return false;
@@ -93,6 +120,10 @@ bool slm_jv_ns_new(slm_jv *out) { return dict_alloc(out, SLM_JV_NS); }
 
 bool slm_jv_list_push(slm_jv_list *l, slm_jv v)
 {
+    if (!slm_jwork_charge(WORK_ITEM)) {
+        slm_jv_release(v);
+        return false;
+    }
     if (l->n == l->cap) {
         size_t cap = l->cap ? l->cap * 2 : 4;
         slm_jv *nv = realloc(l->v, cap * sizeof *nv);
@@ -122,7 +153,8 @@ slm_jv *slm_jv_dict_get_str(const slm_jv_dict *d, const char *key, size_t len)
 {
     for (size_t i = 0; i < d->n; i++) {
         const slm_jv *k = &d->k[i];
-        if (k->kind == SLM_JV_STR && k->u.s->len == len && memcmp(k->u.s->s, key, len) == 0)
+        if (k->kind == SLM_JV_STR && k->u.s->len == len && slm_jwork_charge(len) &&
+            memcmp(k->u.s->s, key, len) == 0)
             return &d->v[i];
     }
     return NULL;
@@ -130,7 +162,12 @@ slm_jv *slm_jv_dict_get_str(const slm_jv_dict *d, const char *key, size_t len)
 
 bool slm_jv_dict_set(slm_jv_dict *d, slm_jv key, slm_jv val)
 {
-    slm_jv *slot = slm_jv_dict_get(d, key);
+    slm_jv *slot = slm_jwork_charge(WORK_ENTRY) ? slm_jv_dict_get(d, key) : NULL;
+    if (slm_jwork_exceeded()) { /* the lookup may have stopped early */
+        slm_jv_release(key);
+        slm_jv_release(val);
+        return false;
+    }
     if (slot) { /* Python keeps the first key object and its position */
         uint32_t dv = slm_jv_depth(val) + 1;
         if (dv > d->depth)
@@ -331,6 +368,8 @@ static bool dict_equal(const slm_jv_dict *a, const slm_jv_dict *b)
 
 bool slm_jv_equal(slm_jv a, slm_jv b)
 {
+    if (!slm_jwork_charge(WORK_ITEM))
+        return false; /* the render fails: the answer no longer matters */
     if (slm_jv_is_number(a) && slm_jv_is_number(b))
         return num_equal(a, b);
     if (a.kind != b.kind)
@@ -339,7 +378,8 @@ bool slm_jv_equal(slm_jv a, slm_jv b)
     case SLM_JV_UNDEF:
     case SLM_JV_NONE: return true;
     case SLM_JV_STR:
-        return a.u.s->len == b.u.s->len && memcmp(a.u.s->s, b.u.s->s, a.u.s->len) == 0;
+        return a.u.s->len == b.u.s->len && slm_jwork_charge(a.u.s->len) &&
+               memcmp(a.u.s->s, b.u.s->s, a.u.s->len) == 0;
     case SLM_JV_LIST: {
         const slm_jv_list *x = a.u.l, *y = b.u.l;
         if (x == y)
@@ -362,6 +402,7 @@ bool slm_jv_equal(slm_jv a, slm_jv b)
 static int cmp_bytes(const slm_jv_str *a, const slm_jv_str *b)
 {
     size_t n = a->len < b->len ? a->len : b->len;
+    slm_jwork_charge(n);
     int c = memcmp(a->s, b->s, n); /* UTF-8 byte order is code point order */
     if (c)
         return c;
@@ -370,6 +411,9 @@ static int cmp_bytes(const slm_jv_str *a, const slm_jv_str *b)
 
 bool slm_jv_compare(slm_jv a, slm_jv b, int *cmp)
 {
+    *cmp = 0;
+    if (!slm_jwork_charge(WORK_ITEM))
+        return true; /* "equal": the render fails anyway, see slm_jwork_charge */
     if (slm_jv_is_number(a) && slm_jv_is_number(b)) {
         if (a.kind != SLM_JV_FLOAT && b.kind != SLM_JV_FLOAT) {
             int64_t x = a.kind == SLM_JV_BOOL ? a.u.b : a.u.i;
