@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "cli.h"
+#include "id_list.h"
+#include "session.h"
 
 static void logits_help(FILE *f)
 {
@@ -15,23 +17,6 @@ static void logits_help(FILE *f)
                "for a sequence classifier, the label logits of the whole sequence.\n"
                "  --ids IDS            token ids, space or comma separated\n"
                "  -p TEXT              tokenize TEXT (with special tokens) instead\n" CLI_LOAD_HELP);
-}
-
-/* Parses "1 2 3" / "1,2,3" into tokens; false on anything that is not an id. */
-static bool parse_ids(const char *s, slm_tokens *out)
-{
-    while (*s) {
-        if (*s == ' ' || *s == ',' || *s == '\t' || *s == '\n') {
-            s++;
-            continue;
-        }
-        char *end;
-        long v = strtol(s, &end, 10);
-        if (end == s || v < 0 || v > INT32_MAX || slm_tokens_push(out, (int32_t)v) != SLM_OK)
-            return false;
-        s = end;
-    }
-    return out->n > 0;
 }
 
 static int print_logits(const char *dir, const slm_load_options *lo, const char *ids,
@@ -43,12 +28,16 @@ static int print_logits(const char *dir, const slm_load_options *lo, const char 
     slm_tokens toks = {0};
     const float *logits;
     int rc = CLI_FAIL;
-    if (ids && !parse_ids(ids, &toks)) {
-        fprintf(stderr, "slm logits: --ids expects non-negative integers, got '%s'\n", ids);
+    /* the syntax first (a usage error before any loading); the range against
+       the model's vocab_size once it is loaded */
+    if (ids && cli_parse_id_list(ids, (int64_t)INT32_MAX + 1, "int32 token ids", &toks, &err) !=
+                   SLM_OK) {
+        fprintf(stderr, "slm logits: --ids: %s\n", err.msg);
         rc = CLI_USAGE;
         goto done;
     }
-    if (slm_model_load(dir, lo, &model, &err) != SLM_OK)
+    if (slm_model_load(dir, lo, &model, &err) != SLM_OK ||
+        slm_model_check_ids(model, toks.ids, toks.n, &err) != SLM_OK)
         goto fail;
     if (prompt && slm_tokenize(slm_model_tokenizer(model), prompt, strlen(prompt), true, &toks,
                                &err) != SLM_OK)

@@ -11,13 +11,13 @@
  * are cut, never the special ones; a note on stderr says when). Every tokenizer family slm reads
  * works (SentencePiece and byte-level BPE, WordPiece); DIR needs only the tokenizer files.
  */
-#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
+#include "id_list.h"
 
 static void tokenize_usage(FILE *f)
 {
@@ -52,19 +52,6 @@ typedef struct {
     char **pos;
 } options;
 
-/* --max-length's value: a non-negative integer. */
-static bool parse_max_length(const char *v, long *out)
-{
-    char *end;
-    errno = 0;
-    *out = strtol(v, &end, 10);
-    if (end == v || *end || errno || *out < 0) {
-        fprintf(stderr, "slm tokenize: --max-length needs a non-negative integer, not '%s'\n", v);
-        return false;
-    }
-    return true;
-}
-
 /* Returns -1 on success, else the exit code to return. */
 static int parse_options(const char *verb, const char *flag_name, void (*usage)(FILE *),
                          int argc, char **argv, options *o)
@@ -89,7 +76,7 @@ static int parse_options(const char *verb, const char *flag_name, void (*usage)(
         } else if (!only_pos && strcmp(verb, "tokenize") == 0 &&
                    strcmp(a, "--max-length") == 0) {
             const char *v = cli_value(verb, argc, argv, &i);
-            if (!v || !parse_max_length(v, &o->max_len))
+            if (!v || !cli_int(verb, a, v, 0, 1L << 30, &o->max_len))
                 return CLI_USAGE;
         } else if (!only_pos && strcmp(a, "--") == 0) {
             only_pos = true;
@@ -146,35 +133,6 @@ int cmd_tokenize(int argc, char **argv)
     return rc;
 }
 
-/* Parses every id in s (space / comma / tab / newline separated) into ids. */
-static bool parse_ids(const char *s, size_t vocab, slm_tokens *ids)
-{
-    while (*s) {
-        if (strchr(" ,\t\n", *s)) {
-            s++;
-            continue;
-        }
-        char *end;
-        errno = 0;
-        long v = strtol(s, &end, 10);
-        if (end == s || errno || (*end && !strchr(" ,\t\n", *end))) {
-            fprintf(stderr, "slm detokenize: '%s' is not a list of token ids\n", s);
-            return false;
-        }
-        if (v < 0 || (size_t)v >= vocab) {
-            fprintf(stderr, "slm detokenize: id %ld is out of range (the vocabulary has %zu ids)\n",
-                    v, vocab);
-            return false;
-        }
-        if (slm_tokens_push(ids, (int32_t)v) != SLM_OK) {
-            fprintf(stderr, "slm detokenize: out of memory\n");
-            return false;
-        }
-        s = end;
-    }
-    return true;
-}
-
 int cmd_detokenize(int argc, char **argv)
 {
     options o;
@@ -189,11 +147,16 @@ int cmd_detokenize(int argc, char **argv)
     if ((rc = load(o.dir, &tok)) != CLI_OK)
         return rc;
     slm_tokens ids = {0};
-    for (int i = 0; i < o.n_pos && rc == CLI_OK; i++)
-        if (!parse_ids(o.pos[i], slm_tokenizer_vocab_size(tok), &ids))
-            rc = CLI_USAGE;
-    char *text = NULL;
     slm_error err = {0};
+    /* every id is checked here, once, against the tokenizer that decodes it */
+    for (int i = 0; i < o.n_pos && rc == CLI_OK; i++) {
+        if (cli_parse_id_list(o.pos[i], (int64_t)slm_tokenizer_vocab_size(tok),
+                              "the tokenizer's ids", &ids, &err) != SLM_OK) {
+            fprintf(stderr, "slm detokenize: %s\n", err.msg);
+            rc = CLI_USAGE;
+        }
+    }
+    char *text = NULL;
     if (rc == CLI_OK) {
         if (slm_detokenize(tok, ids.ids, ids.n, o.flag, &text, &err) != SLM_OK)
             rc = cli_report(&err);
