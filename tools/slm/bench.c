@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "error.h"
 
 #define MAX_LIST 16
 #define MAX_TOKENS 16384
@@ -69,13 +70,23 @@ static bool parse_list(const char *verb, const char *opt, const char *s, int_lis
     char *copy = strdup(s), *save = NULL;
     bool ok = copy != NULL;
     for (char *tok = strtok_r(copy, ",", &save); ok && tok; tok = strtok_r(NULL, ",", &save)) {
-        if (out->n == MAX_LIST || !cli_int(verb, opt, tok, lo, hi, &out->v[out->n]))
+        if (out->n == MAX_LIST) {
+            fprintf(stderr, "slm %s: %s takes at most %d values, got '%s'\n", verb, opt, MAX_LIST,
+                    s);
             ok = false;
-        else
+        } else if (!cli_int(verb, opt, tok, lo, hi, &out->v[out->n])) {
+            ok = false;
+        } else {
             out->n++;
+        }
     }
     free(copy);
-    return ok && out->n > 0;
+    if (ok && out->n == 0) {
+        fprintf(stderr, "slm %s: %s expects a comma-separated list of integers in [%ld, %ld], "
+                        "got '%s'\n", verb, opt, lo, hi, s);
+        ok = false;
+    }
+    return ok;
 }
 
 static bool parse_formats(const char *s, bench_opts *o, bool kv)
@@ -88,12 +99,31 @@ static bool parse_formats(const char *s, bench_opts *o, bool kv)
         ok = *n < MAX_LIST && (kv ? slm_kv_format_parse(tok, &o->kv[*n])
                                   : slm_weights_format_parse(tok, &o->weights[*n]));
         if (!ok)
-            fprintf(stderr, "slm bench: unknown %s format '%s'\n", kv ? "kv" : "weights", tok);
+            fprintf(stderr, "slm bench: %s: '%s' is not one of %s (at most %d)\n",
+                    kv ? "--kv" : "--weights", tok,
+                    kv ? "f32,f16,q8" : "auto,f32,f16,bf16,q8_0,q4_0", MAX_LIST);
         else
             (*n)++;
     }
     free(copy);
+    if (ok && *n == 0) {
+        fprintf(stderr, "slm bench: %s expects a comma-separated list of formats, got '%s'\n",
+                kv ? "--kv" : "--weights", s);
+        ok = false;
+    }
     return ok;
+}
+
+/* Options that take a value; anything else but --mmap and --help is unknown
+   (checked before a value is consumed, so "--foo" is not "needs a value"). */
+static bool takes_value(const char *a)
+{
+    static const char *const opts[] = {"-m", "--model", "-p", "-b", "-t", "-n", "-r",
+                                       "--weights", "--kv", "-o"};
+    for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++)
+        if (!strcmp(a, opts[i]))
+            return true;
+    return false;
 }
 
 static int parse_bench(int argc, char **argv, bench_opts *o)
@@ -104,8 +134,13 @@ static int parse_bench(int argc, char **argv, bench_opts *o)
             bench_help(stdout);
             return CLI_OK;
         }
-        bool takes_value = strcmp(a, "--mmap") != 0;
-        if (takes_value && !(v = cli_value("bench", argc, argv, &i)))
+        if (!strcmp(a, "--mmap")) {
+            o->use_mmap = true;
+            continue;
+        }
+        if (!takes_value(a))
+            return cli_unknown("bench", a);
+        if (!(v = cli_value("bench", argc, argv, &i)))
             return CLI_USAGE;
         bool ok = true;
         if (!strcmp(a, "-m") || !strcmp(a, "--model"))
@@ -126,10 +161,10 @@ static int parse_bench(int argc, char **argv, bench_opts *o)
             ok = parse_formats(v, o, true);
         else if (!strcmp(a, "-o") && (!strcmp(v, "md") || !strcmp(v, "json")))
             o->json = !strcmp(v, "json");
-        else if (!strcmp(a, "--mmap"))
-            o->use_mmap = true;
-        else
-            return cli_unknown("bench", a);
+        else if (!strcmp(a, "-o")) {
+            fprintf(stderr, "slm bench: -o expects md or json, got '%s'\n", v);
+            ok = false;
+        }
         if (!ok)
             return CLI_USAGE;
     }
@@ -241,6 +276,10 @@ static slm_status bench_model(const bench_opts *o, slm_model *m, row base, int32
     for (int i = 0; i < o->prompts.n; i++)
         max_p = o->prompts.v[i] > max_p ? (int)o->prompts.v[i] : max_p;
     int n_ctx = (max_p > (int)o->n_gen + 1 ? max_p : (int)o->n_gen + 1) + 1;
+    if (n_ctx > slm_model_max_positions(m))
+        return slm_fail(err, SLM_ERR_RANGE,
+                        "%s: -p %d / -n %ld need %d positions, the model has %d", o->dir, max_p,
+                        o->n_gen, n_ctx, slm_model_max_positions(m));
     TRY(slm_session_new(m, n_ctx, &s, err));
     slm_status st = SLM_OK;
     for (int t = 0; st == SLM_OK && t < o->threads.n; t++) {
@@ -293,7 +332,11 @@ static slm_status bench_classifier(const bench_opts *o, slm_model *m, row base,
         max_b = o->batches.v[i] > max_b ? (int)o->batches.v[i] : max_b;
     int *lens = malloc(sizeof *lens * (size_t)max_b);
     float *logits = malloc(sizeof *logits * (size_t)max_b * (size_t)slm_model_n_labels(m));
-    slm_status st = lens && logits && (size_t)max_b * len <= MAX_TOKENS ? SLM_OK : SLM_ERR_NOMEM;
+    slm_status st = lens && logits ? SLM_OK : slm_fail_nomem(err, "bench batch");
+    if (st == SLM_OK && (size_t)max_b * (size_t)len > MAX_TOKENS)
+        st = slm_fail(err, SLM_ERR_INVALID_ARG,
+                      "bench: -b %d x -p %d is %zu tokens per batch, above the %d ids prepared",
+                      max_b, len, (size_t)max_b * (size_t)len, MAX_TOKENS);
     for (int i = 0; st == SLM_OK && i < max_b; i++)
         lens[i] = len;
     for (int t = 0; st == SLM_OK && t < o->threads.n; t++) {
@@ -344,8 +387,12 @@ static int run_bench(const bench_opts *o)
                         .load_s = now_s() - t0};
             int n_ids = MAX_TOKENS + 2;
             int32_t *ids = malloc(sizeof *ids * (size_t)n_ids);
-            slm_status st = ids ? SLM_OK : SLM_ERR_NOMEM;
-            if (ids) {
+            slm_status st = ids ? SLM_OK : slm_fail_nomem(&err, "bench ids");
+            if (st == SLM_OK && slm_model_vocab_size(m) < 2)
+                st = slm_fail(&err, SLM_ERR_UNSUPPORTED,
+                              "%s: vocab_size %d: bench needs at least 2 token ids", o->dir,
+                              slm_model_vocab_size(m));
+            if (st == SLM_OK) {
                 fill_ids(ids, n_ids, slm_model_vocab_size(m));
                 st = slm_model_n_labels(m) > 0 ? bench_classifier(o, m, base, ids, &err)
                                                : bench_model(o, m, base, ids, &header, &err);

@@ -148,15 +148,15 @@ int chat_loop(chat_state *st, const char *system)
     if (system && !conv_add(&conv, "system", system))
         rc = CLI_FAIL;
     char *line = NULL;
-    size_t cap = 0;
-    ssize_t len;
-    while (rc == CLI_OK) {
+    size_t cap = 0, len;
+    for (long no = 1; rc == CLI_OK; no++) {
         if (tty)
             fputs("> ", stderr);
-        if ((len = getline(&line, &cap, stdin)) < 0)
+        int r = cli_read_line(stdin, "chat", "stdin", no, &line, &cap, &len);
+        if (r <= 0) {
+            rc = r < 0 ? CLI_FAIL : rc;
             break;
-        while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
-            line[--len] = '\0';
+        }
         if (len == 0)
             continue;
         if (!conv_add(&conv, "user", line))

@@ -15,8 +15,9 @@
 
 static void classify_help(FILE *f)
 {
-    fprintf(f, "usage: slm classify [-m DIR] [--json] [-t N] TEXT... | -\n"
-               "Classifies each TEXT (\"-\": one text per line from stdin, as one batch).\n"
+    fprintf(f, "usage: slm classify [-m DIR] [--json] [-t N] [--] TEXT... | -\n"
+               "Classifies each TEXT (\"-\": one text per line from stdin, as one batch;\n"
+               "after \"--\" every argument is a text, even one starting with '-').\n"
                "  -m, --model DIR  a sequence-classification folder (default: $SLM_CLASSIFIER or\n"
                "                   " DEFAULT_CLASSIFIER ")\n"
                "  --json           one JSON object per text: every label's score and the logits\n"
@@ -42,6 +43,17 @@ static bool list_push(text_list *l, char *s)
     return true;
 }
 
+static int push_text(text_list *l, const char *text)
+{
+    char *copy = strdup(text);
+    if (!copy || !list_push(l, copy)) {
+        free(copy);
+        fprintf(stderr, "slm classify: out of memory\n");
+        return CLI_FAIL;
+    }
+    return CLI_OK;
+}
+
 static void list_free(text_list *l)
 {
     for (size_t i = 0; i < l->n; i++)
@@ -49,19 +61,24 @@ static void list_free(text_list *l)
     free(l->items);
 }
 
+/* One text per line; false after printing why (a NUL byte, a read error). */
 static bool read_stdin_lines(text_list *l)
 {
     char *line = NULL;
-    size_t cap = 0;
-    ssize_t len;
-    while ((len = getline(&line, &cap, stdin)) >= 0) {
-        while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
-            line[--len] = '\0';
-        if (!list_push(l, strdup(line)))
-            return false;
+    size_t cap = 0, len;
+    int r;
+    bool ok = true;
+    for (long no = 1; ok && (r = cli_read_line(stdin, "classify", "stdin", no, &line, &cap,
+                                               &len)) != 0; no++) {
+        char *copy = r > 0 ? strdup(line) : NULL;
+        ok = r > 0 && copy && list_push(l, copy);
+        if (r > 0 && !ok) {
+            free(copy);
+            fprintf(stderr, "slm classify: out of memory reading stdin\n");
+        }
     }
     free(line);
-    return true;
+    return ok;
 }
 
 static int best_label(const float *p, int n)
@@ -150,10 +167,13 @@ int cmd_classify(int argc, char **argv)
             rc = r < 0 ? CLI_USAGE : CLI_OK;
         } else if (!strcmp(a, "-")) {
             from_stdin = true;
-        } else if (a[0] == '-' && a[1] == '-') {
+        } else if (!strcmp(a, "--")) { /* texts that start with '-' follow */
+            for (i++; i < argc && rc == CLI_OK; i++)
+                rc = push_text(&texts, argv[i]);
+        } else if (a[0] == '-') {
             rc = cli_unknown("classify", a);
-        } else if (!list_push(&texts, strdup(a))) {
-            rc = CLI_FAIL;
+        } else {
+            rc = push_text(&texts, a);
         }
     }
     if (rc == CLI_OK && from_stdin && !read_stdin_lines(&texts))

@@ -2,8 +2,11 @@
 #define _POSIX_C_SOURCE 200809L
 #include "cli.h"
 
-#include <unistd.h>
+#include "dispatch.h"
+
+#include <ctype.h>
 #include <errno.h>
+#include <unistd.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,12 +34,20 @@ const char *cli_value(const char *verb, int argc, char **argv, int *i)
     return argv[++*i];
 }
 
+/* strtol/strtoull skip leading blanks and take a sign; an option value is
+   the number alone, so " 5" or "+5" (and "-5" where negatives make no sense)
+   are rejected here rather than silently read. */
+static bool plain_number(const char *s, bool allow_minus)
+{
+    return (s[0] >= '0' && s[0] <= '9') || (allow_minus && s[0] == '-' && s[1] >= '0' && s[1] <= '9');
+}
+
 bool cli_int(const char *verb, const char *opt, const char *s, long lo, long hi, long *out)
 {
     char *end;
     errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno || end == s || *end || v < lo || v > hi) {
+    long v = plain_number(s, lo < 0) ? strtol(s, &end, 10) : 0;
+    if (!plain_number(s, lo < 0) || errno || end == s || *end || v < lo || v > hi) {
         fprintf(stderr, "slm %s: %s expects an integer in [%ld, %ld], got '%s'\n", verb, opt, lo,
                 hi, s);
         return false;
@@ -51,7 +62,10 @@ bool cli_float(const char *verb, const char *opt, const char *s, double lo, doub
     char *end;
     errno = 0;
     double v = strtod(s, &end);
-    if (errno || end == s || *end || !(v >= lo && v <= hi)) {
+    /* ERANGE on underflow is fine (a tiny value is a value); on overflow the
+       range check below refuses the resulting inf */
+    if ((errno && errno != ERANGE) || end == s || *end || isspace((unsigned char)s[0]) ||
+        !(v >= lo && v <= hi)) {
         fprintf(stderr, "slm %s: %s expects a number in [%g, %g], got '%s'\n", verb, opt, lo, hi,
                 s);
         return false;
@@ -64,12 +78,54 @@ bool cli_u64(const char *verb, const char *opt, const char *s, uint64_t *out)
 {
     char *end;
     errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno || end == s || *end || *s == '-') {
-        fprintf(stderr, "slm %s: %s expects a non-negative integer, got '%s'\n", verb, opt, s);
+    unsigned long long v = plain_number(s, false) ? strtoull(s, &end, 10) : 0;
+    if (!plain_number(s, false) || errno || end == s || *end) {
+        fprintf(stderr, "slm %s: %s expects a non-negative integer below 2^64, got '%s'\n", verb,
+                opt, s);
         return false;
     }
     *out = (uint64_t)v;
+    return true;
+}
+
+int cli_read_line(FILE *f, const char *verb, const char *what, long line_no, char **line,
+                  size_t *cap, size_t *len)
+{
+    errno = 0;
+    ssize_t n = getline(line, cap, f);
+    if (n < 0) {
+        if (ferror(f)) {
+            fprintf(stderr, "slm %s: cannot read %s: %s\n", verb, what, strerror(errno));
+            return -1;
+        }
+        return 0;
+    }
+    /* a NUL would silently cut the text where C strings end */
+    if (memchr(*line, '\0', (size_t)n)) {
+        fprintf(stderr, "slm %s: %s line %ld contains a NUL byte (text must not contain NULs)\n",
+                verb, what, line_no);
+        return -1;
+    }
+    while (n > 0 && ((*line)[n - 1] == '\n' || (*line)[n - 1] == '\r'))
+        (*line)[--n] = '\0';
+    *len = (size_t)n;
+    return 1;
+}
+
+bool cli_check_isa_env(void)
+{
+    slm_isa isa;
+    int r = slm_isa_from_env(&isa);
+    if (r < 0) {
+        fprintf(stderr, "slm: SLM_ISA='%s' is not one of", getenv("SLM_ISA"));
+        for (int i = 0; i < SLM_ISA_COUNT; i++)
+            fprintf(stderr, "%s %s", i ? "," : "", slm_isa_name((slm_isa)i));
+        fprintf(stderr, " (unset it to use the best this CPU supports)\n");
+        return false;
+    }
+    if (r > 0 && !slm_isa_supported(isa))
+        fprintf(stderr, "slm: warning: SLM_ISA=%s is not supported by this CPU; using %s\n",
+                slm_isa_name(isa), slm_isa_name(slm_isa_best()));
     return true;
 }
 
@@ -86,7 +142,13 @@ bool cli_is_help(const char *arg)
 
 int cli_report(const slm_error *err)
 {
-    fprintf(stderr, "slm: error: %s\n", err->msg[0] ? err->msg : slm_status_name(err->status));
+    /* a failure reported without a message is a bug of its own; still never
+       print "error: ok" */
+    if (err->msg[0])
+        fprintf(stderr, "slm: error: %s\n", err->msg);
+    else
+        fprintf(stderr, "slm: error: %s (no details were given)\n",
+                err->status != SLM_OK ? slm_status_name(err->status) : "unexpected failure");
     return CLI_FAIL;
 }
 

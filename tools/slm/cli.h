@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "slm.h"
 
@@ -71,6 +72,17 @@ int cli_load_option(const char *verb, int argc, char **argv, int *i, slm_load_op
 void cli_progress_bar(void *user, size_t done, size_t total);
 /* slm_load_options_default() plus the terminal progress bar. */
 slm_load_options cli_load_defaults(void);
+
+/* Reads one line of `what` ("stdin") into *line (getline's buffer), without
+ * its line break; *len its length. Returns 1, 0 at end of input, or -1 after
+ * printing an error: a read error, or a NUL byte in line `line_no` (1-based),
+ * which would otherwise silently truncate the text. */
+int cli_read_line(FILE *f, const char *verb, const char *what, long line_no, char **line,
+                  size_t *cap, size_t *len);
+
+/* SLM_ISA: false after printing an error naming the valid values when it is
+ * set to an unknown name; a warning when the CPU lacks the one named. */
+bool cli_check_isa_env(void);
 
 /* Prints "slm: <message>" from an slm_error to stderr and returns CLI_FAIL. */
 int cli_report(const slm_error *err);

@@ -44,7 +44,7 @@ int main(int argc, char **argv)
     }
     for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
         if (strcmp(argv[1], verbs[i].name) == 0)
-            return verbs[i].fn(argc - 1, argv + 1);
+            return cli_check_isa_env() ? verbs[i].fn(argc - 1, argv + 1) : CLI_USAGE;
     fprintf(stderr, "slm: unknown command '%s'\n", argv[1]);
     usage(stderr);
     return CLI_USAGE;
