@@ -201,6 +201,20 @@ static void test_substring_search_is_linear(void **state)
                 "1 1 ['a', 'b', '', 'c'] 1 3 4 2 -x-");
 }
 
+/* ------------------------------------------- values of failed expressions */
+
+static void test_failed_element_not_released_twice(void **state)
+{
+    (void)state;
+    /* the list fails on its element and frees itself; the dict around it
+     * used to release it again (fuzz_chat_template, heap-use-after-free) */
+    expect_fail("{{ {'a': [1, x // y]} }}", SLM_ERR_INVALID_ARG, "is undefined", NULL);
+    expect_fail("{{ {'a': {'b': [1, 2 // 0]}} }}", SLM_ERR_INVALID_ARG, "division or modulo by zero",
+                NULL);
+    expect_fail("{{ {'a': [1]|map('nope')|list} }}", SLM_ERR_INVALID_ARG, "No filter named", NULL);
+    expect_fail("{{ {'a': ['x']|select('nope')|list} }}", SLM_ERR_INVALID_ARG, "No test named", NULL);
+}
+
 /* ------------------------------------------------------ NUL bytes */
 
 static void test_nul_in_output_is_an_error(void **state)
@@ -232,6 +246,7 @@ int main(void)
         cmocka_unit_test(test_work_budget_shared_sublists),
         cmocka_unit_test(test_work_budget_repeated_scans),
         cmocka_unit_test(test_substring_search_is_linear),
+        cmocka_unit_test(test_failed_element_not_released_twice),
         cmocka_unit_test(test_nul_in_output_is_an_error),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -254,6 +254,8 @@ slm_status slm_jx_binop(slm_jctx *c, int op, slm_jv a, slm_jv b, slm_jv *out)
     slm_jrunning prev = slm_jx_op(c, "operator", op_symbol(op));
     slm_status st = binop_inner(c, op, a, b, out);
     slm_jx_op_restore(c, prev);
+    if (st != SLM_OK)
+        *out = slm_jv_none();
     return st;
 }
 
@@ -654,5 +656,7 @@ slm_status slm_jx_eval(slm_jctx *c, slm_jscope *s, const slm_jnode *n, slm_jv *o
     SLM_TRY(slm_jx_enter(c));
     slm_status st = eval_inner(c, s, n, out);
     c->depth--;
+    if (st != SLM_OK) /* builders release what they made on failure: never hand it out */
+        *out = slm_jv_none();
     return st;
 }

@@ -568,5 +568,7 @@ slm_status slm_jx_filter(slm_jctx *c, int id, slm_jv in, const slm_jargs *a, slm
     slm_jrunning prev = slm_jx_op(c, "filter", FILTER_NAMES[id].name);
     slm_status st = filter_inner(c, id, in, a, out);
     slm_jx_op_restore(c, prev);
+    if (st != SLM_OK) /* whatever was built is released: never hand it out */
+        *out = slm_jv_none();
     return st;
 }

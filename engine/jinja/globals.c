@@ -156,5 +156,7 @@ slm_status slm_jx_global(slm_jctx *c, int fn, const slm_jargs *a, slm_jv *out)
     slm_jrunning prev = slm_jx_op(c, "function", GLOBAL_NAMES[fn]);
     slm_status st = global_inner(c, fn, a, out);
     slm_jx_op_restore(c, prev);
+    if (st != SLM_OK) /* whatever was built is released: never hand it out */
+        *out = slm_jv_none();
     return st;
 }

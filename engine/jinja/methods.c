@@ -475,5 +475,7 @@ slm_status slm_jx_method(slm_jctx *c, slm_jv self, int id, const slm_jargs *a, s
     slm_jrunning prev = slm_jx_op(c, "method", method_name(id));
     slm_status st = method_inner(c, self, id, a, out);
     slm_jx_op_restore(c, prev);
+    if (st != SLM_OK) /* whatever was built is released: never hand it out */
+        *out = slm_jv_none();
     return st;
 }
