@@ -251,10 +251,13 @@ static slm_status parse_entry(const cJSON *e, const st_file *f, slm_tensor *t, s
 /* Checks that the tensors of one file do not overlap. Zero-size tensors hold
    no bytes, so they may sit at any in-bounds offset, even inside another
    tensor (the format allows it). */
-static slm_status check_overlap(slm_tensor *ts, size_t n, const char *path, slm_error *err)
+static slm_status check_overlap(slm_safetensors *st, size_t first, const char *path,
+                                slm_error *err)
 {
-    if (n < 2) /* qsort's base may be NULL for an empty header */
+    size_t n = st->n_tensors - first;
+    if (n < 2) /* the table may be NULL: no qsort on it, no offset from it */
         return SLM_OK;
+    slm_tensor *ts = st->tensors + first;
     qsort(ts, n, sizeof *ts, cmp_tensor_span);
     const slm_tensor *prev = NULL; /* the non-empty tensor reaching furthest so far */
     for (size_t i = 0; i < n; i++) {
@@ -322,7 +325,7 @@ static slm_status parse_header(slm_safetensors *st, const st_file *f, const char
     }
     cJSON_Delete(root);
     if (s == SLM_OK)
-        s = check_overlap(st->tensors + first, st->n_tensors - first, f->path, err);
+        s = check_overlap(st, first, f->path, err);
     return s;
 }
 
@@ -578,7 +581,7 @@ static slm_status open_index_file(const char *dir, const char *index_path, bool 
 {
     char *text;
     size_t len;
-    SLM_TRY(slm_read_file(index_path, &text, &len, err));
+    SLM_TRY(slm_read_file_capped(index_path, slm_json_limit(index_path), &text, &len, err));
     shard_source src = {.dir = dir, .use_mmap = use_mmap};
     slm_status s = open_index(text, len, index_path, &src, out, err);
     free(text);
