@@ -2,7 +2,10 @@
  * config.h — a model's hyper-parameters, read from config.json (and the stop
  * ids from generation_config.json). Nothing is hard-coded: a missing required
  * key is an error naming the file and the key; optional keys take the
- * defaults transformers gives them.
+ * defaults transformers gives them when absent or null. A present key of the
+ * wrong type ("512" for an integer, 4.7 for a count) or outside its sane
+ * range (config.c's MAX_* bounds) is an error naming the file and the key,
+ * never a silent default or an unchecked cast.
  */
 #ifndef SLM_CONFIG_H
 #define SLM_CONFIG_H
