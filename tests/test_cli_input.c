@@ -4,7 +4,8 @@
  * silently truncated or ignored:
  *   - a NUL byte in a stdin line (classify -, chat) is an error naming the line;
  *   - an option-like argument ("-x") is a usage error, "--" ends the options;
- *   - option values are whole numbers in range (" 5", "+5", "-1" for a seed);
+ *   - option values are whole numbers in range (" 5", "+5", "-1" for a seed),
+ *     and a -c above the model's positions is clamped with a warning;
  *   - bench reports every failure with a message (never "error: ok");
  *   - an unknown SLM_ISA is an error naming the valid values;
  *   - token-id lists (detokenize, logits --ids) name the bad id and the range.
@@ -113,6 +114,9 @@ static void test_numeric_options_are_whole_numbers(void **state)
     expect("run --temp -0.5", NULL, 2, "--temp expects a number", NULL);
     expect("tokenize --max-length ' 3' hi", NULL, 2, "--max-length expects an integer", NULL);
     expect("perplexity -f x -c 1", NULL, 2, "-c expects an integer in [2,", NULL);
+    /* a context above the model's is clamped, and says so */
+    expect("run -c 100000 -n 1 -p hi", NULL, 0, "-c 100000 is above the model's 512 positions",
+           NULL);
     /* a denormal temperature is a valid (near-greedy) value */
     char *a, *b;
     assert_int_equal(test_run_cli("run -p 'Once upon' -n 12 --temp 1e-44 --seed 5", &a, NULL), 0);

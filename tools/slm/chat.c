@@ -247,7 +247,8 @@ int cmd_chat(int argc, char **argv)
                      .show_stats = o.stats};
     if (slm_model_load(o.dir, &o.load, &st.model, &err) != SLM_OK ||
         slm_chat_template_load(o.dir, &tmpl, &err) != SLM_OK ||
-        slm_session_new(st.model, (int)o.n_ctx, &st.session, &err) != SLM_OK) {
+        slm_session_new(st.model, cli_context_size("chat", st.model, o.n_ctx), &st.session,
+                        &err) != SLM_OK) {
         rc = cli_report(&err);
     } else {
         st.tmpl = tmpl;

@@ -112,6 +112,17 @@ int cli_read_line(FILE *f, const char *verb, const char *what, long line_no, cha
     return 1;
 }
 
+int cli_context_size(const char *verb, const slm_model *m, long requested)
+{
+    int max = slm_model_max_positions(m);
+    if (requested > max) {
+        fprintf(stderr, "slm %s: warning: -c %ld is above the model's %d positions; using %d\n",
+                verb, requested, max, max);
+        return max;
+    }
+    return requested > 0 ? (int)requested : max;
+}
+
 bool cli_check_isa_env(void)
 {
     slm_isa isa;

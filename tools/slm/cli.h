@@ -80,6 +80,10 @@ slm_load_options cli_load_defaults(void);
 int cli_read_line(FILE *f, const char *verb, const char *what, long line_no, char **line,
                   size_t *cap, size_t *len);
 
+/* The context a session gets for -c `requested` (0: the model's maximum):
+ * above the model's positions it is clamped, with a warning saying so. */
+int cli_context_size(const char *verb, const slm_model *m, long requested);
+
 /* SLM_ISA: false after printing an error naming the valid values when it is
  * set to an unknown name; a warning when the CPU lacks the one named. */
 bool cli_check_isa_env(void);

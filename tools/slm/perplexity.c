@@ -33,9 +33,10 @@ static int score(const char *dir, const slm_load_options *lo, const char *file, 
         slm_model_load(dir, lo, &m, &err) != SLM_OK ||
         slm_tokenize(slm_model_tokenizer(m), text, len, true, &ids, &err) != SLM_OK)
         goto done;
-    int ctx = (int)(n_ctx > 0 ? n_ctx : 512);
-    if (ctx > slm_model_max_positions(m))
-        ctx = slm_model_max_positions(m);
+    /* the default window is 512 or the model's maximum when that is smaller;
+       an explicit -c above the maximum is clamped with a warning */
+    int max = slm_model_max_positions(m);
+    int ctx = n_ctx > 0 ? cli_context_size("perplexity", m, n_ctx) : (max < 512 ? max : 512);
     if (slm_session_new(m, ctx, &s, &err) != SLM_OK)
         goto done;
     double nll = 0.0;

@@ -146,7 +146,7 @@ static int generate(const run_opts *o)
         goto done;
     double load_s = seconds_since(&t0);
     if (prompt_tokens(o, model, &prompt, &err) != SLM_OK ||
-        slm_session_new(model, (int)o->n_ctx, &session, &err) != SLM_OK)
+        slm_session_new(model, cli_context_size("run", model, o->n_ctx), &session, &err) != SLM_OK)
         goto done;
     /* like llama.cpp, the prompt is shown and the generation continues it */
     bool echo = !o->chat && !o->no_display_prompt;
