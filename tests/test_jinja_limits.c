@@ -176,6 +176,14 @@ static void test_work_budget_repeated_scans(void **state)
                 "{% set t = s|replace('y', 'z') %}{% endfor %}{% endfor %}", SLM_ERR_RANGE, "more work", NULL);
     expect_fail("{% set s = 'x' * 8000000 %}{% for i in range(1000) %}{% for j in range(1000) %}"
                 "{% set t = s.strip('y' * 8000000) %}{% endfor %}{% endfor %}", SLM_ERR_RANGE, "more work", NULL);
+    /* scans that build nothing are charged too */
+    expect_fail("{% set s = ' ' * 16000000 %}{% for i in range(1000) %}{% for j in range(1000) %}"
+                "{% set n = s.split()|length %}{% endfor %}{% endfor %}", SLM_ERR_RANGE,
+                "method 'split'", "more work");
+    expect_fail("{% set s = ' ' * 16000000 %}{% for i in range(1000) %}{% for j in range(1000) %}"
+                "{% set n = s|wordcount %}{% endfor %}{% endfor %}", SLM_ERR_RANGE, "more work", NULL);
+    expect_fail("{% set s = ' ' * 16000000 %}{% for i in range(1000) %}{% for j in range(1000) %}"
+                "{% set n = s.isdigit() %}{% endfor %}{% endfor %}", SLM_ERR_RANGE, "more work", NULL);
     /* doubling a list 40 times would need 2^40 items */
     expect_fail("{% set ns = namespace(l=[0]) %}{% for i in range(40) %}{% set ns.l = ns.l + ns.l %}"
                 "{% endfor %}{{ ns.l|length }}", SLM_ERR_RANGE, "operator '+'", "more work");
@@ -199,6 +207,19 @@ static void test_substring_search_is_linear(void **state)
                 "{{ 'héhé'.find('é') }} {{ 'héhé'.rfind('é') }} {{ 'abc'.count('') }} "
                 "{{ 'ab'.rfind('') }} {{ 'x'.replace('', '-') }}",
                 "1 1 ['a', 'b', '', 'c'] 1 3 4 2 -x-");
+}
+
+static void test_stored_values_nest_boundedly(void **state)
+{
+    (void)state;
+    /* `set` nests a value one level per statement; namespaces were capped,
+     * plain variables were not */
+    char src[8192] = "{% set a = [] %}";
+    for (int i = 0; i < 300; i++)
+        strcat(src, "{% set a = [a] %}");
+    strcat(src, "{{ a|length }}");
+    expect_fail(src, SLM_ERR_RANGE, "nested deeper than 256 levels", NULL);
+    expect_text("{% set a = [[[[1]]]] %}{% set b = [a, a] %}{{ b[1][0][0][0] }}", "[1]");
 }
 
 /* ------------------------------------------- values of failed expressions */
@@ -246,6 +267,7 @@ int main(void)
         cmocka_unit_test(test_work_budget_shared_sublists),
         cmocka_unit_test(test_work_budget_repeated_scans),
         cmocka_unit_test(test_substring_search_is_linear),
+        cmocka_unit_test(test_stored_values_nest_boundedly),
         cmocka_unit_test(test_failed_element_not_released_twice),
         cmocka_unit_test(test_nul_in_output_is_an_error),
     };

@@ -175,6 +175,12 @@ static slm_status assign_tuple(slm_jctx *c, slm_jscope *s, const slm_jnode *t, s
 
 static slm_status assign(slm_jctx *c, slm_jscope *s, const slm_jnode *t, slm_jv v)
 {
+    /* every stored value, not just namespace attributes: `{% set a = [a] %}`
+     * repeated would otherwise nest without bound (and free, compare and
+     * print recursively) */
+    if (slm_jv_depth(v) > SLM_JINJA_MAX_NEST)
+        return slm_jx_fail(c, SLM_ERR_RANGE, "value nested deeper than %d levels",
+                           SLM_JINJA_MAX_NEST);
     switch (t->kind) {
     case SLM_N_NAME:
         return slm_jv_dict_set(s->vars.u.d, slm_jv_retain(t->val), slm_jv_retain(v))

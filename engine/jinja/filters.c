@@ -169,6 +169,8 @@ static size_t split_lines(const char *s, size_t n, size_t *starts, size_t *ends,
 {
     size_t count = 0, start = 0;
     uint32_t cp;
+    if (!slm_jwork_charge(n))
+        return 0;
     for (size_t i = 0; i < n;) {
         size_t next = slm_utf8_next(s, n, i, &cp);
         if (slm_py_islinebreak(cp)) {
@@ -276,7 +278,8 @@ static slm_status f_wordcount(slm_jctx *c, slm_jv in, slm_jv *out)
     int64_t words = 0;
     bool in_word = false;
     uint32_t cp;
-    for (size_t i = 0; i < s.u.s->len;) {
+    slm_jwork_charge(s.u.s->len);
+    for (size_t i = 0; i < s.u.s->len && !slm_jwork_exceeded();) {
         i = slm_utf8_next(s.u.s->s, s.u.s->len, i, &cp);
         utf8proc_category_t cat = utf8proc_category((utf8proc_int32_t)cp);
         bool w = cp == '_' || (cat >= UTF8PROC_CATEGORY_LU && cat <= UTF8PROC_CATEGORY_LO) ||

@@ -136,6 +136,7 @@ static slm_status strftime_now(slm_jctx *c, const slm_jargs *a, slm_jv *out)
     if (!localtime_r(&now, &tm))
         return slm_jx_fail(c, SLM_ERR_INVALID_ARG, "strftime_now(): no local time");
     char buf[1024];
+    SLM_TRY(slm_jx_work(c, a->v[0].u.s->len, "strftime_now"));
     size_t n = a->v[0].u.s->len ? strftime(buf, sizeof buf, a->v[0].u.s->s, &tm) : 0;
     return slm_jx_str(c, buf, n, out);
 }

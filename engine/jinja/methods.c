@@ -95,6 +95,8 @@ static slm_status split_ws(slm_jctx *c, const slm_jv_str *s, int64_t maxsplit, s
 {
     size_t i = 0, n = s->len;
     uint32_t cp;
+    if (!slm_jwork_charge(n)) /* whitespace makes no pieces to charge */
+        return slm_jx_work_error(c);
     while (i < n) {
         while (i < n) { /* skip whitespace */
             size_t next = slm_utf8_next(s->s, n, i, &cp);
@@ -167,7 +169,7 @@ static slm_status m_splitlines(slm_jctx *c, const slm_jv_str *s, const slm_jargs
         return slm_jx_nomem(c);
     size_t start = 0;
     uint32_t cp;
-    slm_status st = SLM_OK;
+    slm_status st = slm_jwork_charge(s->len) ? SLM_OK : slm_jx_work_error(c);
     for (size_t i = 0; st == SLM_OK && i < s->len;) {
         size_t next = slm_utf8_next(s->s, s->len, i, &cp);
         if (slm_py_islinebreak(cp)) {
@@ -278,6 +280,8 @@ static slm_status m_join(slm_jctx *c, const slm_jv_str *s, const slm_jargs *a, s
 
 static bool char_class(const slm_jv_str *s, int id)
 {
+    if (!slm_jwork_charge(s->len))
+        return false; /* the render fails with the work limit */
     if (id == M_ISUPPER || id == M_ISLOWER) {
         bool any = false;
         uint32_t cp;
