@@ -163,6 +163,30 @@ static void test_many_added_tokens(void **state)
     remove_dir(dir);
 }
 
+/* A chain of steps costs a pass over every text per step: 300 decoders are refused by name,
+ * not run. */
+static void test_step_limit(void **state)
+{
+    (void)state;
+    size_t cap = 64 + 300 * 20;
+    char *json = malloc(cap + sizeof GOOD_MODEL + 64);
+    assert_non_null(json);
+    size_t len = (size_t)sprintf(json, "{" GOOD_MODEL ",\"decoder\":{\"type\":\"Sequence\","
+                                       "\"decoders\":[");
+    for (int i = 0; i < 300; i++)
+        len += (size_t)sprintf(json + len, "%s{\"type\":\"Fuse\"}", i ? "," : "");
+    sprintf(json + len, "]}}");
+    char *dir = write_tokenizer(json, NULL);
+    free(json);
+    slm_tokenizer *tok = (slm_tokenizer *)0x1;
+    slm_error err = {0};
+    assert_int_equal(slm_tokenizer_load(dir, &tok, &err), SLM_ERR_UNSUPPORTED);
+    assert_null(tok);
+    assert_non_null(strstr(err.msg, "tokenizer.json: decoder.decoders[256]"));
+    assert_non_null(strstr(err.msg, "more than 256 decoders"));
+    remove_dir(dir);
+}
+
 /* ------------------------------------------------------------------ integer fields */
 
 static void test_integer_fields(void **state)
@@ -330,6 +354,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sparse_vocab_ids),
         cmocka_unit_test(test_many_added_tokens),
+        cmocka_unit_test(test_step_limit),
         cmocka_unit_test(test_integer_fields),
         cmocka_unit_test(test_config_fields),
         cmocka_unit_test(test_nul_bytes),

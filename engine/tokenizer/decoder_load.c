@@ -154,6 +154,9 @@ static slm_status load_one(slm_detok *d, const cJSON *json, const char *path, co
         }
         return SLM_OK;
     }
+    if (d->n == SLM_TOK_MAX_STEPS)
+        return slm_fail(err, SLM_ERR_UNSUPPORTED, "%s: %s: more than %d decoders in all", path,
+                        where, SLM_TOK_MAX_STEPS);
     slm_detok_step *s = NULL;
     SLM_TRY(add_step(d, &s, err));
     return load_step(s, type->valuestring, json, path, where, err);

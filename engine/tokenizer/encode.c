@@ -161,6 +161,8 @@ slm_status slm_tokenize(const slm_tokenizer *tok, const char *text, size_t len,
 /* The `keep` ids of t that survive truncation on the tokenizer's side. */
 static const int32_t *kept(const slm_tokenizer *tok, const slm_tokens *t, size_t keep)
 {
+    if (!t->ids) /* nothing encoded: no pointer arithmetic on NULL */
+        return NULL;
     return t->ids + (tok->truncate_left ? t->n - keep : 0);
 }
 

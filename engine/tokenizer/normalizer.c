@@ -146,6 +146,9 @@ static slm_status load_one(slm_normalizer *nz, const cJSON *json, const char *pa
         return slm_fail(err, SLM_ERR_FORMAT, "%s: %s has no \"type\"", path, where);
     if (strcmp(type->valuestring, "Sequence") == 0)
         return load_sequence(nz, json, path, where, err);
+    if (nz->n == SLM_TOK_MAX_STEPS)
+        return slm_fail(err, SLM_ERR_UNSUPPORTED, "%s: %s: more than %d normalizers in all",
+                        path, where, SLM_TOK_MAX_STEPS);
     slm_norm_step *v = realloc(nz->steps, (nz->n + 1) * sizeof *v);
     if (!v)
         return slm_fail_nomem(err, "normalizer");

@@ -23,9 +23,15 @@ static bool append_ids(slm_id_list *l, const int32_t *ids, size_t k, bool front)
 {
     if (k == 0)
         return true;
-    int32_t *p = realloc(l->ids, (l->n + k + 1) * sizeof *p);
-    if (!p)
-        return false;
+    int32_t *p = l->ids;
+    if (l->n + k > l->cap) { /* doubling: a template may list thousands of ids */
+        size_t cap = l->cap ? 2 * l->cap : 4;
+        while (cap < l->n + k)
+            cap *= 2;
+        if (!(p = realloc(l->ids, cap * sizeof *p)))
+            return false;
+        l->cap = cap;
+    }
     if (front) {
         memmove(p + k, p, l->n * sizeof *p);
         memcpy(p, ids, k * sizeof *p);
@@ -46,7 +52,7 @@ static void free_list(slm_id_list *l)
 {
     free(l->ids);
     l->ids = NULL;
-    l->n = 0;
+    l->n = l->cap = 0;
 }
 
 /* The ids a template's SpecialToken entry stands for (special_tokens[name].ids). */
@@ -193,6 +199,9 @@ static slm_status load_sequence(slm_postproc *pp, const cJSON *json, const char 
     if (!cJSON_IsArray(list))
         return slm_fail(err, SLM_ERR_FORMAT, "%s: post_processor: processors must be a list",
                         path);
+    if (cJSON_GetArraySize(list) > SLM_TOK_MAX_STEPS)
+        return slm_fail(err, SLM_ERR_UNSUPPORTED, "%s: post_processor: more than %d processors",
+                        path, SLM_TOK_MAX_STEPS);
     const cJSON *e;
     cJSON_ArrayForEach(e, list)
     {

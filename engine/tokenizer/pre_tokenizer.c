@@ -180,6 +180,9 @@ static slm_status load_one(slm_pretokenizer *pt, const cJSON *json, const char *
         }
         return SLM_OK;
     }
+    if (pt->n == SLM_TOK_MAX_STEPS)
+        return slm_fail(err, SLM_ERR_UNSUPPORTED, "%s: %s: more than %d pre-tokenizers in all",
+                        path, where, SLM_TOK_MAX_STEPS);
     slm_pretok_step *v = realloc(pt->steps, (pt->n + 1) * sizeof *v);
     if (!v)
         return slm_fail_nomem(err, "pre_tokenizer");

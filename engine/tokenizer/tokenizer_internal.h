@@ -67,6 +67,10 @@ slm_status slm_tok_json_int(const cJSON *json, const char *key, int64_t lo, int6
                             slm_error *err);
 /* The largest integer a double holds exactly: the bound of "any non-negative integer". */
 #define SLM_TOK_JSON_MAX_INT 9007199254740991LL
+/* Most steps a normalizer, pre-tokenizer or decoder chain (Sequences flattened) and most
+ * processors a post-processor Sequence may have: real files have a handful, and every step
+ * costs a pass over each encoded or decoded text. */
+#define SLM_TOK_MAX_STEPS 256
 /* Largest token id a file may use: one past it still fits an int32_t. */
 #define SLM_TOK_MAX_ID (INT32_MAX - 1)
 /* Reads v as a token id in [0, SLM_TOK_MAX_ID]. */
@@ -492,7 +496,7 @@ void slm_tok_segment_list_free(slm_tok_segment_list *l);
 
 typedef struct {
     int32_t *ids;
-    size_t n;
+    size_t n, cap;
 } slm_id_list;
 
 /* What add_special_tokens puts around a single sequence (prefix A suffix) and around a pair
