@@ -45,7 +45,7 @@ slm_status slm_jx_work(slm_jctx *c, uint64_t units, const char *what)
 {
     if (slm_jwork_charge(units))
         return SLM_OK;
-    slm_jrunning prev = slm_jx_op(c, c->op_kind ? c->op_kind : "filter", what);
+    slm_jrunning prev = slm_jx_op(c, c->op_kind ? c->op_kind : "operation", what);
     slm_status st = slm_jx_work_error(c);
     slm_jx_op_restore(c, prev);
     return st;
