@@ -132,7 +132,9 @@ static slm_status convert_tensor(const slm_safetensors *st, const slm_tensor *t,
     bool quantized = q == SLM_OK;
     source_matrix m;
     if (!source_of(t, quantized, qtype, qcols, target, &m))
-        return SLM_OK;
+        return quantized ? slm_fail(err, SLM_ERR_UNSUPPORTED,
+                                    "%s: tensor '%s': too many rows to convert", t->file, t->name)
+                         : SLM_OK; /* copied as it is */
     if (quantized && qtype == target)
         return add_quant_meta(meta, t->name, qtype, qcols, err);
     *owned = encode(&m, target, &e->n_bytes);
