@@ -21,6 +21,7 @@
 #include <cmocka.h>
 
 #include "fileio.h"
+#include "safetensors_write.h"
 #include "slm.h"
 #include "test_util.h"
 
@@ -202,6 +203,33 @@ static void test_failed_write_leaves_no_temp_file(void **state)
     }
 }
 
+/* An interrupted write (here: abandoned half way) leaves the destination as
+   it was and no temporary file; only a commit replaces it, whole. */
+static void test_output_replaces_whole_or_not_at_all(void **state)
+{
+    char *tmp = test_make_tmpdir();
+    char *path = test_write_file(tmp, "model.safetensors", "old", 3);
+    slm_output o;
+    slm_error err = {0};
+    assert_int_equal(slm_output_open(&o, path, &err), SLM_OK);
+    assert_int_equal(slm_output_write(&o, "new, half", 9, &err), SLM_OK);
+    slm_output_abort(&o);
+    char *data;
+    size_t len;
+    assert_int_equal(slm_read_file(path, &data, &len, &err), SLM_OK);
+    assert_string_equal(data, "old");
+    free(data);
+    assert_no_temp_files(tmp);
+    assert_int_equal(slm_output_file(path, "new, whole", 10, &err), SLM_OK);
+    assert_int_equal(slm_read_file(path, &data, &len, &err), SLM_OK);
+    assert_string_equal(data, "new, whole");
+    free(data);
+    assert_no_temp_files(tmp);
+    free(path);
+    test_rmtree(tmp);
+    free(tmp);
+}
+
 /* ============================================================ re-quantizing */
 
 static slm_model *load(const char *dir)
@@ -298,6 +326,7 @@ int main(void)
         cmocka_unit_test(test_refuses_links_to_source_files),
         cmocka_unit_test(test_cli_refuses_source_folder),
         cmocka_unit_test(test_failed_write_leaves_no_temp_file),
+        cmocka_unit_test(test_output_replaces_whole_or_not_at_all),
         cmocka_unit_test(test_requantize_quantized_folder),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
