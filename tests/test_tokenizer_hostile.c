@@ -130,8 +130,9 @@ static char *many_added_tokens(size_t n)
     return s;
 }
 
-/* 100k added tokens used to take over a minute (linear lookups per token, insertion sort of one
- * bucket); they must load in well under the generous bound kept for sanitizer builds. */
+/* 100k added tokens used to take over a minute to load (linear lookups per token, insertion sort
+ * of one bucket) and minutes to match; both must stay well under the generous bound kept for
+ * sanitizer builds. */
 static void test_many_added_tokens(void **state)
 {
     (void)state;
@@ -158,6 +159,22 @@ static void test_many_added_tokens(void **state)
     assert_int_equal(slm_detokenize(tok, ids.ids, ids.n, true, &decoded, &err), SLM_OK);
     assert_string_equal(decoded, "ab b");
     free(decoded);
+
+    /* Matching them used to compare every token at every '<': 20k of them took two minutes. */
+    size_t n_lt = 20000;
+    char *many_lt = malloc(n_lt + 8);
+    assert_non_null(many_lt);
+    memset(many_lt, '<', n_lt);
+    memcpy(many_lt + n_lt, "<t77>", 6);
+    ids.n = 0;
+    t0 = now_seconds();
+    assert_int_equal(slm_tokenize(tok, many_lt, n_lt + 5, false, &ids, &err), SLM_OK);
+    took = now_seconds() - t0;
+    if (took > 5.0)
+        fail_msg("encoding 20k '<' with 100k added tokens took %.1f s", took);
+    assert_true(ids.n > 0);
+    assert_int_equal(ids.ids[ids.n - 1], 80);
+    free(many_lt);
     slm_tokens_free(&ids);
     slm_tokenizer_free(tok);
     remove_dir(dir);

@@ -199,6 +199,54 @@ static int cmp_index_key(const void *pa, const void *pb)
     return a->index < b->index ? -1 : a->index > b->index;
 }
 
+/* Groups bigger than this are searched by length (see slm_added_index). */
+#define SCAN_MAX 16
+
+/* The pattern-table slot holding a token whose pattern is s, or the empty slot where it goes. */
+static size_t pattern_slot(const slm_added_vocab *av, const slm_added_index *ix, const char *s,
+                           size_t n)
+{
+    size_t i = (size_t)slm_tok_hash_bytes(s, n) & ix->mask;
+    for (;;) {
+        int32_t k = ix->slots[i];
+        if (k < 0)
+            return i;
+        const slm_added_token *t = &av->v[k];
+        if (t->pattern_len == n && memcmp(t->pattern, s, n) == 0)
+            return i;
+        i = (i + 1) & ix->mask;
+    }
+}
+
+/* The length lists and the pattern table, from the sorted order. */
+static bool build_length_search(const slm_added_vocab *av, slm_added_index *ix)
+{
+    size_t n = ix->start[256], size = 16;
+    while (size < 2 * n)
+        size *= 2;
+    ix->lens = malloc((n ? n : 1) * sizeof *ix->lens);
+    ix->slots = malloc(size * sizeof *ix->slots);
+    if (!ix->lens || !ix->slots)
+        return false;
+    memset(ix->slots, 0xff, size * sizeof *ix->slots); /* all -1 */
+    ix->mask = size - 1;
+    uint32_t used = 0;
+    for (int b = 0; b < 256; b++) {
+        ix->len_start[b] = used;
+        for (uint32_t k = ix->start[b]; k < ix->start[b + 1]; k++) {
+            const slm_added_token *t = &av->v[ix->order[k]];
+            if (k == ix->start[b] || t->pattern_len != av->v[ix->order[k - 1]].pattern_len)
+                ix->lens[used++] = (uint32_t)t->pattern_len;
+            /* Equal patterns sort by file order: the first one inserted is the one that wins. */
+            size_t slot = pattern_slot(av, ix, t->pattern, t->pattern_len);
+            if (ix->slots[slot] < 0)
+                ix->slots[slot] = (int32_t)ix->order[k];
+        }
+    }
+    ix->len_start[256] = used;
+    return true;
+}
+
 /* Groups the tokens of one kind by first byte, longest pattern first (a sort: a file may hold
  * 100k tokens that all start with '<'). */
 static bool build_index(slm_added_vocab *av, bool normalized, slm_added_index *ix)
@@ -223,7 +271,7 @@ static bool build_index(slm_added_vocab *av, bool normalized, slm_added_index *i
     for (int b = 0; b < 256; b++)
         ix->start[b + 1] += ix->start[b];
     free(keys);
-    return true;
+    return build_length_search(av, ix);
 }
 
 slm_status slm_added_load(slm_added_vocab *av, const cJSON *list, const slm_vocab *vocab,
@@ -258,8 +306,12 @@ void slm_added_free(slm_added_vocab *av)
     free(av->v);
     free(av->content_slots);
     slm_id_map_free(&av->by_id);
-    free(av->raw.order);
-    free(av->norm.order);
+    slm_added_index *ix[2] = {&av->raw, &av->norm};
+    for (int k = 0; k < 2; k++) {
+        free(ix[k]->order);
+        free(ix[k]->lens);
+        free(ix[k]->slots);
+    }
     memset(av, 0, sizeof *av);
 }
 
@@ -270,10 +322,22 @@ static const slm_added_token *match_at(const slm_added_vocab *av, const slm_adde
                                        const char *s, size_t n, size_t i)
 {
     unsigned char b = (unsigned char)s[i];
-    for (uint32_t k = ix->start[b]; k < ix->start[b + 1]; k++) {
-        const slm_added_token *t = &av->v[ix->order[k]];
-        if (t->pattern_len <= n - i && memcmp(s + i, t->pattern, t->pattern_len) == 0)
-            return t;
+    if (ix->start[b + 1] - ix->start[b] <= SCAN_MAX) {
+        for (uint32_t k = ix->start[b]; k < ix->start[b + 1]; k++) {
+            const slm_added_token *t = &av->v[ix->order[k]];
+            if (t->pattern_len <= n - i && memcmp(s + i, t->pattern, t->pattern_len) == 0)
+                return t;
+        }
+        return NULL;
+    }
+    /* One lookup per distinct length instead of a comparison per token. */
+    for (uint32_t k = ix->len_start[b]; k < ix->len_start[b + 1]; k++) {
+        size_t len = ix->lens[k];
+        if (len > n - i)
+            continue;
+        int32_t t = ix->slots[pattern_slot(av, ix, s + i, len)];
+        if (t >= 0)
+            return &av->v[t];
     }
     return NULL;
 }

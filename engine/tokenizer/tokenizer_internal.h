@@ -453,11 +453,18 @@ typedef struct {
     bool special;       /* in Hugging Face's special set, which only grows */
 } slm_added_token;
 
-/* Matching index of one trie (the raw-text tokens or the normalized ones): token indices grouped
- * by first byte, longest pattern first, so the first hit at a position is the longest. */
+/* Matching index of one kind of token (the raw-text tokens or the normalized ones): token
+ * indices grouped by first byte, longest pattern first, so the first hit at a position is the
+ * longest. A group too big to scan (a file may hold 100k tokens starting with '<') is searched
+ * by length instead: its distinct pattern lengths, longest first, each looked up in a hash table
+ * of the patterns. */
 typedef struct {
     uint32_t *order;
     uint32_t start[257];
+    uint32_t *lens;          /* distinct pattern lengths per first byte, longest first */
+    uint32_t len_start[257];
+    int32_t *slots;          /* open-addressing table of token indices by pattern, -1 = empty */
+    size_t mask;
 } slm_added_index;
 
 typedef struct {
