@@ -162,7 +162,7 @@ static slm_status load_source(const char *dir, const cJSON *config, const char *
     if (slm_file_exists(jinja_path)) { /* transformers prefers the separate file */
         char *text = NULL;
         size_t len = 0;
-        st = slm_read_file(jinja_path, &text, &len, err);
+        st = slm_read_file_capped(jinja_path, SLM_TEMPLATE_MAX_BYTES, &text, &len, err);
         if (st == SLM_OK)
             st = create(text, len, jinja_path, out, err);
         free(text);

@@ -10,6 +10,7 @@
 #include "error.h"
 #include "kernels.h"
 #include "model.h"
+#include "session.h"
 
 int slm_model_n_labels(const slm_model *m) { return m->arch->classify ? m->cfg.n_labels : 0; }
 
@@ -37,10 +38,7 @@ slm_status slm_classify_ids(slm_model *m, const int32_t *ids, const int *lengths
                             lengths[b], m->cfg.max_positions);
         total += (size_t)lengths[b];
     }
-    for (size_t i = 0; i < total; i++)
-        if (ids[i] < 0 || ids[i] >= m->cfg.vocab_size)
-            return slm_fail(err, SLM_ERR_INVALID_ARG, "token id %d is outside the vocabulary",
-                            ids[i]);
+    SLM_TRY(slm_model_check_ids(m, ids, total, err));
     return m->arch->classify(m, ids, lengths, batch, logits, err);
 }
 

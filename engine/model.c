@@ -80,6 +80,17 @@ slm_status slm_model_load(const char *dir, const slm_load_options *opts, slm_mod
     m->opts = o;
     m->n_threads = o.n_threads > 0 ? o.n_threads : default_threads();
     m->n_threads_batch = o.n_threads_batch > 0 ? o.n_threads_batch : m->n_threads;
+    /* A mistyped SLM_ISA is refused rather than silently replaced by the
+     * best table, so a benchmark never measures another ISA than it asked for. */
+    slm_isa forced;
+    if (slm_isa_from_env(&forced) < 0) {
+        slm_status bad = slm_fail(err, SLM_ERR_INVALID_ARG,
+                                  "SLM_ISA='%s' is not one of scalar, avx2, avx512, neon",
+                                  getenv("SLM_ISA"));
+        free(m->dir);
+        free(m);
+        return bad;
+    }
     m->pack_x8 = slm_kernels_select()->prefers_x8;
     slm_status s = slm_config_load(dir, &m->cfg, err);
     if (s == SLM_OK)

@@ -18,6 +18,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -277,7 +278,7 @@ slm_status slm_quantized_info(const slm_safetensors *st, const slm_tensor *t,
     char name[16];
     long c;
     if (sscanf(v, "%15[^:]:%ld", name, &c) != 2 || slm_weight_type_parse(name, type) != 0 ||
-        !is_quantized(*type) || c <= 0 || c % SLM_QBLOCK != 0 || t->dtype != SLM_DTYPE_U8 ||
+        !is_quantized(*type) || c <= 0 || c > INT_MAX || c % SLM_QBLOCK != 0 || t->dtype != SLM_DTYPE_U8 ||
         t->n_dims != 2 || (size_t)t->shape[1] != slm_weight_row_bytes(*type, (int)c))
         return slm_fail(err, SLM_ERR_FORMAT,
                         "%s: tensor '%s': quantization metadata '%s' does not match its U8 shape",

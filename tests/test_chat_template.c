@@ -385,6 +385,21 @@ static void test_load_errors(void **state)
     test_rmtree(dir);
     free(dir);
 
+    /* chat_template.jinja over its cap: refused before reading, naming the file */
+    dir = model_dir(NULL, NULL, NULL);
+    size_t big = SLM_TEMPLATE_MAX_BYTES + 1;
+    char *text = malloc(big);
+    memset(text, 'x', big);
+    free(test_write_file(dir, "chat_template.jinja", text, big));
+    free(text);
+    out = render_dir(dir, "user", "x", &st, &err);
+    assert_null(out);
+    assert_int_equal(st, SLM_ERR_FORMAT);
+    if (!strstr(err.msg, "chat_template.jinja") || !strstr(err.msg, "limit"))
+        fail_msg("%s", err.msg);
+    test_rmtree(dir);
+    free(dir);
+
     dir = model_dir(NULL, NULL, NULL); /* no files at all */
     out = render_dir(dir, "user", "x", &st, &err);
     assert_int_equal(st, SLM_ERR_UNSUPPORTED);

@@ -213,6 +213,46 @@ static void test_kv_cache_failure_suggests_smaller_context(void **state)
     slm_kv_cache_free(&kv);
 }
 
+/* A mistyped SLM_ISA is refused by the library too (not only by the CLI),
+   naming the valid values, instead of silently running another table. */
+static void test_bad_slm_isa_refused_by_library(void **state)
+{
+    setenv("SLM_ISA", "avx3", 1);
+    slm_model *m = (slm_model *)&m;
+    slm_error err = {0};
+    slm_load_options o = slm_load_options_default();
+    slm_status st = slm_model_load(test_source_path(STORIES), &o, &m, &err);
+    unsetenv("SLM_ISA");
+    assert_int_equal(st, SLM_ERR_INVALID_ARG);
+    assert_null(m);
+    if (!strstr(err.msg, "SLM_ISA='avx3'") || !strstr(err.msg, "scalar, avx2, avx512, neon"))
+        fail_msg("%s", err.msg);
+    setenv("SLM_ISA", "scalar", 1);
+    st = slm_model_load(test_source_path(STORIES), &o, &m, &err);
+    unsetenv("SLM_ISA");
+    assert_int_equal(st, SLM_OK);
+    slm_model_free(m);
+}
+
+/* The classifier's id entry point goes through the same boundary check. */
+static void test_classify_ids_checked(void **state)
+{
+    slm_model *m = load(test_source_path("tests/fixtures/models/distilbert_sst2"));
+    int vocab = slm_model_vocab_size(m);
+    int32_t ids[3] = {101, vocab, 102};
+    int len = 3;
+    float logits[8];
+    slm_error err = {0};
+    assert_int_equal(slm_classify_ids(m, ids, &len, 1, logits, &err), SLM_ERR_INVALID_ARG);
+    char want[64];
+    snprintf(want, sizeof want, "token id %d (at index 1)", vocab);
+    if (!strstr(err.msg, want) || !strstr(err.msg, "vocab_size"))
+        fail_msg("%s", err.msg);
+    ids[1] = vocab - 1;
+    assert_int_equal(slm_classify_ids(m, ids, &len, 1, logits, &err), SLM_OK);
+    slm_model_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -220,6 +260,8 @@ int main(void)
         cmocka_unit_test(test_cli_ids_beyond_model_vocab),
         cmocka_unit_test(test_session_new_head_dim_error_frees),
         cmocka_unit_test(test_kv_cache_failure_suggests_smaller_context),
+        cmocka_unit_test(test_bad_slm_isa_refused_by_library),
+        cmocka_unit_test(test_classify_ids_checked),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
