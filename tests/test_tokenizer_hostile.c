@@ -339,6 +339,24 @@ static void test_nul_bytes(void **state)
     slm_tokenizer_free(tok);
 }
 
+/* ------------------------------------------------------------------ strings */
+
+/* cJSON passes raw bytes through; Hugging Face refuses a file that is not UTF-8. An added token
+ * with stray bytes used to reach the normalizer, which reads past its buffer (fuzz finding). */
+static void test_invalid_utf8_strings(void **state)
+{
+    (void)state;
+    expect_error("{\"normalizer\":{\"type\":\"BertNormalizer\",\"lowercase\":true},"
+                 GOOD_MODEL ",\"added_tokens\":[{\"id\":3,\"content\":\"</s>\xF0\xF0\"}]}",
+                 NULL, "tokenizer.json: added_tokens[0].content", "not valid UTF-8");
+    expect_error("{\"normalizer\":{\"type\":\"Prepend\",\"prepend\":\"\xE2\x96\"},"
+                 GOOD_MODEL "}",
+                 NULL, "normalizer.prepend", "not valid UTF-8");
+    expect_error("{\"model\":{\"type\":\"BPE\",\"vocab\":{\"a\":0,\"\xC3\":1},"
+                 "\"merges\":[]}}",
+                 NULL, "model.vocab: a key", "not valid UTF-8");
+}
+
 /* ------------------------------------------------------------------ in memory */
 
 /* slm_tokenizer_load_json (the fuzzers' entry point) loads what slm_tokenizer_load loads and
@@ -375,6 +393,7 @@ int main(void)
         cmocka_unit_test(test_integer_fields),
         cmocka_unit_test(test_config_fields),
         cmocka_unit_test(test_nul_bytes),
+        cmocka_unit_test(test_invalid_utf8_strings),
         cmocka_unit_test(test_load_from_memory),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

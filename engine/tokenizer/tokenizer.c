@@ -14,6 +14,7 @@
  * asked: they are batch-training settings.
  * Models: BPE (also when an old file leaves the type out but has merges) and WordPiece.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -120,6 +121,36 @@ static slm_status build_id_table(slm_tokenizer *tok, slm_error *err)
     return SLM_OK;
 }
 
+/* Every key and string of tokenizer.json must be UTF-8, as Hugging Face requires (it reads the file
+ * into a Rust String): the pipeline works on well-formed text, and a piece, added token or
+ * normalizer string with stray bytes would break that promise (an added token's content runs
+ * through the normalizer). `at` is the JSON path so far, for the message. */
+static slm_status check_utf8(const slm_tokenizer *tok, const cJSON *v, char *at, size_t used,
+                             size_t cap, slm_error *err)
+{
+    size_t bad;
+    if (cJSON_IsString(v) && !slm_tok_utf8_valid(v->valuestring, strlen(v->valuestring), &bad))
+        return slm_fail(err, SLM_ERR_FORMAT, "%s: %s: string is not valid UTF-8 (byte %zu)",
+                        tok->path, used ? at : "(top)", bad);
+    if (!cJSON_IsArray(v) && !cJSON_IsObject(v))
+        return SLM_OK;
+    size_t i = 0;
+    const cJSON *e;
+    cJSON_ArrayForEach(e, v)
+    {
+        if (e->string && !slm_tok_utf8_valid(e->string, strlen(e->string), &bad))
+            return slm_fail(err, SLM_ERR_FORMAT, "%s: %s: a key is not valid UTF-8 (byte %zu)",
+                            tok->path, used ? at : "(top)", bad);
+        int k = e->string ? snprintf(at + used, cap - used, "%s%.40s", used ? "." : "", e->string)
+                          : snprintf(at + used, cap - used, "[%zu]", i);
+        i++;
+        size_t next = used + (k > 0 ? (size_t)k : 0);
+        SLM_TRY(check_utf8(tok, e, at, next < cap ? next : cap - 1, cap, err));
+        at[used] = '\0';
+    }
+    return SLM_OK;
+}
+
 /* tokenizer.json's "truncation" / "padding": unused (see the top), but checked as Hugging Face
  * reads them, so a broken file is refused instead of half-trusted. */
 static slm_status check_batch_settings(const slm_tokenizer *tok, const cJSON *root,
@@ -150,6 +181,8 @@ static slm_status load_pipeline(slm_tokenizer *tok, const cJSON *root, slm_error
 {
     if (!cJSON_IsObject(root))
         return slm_fail(err, SLM_ERR_FORMAT, "%s: expected a JSON object", tok->path);
+    char at[512] = "";
+    SLM_TRY(check_utf8(tok, root, at, 0, sizeof at, err));
     SLM_TRY(check_batch_settings(tok, root, err));
     SLM_TRY(slm_normalizer_load(&tok->normalizer,
                                 cJSON_GetObjectItemCaseSensitive(root, "normalizer"), tok->path,
