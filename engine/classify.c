@@ -42,9 +42,7 @@ slm_status slm_classify_ids(slm_model *m, const int32_t *ids, const int *lengths
     return m->arch->classify(m, ids, lengths, batch, logits, err);
 }
 
-/* The most tokens one text may have: the model's positions, or the
-   tokenizer's model_max_length when that is smaller. */
-static size_t max_tokens(const slm_model *m)
+size_t slm_classify_max_tokens(const slm_model *m)
 {
     size_t max = (size_t)m->cfg.max_positions;
     size_t tok_max = slm_tokenizer_model_max_length(m->tok);
@@ -64,7 +62,7 @@ slm_status slm_classify(slm_model *m, const char *const *texts, size_t n, float 
     for (size_t i = 0; s == SLM_OK && i < n; i++) {
         bool cut = false;
         one.n = 0;
-        s = slm_tokenize_truncated(m->tok, texts[i], strlen(texts[i]), true, max_tokens(m), &one,
+        s = slm_tokenize_truncated(m->tok, texts[i], strlen(texts[i]), true, slm_classify_max_tokens(m), &one,
                                    &cut, err);
         truncated += cut;
         for (size_t j = 0; s == SLM_OK && j < one.n; j++)

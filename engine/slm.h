@@ -63,9 +63,14 @@ void slm_tokenizer_free(slm_tokenizer *tok);
 slm_status slm_tokenize(const slm_tokenizer *tok, const char *text, size_t len,
                         bool add_special, slm_tokens *out, slm_error *err);
 
-/* Decodes ids to a NUL-terminated UTF-8 string (malloc'd, caller frees). */
+/* Decodes ids to a NUL-terminated UTF-8 string (malloc'd, caller frees).
+ * Ids that decode to a NUL byte are SLM_ERR_INVALID_ARG naming its offset
+ * (a C string would silently end there): use slm_detokenize_len for those. */
 slm_status slm_detokenize(const slm_tokenizer *tok, const int32_t *ids, size_t n,
                           bool skip_special, char **text, slm_error *err);
+/* The same with the text's length in *len, so decoded NUL bytes come back whole. */
+slm_status slm_detokenize_len(const slm_tokenizer *tok, const int32_t *ids, size_t n,
+                              bool skip_special, char **text, size_t *len, slm_error *err);
 
 size_t slm_tokenizer_vocab_size(const slm_tokenizer *tok);
 int32_t slm_tokenizer_bos_id(const slm_tokenizer *tok); /* -1 when none */
@@ -170,6 +175,10 @@ const char *slm_model_label(const slm_model *model, int i);
  * the raw scores. Texts longer than the model's positions are truncated,
  * keeping the final special token, as Hugging Face's truncation=True does;
  * *n_truncated (when non-NULL) counts them. */
+/* The most tokens slm_classify keeps of one text: the model's positions, or
+ * the tokenizer's model_max_length when that is smaller. */
+size_t slm_classify_max_tokens(const slm_model *model);
+
 slm_status slm_classify(slm_model *model, const char *const *texts, size_t n, float *probs,
                         float *logits, size_t *n_truncated, slm_error *err);
 

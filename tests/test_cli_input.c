@@ -21,6 +21,7 @@
 
 #include <cmocka.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "fileio.h"
 
@@ -169,6 +170,33 @@ static void test_id_lists_name_the_bad_id(void **state)
     assert_int_equal(test_run_cli("detokenize '1, 403 407'", &out, NULL), 0);
     assert_string_equal(out, "<s> Once upon\n");
     free(out);
+    /* id 3 is the byte-fallback token <0x00>: the NUL is printed, then the newline */
+    assert_int_equal(test_run_cli("detokenize 3", &out, NULL), 0);
+    assert_int_equal(out[0], '\0');
+    assert_int_equal(out[1], '\n');
+    free(out);
+}
+
+/* The truncation warning names the limit applied: here the tokenizer's
+   model_max_length (8), smaller than the model's 512 positions. */
+static void test_classify_truncation_names_the_limit(void **state)
+{
+    char *dir = test_make_tmpdir(), args[4096];
+    static const char *const files[] = {"config.json", "model.safetensors", "tokenizer.json"};
+    for (size_t i = 0; i < 3; i++) {
+        char *src = strdup(test_source_path(DISTILBERT)), link[1024];
+        snprintf(args, sizeof args, "%s/%s", src, files[i]);
+        snprintf(link, sizeof link, "%s/%s", dir, files[i]);
+        assert_int_equal(symlink(args, link), 0);
+        free(src);
+    }
+    const char *cfg = "{\"model_max_length\": 8, \"do_lower_case\": true}";
+    free(test_write_file(dir, "tokenizer_config.json", cfg, strlen(cfg)));
+    snprintf(args, sizeof args, "classify -m %s 'one two three four five six seven eight nine ten'",
+             dir);
+    expect(args, NULL, 0, "1 text(s) longer than 8 tokens were truncated", NULL);
+    test_rmtree(dir);
+    free(dir);
 }
 
 int main(void)
@@ -180,6 +208,7 @@ int main(void)
         cmocka_unit_test(test_bench_failures_have_messages),
         cmocka_unit_test(test_unknown_isa_is_an_error),
         cmocka_unit_test(test_id_lists_name_the_bad_id),
+        cmocka_unit_test(test_classify_truncation_names_the_limit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -608,10 +608,7 @@ const slm_vocab *slm_tokenizer_model_vocab(const slm_tokenizer *tok);
 
 /* ----------------------------------------------------------- stream_decoder.c */
 
-/* slm_detokenize with the text's length, so a decoded NUL byte comes back whole (slm_detokenize
- * refuses one). Meant for slm.h, next to slm_detokenize. */
-slm_status slm_detokenize_len(const slm_tokenizer *tok, const int32_t *ids, size_t n,
-                              bool skip_special, char **text, size_t *len, slm_error *err);
+/* slm_detokenize_len is declared in slm.h. */
 
 /* ------------------------------------------------------------------ encode.c */
 

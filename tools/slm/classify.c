@@ -127,8 +127,8 @@ static int run_classify(const char *dir, const slm_load_options *lo, text_list *
         rc = cli_report(&err);
     } else {
         if (truncated)
-            fprintf(stderr, "slm classify: warning: %zu text(s) longer than %d tokens were "
-                            "truncated\n", truncated, slm_model_max_positions(m));
+            fprintf(stderr, "slm classify: warning: %zu text(s) longer than %zu tokens were "
+                            "truncated\n", truncated, slm_classify_max_tokens(m));
         for (size_t i = 0; i < texts->n; i++) {
             if (json) {
                 print_json(m, texts->items[i], p + i * L, lg + i * L);

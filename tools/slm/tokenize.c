@@ -157,11 +157,15 @@ int cmd_detokenize(int argc, char **argv)
         }
     }
     char *text = NULL;
+    size_t len = 0;
     if (rc == CLI_OK) {
-        if (slm_detokenize(tok, ids.ids, ids.n, o.flag, &text, &err) != SLM_OK)
+        /* with its length: a decoded NUL byte (e.g. byte-fallback <0x00>) is printed, not an end */
+        if (slm_detokenize_len(tok, ids.ids, ids.n, o.flag, &text, &len, &err) != SLM_OK) {
             rc = cli_report(&err);
-        else
-            printf("%s\n", text);
+        } else {
+            fwrite(text, 1, len, stdout);
+            putchar('\n');
+        }
     }
     free(text);
     slm_tokens_free(&ids);
