@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "path_kind.h"
 
 /* Opens path as a regular file and checks its size against max_bytes (0: no cap). */
 static slm_status open_regular(const char *path, size_t max_bytes, FILE **out, size_t *size,
@@ -31,7 +32,7 @@ static slm_status open_regular(const char *path, size_t max_bytes, FILE **out, s
     if (!S_ISREG(st.st_mode)) {
         close(fd);
         return slm_fail(err, SLM_ERR_IO, "%s: is %s, not a regular file", path,
-                        S_ISDIR(st.st_mode) ? "a directory" : "a device or special file");
+                        slm_mode_kind(st.st_mode));
     }
     if (max_bytes && (uint64_t)st.st_size > max_bytes) {
         close(fd);

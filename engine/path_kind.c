@@ -6,22 +6,27 @@
 #include <stddef.h>
 #include <sys/stat.h>
 
+const char *slm_mode_kind(unsigned mode)
+{
+    if (S_ISREG(mode))
+        return "a regular file";
+    if (S_ISDIR(mode))
+        return "a directory";
+    if (S_ISCHR(mode))
+        return "a character device";
+    if (S_ISBLK(mode))
+        return "a block device";
+    if (S_ISFIFO(mode))
+        return "a named pipe";
+    if (S_ISSOCK(mode))
+        return "a socket";
+    return "not a regular file";
+}
+
 const char *slm_path_kind(const char *path)
 {
     struct stat sb;
     if (stat(path, &sb) != 0)
         return errno == ENOENT ? NULL : "unreadable";
-    if (S_ISREG(sb.st_mode))
-        return "a regular file";
-    if (S_ISDIR(sb.st_mode))
-        return "a directory";
-    if (S_ISCHR(sb.st_mode))
-        return "a character device";
-    if (S_ISBLK(sb.st_mode))
-        return "a block device";
-    if (S_ISFIFO(sb.st_mode))
-        return "a named pipe";
-    if (S_ISSOCK(sb.st_mode))
-        return "a socket";
-    return "not a regular file";
+    return slm_mode_kind(sb.st_mode);
 }

@@ -10,4 +10,7 @@
  * failures (permissions, a file used as a directory, a symlink loop). */
 const char *slm_path_kind(const char *path);
 
+/* The same words for a stat() st_mode already in hand. */
+const char *slm_mode_kind(unsigned mode);
+
 #endif

@@ -150,11 +150,11 @@ static void test_not_regular_files(void **state)
     slm_error err;
     assert_error(slm_json_load(dir, &json, &err), &err, SLM_ERR_IO, "is a directory");
     assert_error(slm_json_load("/dev/null", &json, &err), &err, SLM_ERR_IO,
-                 "/dev/null: is a device or special file");
+                 "/dev/null: is a character device, not a regular file");
     char *fifo = malloc(strlen(dir) + 32);
     sprintf(fifo, "%s/config.json", dir);
     assert_int_equal(mkfifo(fifo, 0600), 0);
-    assert_error(slm_json_load(fifo, &json, &err), &err, SLM_ERR_IO, "config.json: is a device");
+    assert_error(slm_json_load(fifo, &json, &err), &err, SLM_ERR_IO, "config.json: is a named pipe");
     char *data;
     size_t len;
     assert_error(slm_read_file(fifo, &data, &len, &err), &err, SLM_ERR_IO, "not a regular file");
