@@ -9,6 +9,9 @@
 #ifndef SLM_ERROR_H
 #define SLM_ERROR_H
 
+#include <stdio.h>
+#include <stdlib.h>
+
 #include "slm.h"
 
 #if defined(__GNUC__)
@@ -28,5 +31,22 @@ slm_status slm_fail_nomem(slm_error *err, const char *what);
         if (slm_try_st_ != SLM_OK)      \
             return slm_try_st_;         \
     } while (0)
+
+/* SLM_ASSERT(cond): an internal invariant, i.e. something only a bug in slm
+ * can break (never a check of input: bad files, ids or arguments go through
+ * slm_fail). A broken invariant prints "slm: internal error at file:line:
+ * cond" to stderr and aborts, in every build type: carrying on would read or
+ * write out of bounds. */
+#if defined(__GNUC__)
+__attribute__((noreturn, cold))
+#endif
+static inline void
+slm_assert_fail_(const char *file, int line, const char *cond)
+{
+    fprintf(stderr, "slm: internal error at %s:%d: %s\n", file, line, cond);
+    abort();
+}
+
+#define SLM_ASSERT(cond) ((cond) ? (void)0 : slm_assert_fail_(__FILE__, __LINE__, #cond))
 
 #endif /* SLM_ERROR_H */

@@ -14,6 +14,7 @@
 
 #include "dispatch.h"
 #include "error.h"
+#include "kernels.h"
 #include "quantize.h"
 
 static const slm_arch *const arch_table[] = {&slm_arch_llama, &slm_arch_phi3,
@@ -92,6 +93,7 @@ slm_status slm_model_load(const char *dir, const slm_load_options *opts, slm_mod
         return bad;
     }
     m->pack_x8 = slm_kernels_select()->prefers_x8;
+    slm_blas_single_threaded(); /* process-wide, once: before any session exists */
     slm_status s = slm_config_load(dir, &m->cfg, err);
     if (s == SLM_OK)
         s = pick_arch(&m->cfg, dir, &m->arch, err);
@@ -419,14 +421,6 @@ int slm_model_vocab_size(const slm_model *m) { return m->cfg.vocab_size; }
 int slm_model_max_positions(const slm_model *m) { return m->cfg.max_positions; }
 
 size_t slm_model_weight_bytes(const slm_model *m) { return m->weight_bytes; }
-
-void slm_model_set_threads(slm_model *m, int n_threads, int n_threads_batch)
-{
-    if (n_threads > 0)
-        m->n_threads = n_threads;
-    if (n_threads_batch > 0)
-        m->n_threads_batch = n_threads_batch;
-}
 
 bool slm_model_is_eos(const slm_model *m, int32_t id)
 {

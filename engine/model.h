@@ -23,6 +23,8 @@ struct slm_model {
     const slm_arch *arch;
     void *weights; /* the architecture's own weight struct */
     slm_load_options opts;
+    /* load-time thread counts (never changed after load: sessions copy them
+       and keep their own, slm_classify and loading use them) */
     int n_threads;       /* decode */
     int n_threads_batch; /* prompt processing */
     size_t weight_bytes; /* bytes of the weights as computed with */

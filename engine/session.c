@@ -43,6 +43,8 @@ slm_status slm_session_new(slm_model *model, int n_ctx, slm_session **out, slm_e
         return slm_fail_nomem(err, "session");
     s->model = model;
     s->n_ctx = n_ctx;
+    s->n_threads = model->n_threads;
+    s->n_threads_batch = model->n_threads_batch;
     slm_status st = slm_kv_cache_init(&s->kv, model->opts.kv, c->n_layers, n_ctx, c->n_kv_heads,
                                       c->head_dim, err);
     if (st == SLM_OK)
@@ -67,6 +69,14 @@ void slm_session_free(slm_session *s)
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
         free(bufs[i]);
     free(s);
+}
+
+void slm_session_set_threads(slm_session *s, int n_threads, int n_threads_batch)
+{
+    if (n_threads > 0)
+        s->n_threads = n_threads;
+    if (n_threads_batch > 0)
+        s->n_threads_batch = n_threads_batch;
 }
 
 void slm_session_reset(slm_session *s)
@@ -122,6 +132,8 @@ static slm_status run_batches(slm_session *s, const int32_t *ids, size_t n, floa
         int chunk = (int)(n - done < SLM_MAX_BATCH ? n - done : SLM_MAX_BATCH);
         bool last = done + (size_t)chunk == n;
         int nl = last ? (n_logits < chunk ? n_logits : chunk) : 1;
+        /* check_ids guaranteed the room; the forward writes positions blindly */
+        SLM_ASSERT(nl >= 1 && s->n_past + chunk <= s->n_ctx);
         SLM_TRY(s->model->arch->forward(s, ids + done, chunk, nl, logits, err));
         for (int i = 0; i < chunk; i++)
             SLM_TRY(slm_tokens_push(&s->history, ids[done + (size_t)i]));

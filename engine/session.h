@@ -19,6 +19,9 @@ struct slm_session {
     slm_tokens history; /* the ids at positions 0..n_past-1 */
     bool rope_long;     /* longrope: the cache was built with the long factors */
     slm_kv_cache kv;
+    /* this session's thread counts (the shared model is never written) */
+    int n_threads;       /* decode */
+    int n_threads_batch; /* prompt processing */
     /* scratch, sized for SLM_MAX_BATCH tokens */
     float *x;      /* [batch][hidden]      residual stream */
     float *xb;     /* [batch][hidden]      normed input of a block */

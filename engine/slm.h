@@ -9,6 +9,13 @@
  *     caller and released with the matching *_free function (NULL is fine).
  *   - There is no global mutable state: separate models/sessions may be used
  *     from separate threads.
+ *   - A model is read-only once slm_model_load returns: any number of
+ *     sessions (and slm_classify calls) may share one model from different
+ *     threads at once. What a request changes lives in its session (KV
+ *     cache, scratch, thread counts), never in the model or the process.
+ *     One session is used by one thread at a time.
+ *   - A broken internal invariant (a bug in slm, never bad input) prints
+ *     "slm: internal error at file:line" to stderr and aborts.
  */
 #ifndef SLM_H
 #define SLM_H
@@ -160,8 +167,6 @@ bool slm_model_is_eos(const slm_model *model, int32_t id);
 /* Bytes of weights read per decoded token (all matrices and embeddings rows
  * actually touched), for bandwidth figures. */
 size_t slm_model_weight_bytes(const slm_model *model);
-/* Changes the thread counts after loading (0 keeps the current value). */
-void slm_model_set_threads(slm_model *model, int n_threads, int n_threads_batch);
 
 /* ------------------------------------------------------- classification */
 
@@ -170,7 +175,9 @@ void slm_model_set_threads(slm_model *model, int n_threads, int n_threads_batch)
 int slm_model_n_labels(const slm_model *model);
 const char *slm_model_label(const slm_model *model, int i);
 
-/* Classifies n texts as one batch (each tokenized with its special tokens).
+/* Classifies n texts as one batch (each tokenized with its special tokens),
+ * with the model's load-time n_threads_batch (the model is not changed, so
+ * concurrent calls on one model are fine).
  * probs receives n x n_labels softmax probabilities, logits (when non-NULL)
  * the raw scores. Texts longer than the model's positions are truncated,
  * keeping the final special token, as Hugging Face's truncation=True does;
@@ -214,9 +221,13 @@ slm_sampler_params slm_sampler_params_default(void);
 
 typedef struct slm_session slm_session;
 
-/* A session owns a KV cache of n_ctx positions (0 = the model's maximum)
- * and the scratch buffers of a forward pass. */
+/* A session owns a KV cache of n_ctx positions (0 = the model's maximum),
+ * the scratch buffers of a forward pass and its thread counts, copied from
+ * the model's load options (slm_load_options n_threads, n_threads_batch). */
 slm_status slm_session_new(slm_model *model, int n_ctx, slm_session **out, slm_error *err);
+/* Changes this session's thread counts (0 keeps the current value); other
+ * sessions of the same model keep theirs. */
+void slm_session_set_threads(slm_session *session, int n_threads, int n_threads_batch);
 void slm_session_free(slm_session *session);
 void slm_session_reset(slm_session *session);
 /* Positions currently cached. */

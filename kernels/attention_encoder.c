@@ -48,7 +48,7 @@ int slm_attention_encoder(float *out, const float *q, const float *k, const floa
     int ld = n_heads * head_dim, tasks = batch * n_heads, failed = 0;
     if (n_threads < 1)
         n_threads = 1;
-    openblas_set_num_threads(1); /* the team below owns the cores (see matmul.c) */
+    slm_blas_single_threaded(); /* the team below owns the cores (once per process) */
 #pragma omp parallel num_threads(n_threads) if (n_threads > 1 && tasks > 1)
     {
         float *scores = malloc((size_t)max_len * max_len * sizeof *scores);

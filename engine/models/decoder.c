@@ -69,7 +69,7 @@ slm_status slm_decoder_load_ends(slm_model *m, slm_decoder_weights *w, const cha
 static int matmul_multi(slm_session *s, float *const *y, const float *x,
                         const slm_weight *const *w, int count, int n)
 {
-    s->mm.n_threads = n > 1 ? s->model->n_threads_batch : s->model->n_threads;
+    s->mm.n_threads = n > 1 ? s->n_threads_batch : s->n_threads;
     int rc = slm_matmul_multi(y, x, w, count, n, &s->mm);
     s->matmul_failed |= rc != 0;
     return rc;
@@ -137,8 +137,7 @@ static void attention_prompt(slm_session *s, int l, int n)
     float scale = 1.0f / sqrtf((float)d);
     size_t scratch_floats = slm_attention_causal_scratch(group, tile, d);
     bool failed = false;
-    slm_blas_single_threaded(); /* the team owns the cores */
-#pragma omp parallel num_threads(s->model->n_threads_batch) reduction(|| : failed)
+#pragma omp parallel num_threads(s->n_threads_batch) reduction(|| : failed)
     {
         float *scratch = malloc(scratch_floats * sizeof(float));
         failed = scratch == NULL;
@@ -175,7 +174,7 @@ static void attention(slm_session *s, int l, int n)
     }
     /* waking the team costs more than a short cache is worth */
     bool parallel = (double)H * (s->n_past + 1) * d > 65536.0;
-#pragma omp parallel for num_threads(s->model->n_threads) schedule(dynamic) if (parallel)
+#pragma omp parallel for num_threads(s->n_threads) schedule(dynamic) if (parallel)
     for (int h = 0; h < H; h++) {
         int pos = s->n_past, kvh = h / group;
         int first = window > 0 && pos + 1 > window ? pos + 1 - window : 0;
@@ -217,6 +216,9 @@ slm_status slm_decoder_forward(slm_session *s, const int32_t *ids, int n, int n_
     const slm_config *c = &m->cfg;
     const slm_decoder_weights *w = m->weights;
     int D = c->hidden_size;
+    /* the session sized its scratch and checked the room (session.c) */
+    SLM_ASSERT(n >= 1 && n <= SLM_MAX_BATCH && n_logits >= 1 && n_logits <= n);
+    SLM_ASSERT(s->n_past + n <= s->n_ctx);
     s->matmul_failed = false;
     for (int t = 0; t < n; t++)
         slm_weight_row_f32(&w->embed, ids[t], s->x + (size_t)t * D);

@@ -283,7 +283,7 @@ static slm_status bench_model(const bench_opts *o, slm_model *m, row base, int32
     TRY(slm_session_new(m, n_ctx, &s, err));
     slm_status st = SLM_OK;
     for (int t = 0; st == SLM_OK && t < o->threads.n; t++) {
-        slm_model_set_threads(m, (int)o->threads.v[t], (int)o->threads.v[t]);
+        slm_session_set_threads(s, (int)o->threads.v[t], (int)o->threads.v[t]);
         row r = base;
         r.threads = (int)o->threads.v[t];
         char name[32];
@@ -324,14 +324,17 @@ static slm_status classify_once(slm_model *m, const int32_t *ids, const int *len
 }
 
 /* clsN rows: ms per batch of B sequences of N ids, mean ± stddev. */
-static slm_status bench_classifier(const bench_opts *o, slm_model *m, row base,
-                                   const int32_t *ids, slm_error *err)
+/* A model's thread counts are fixed at load (it may be shared read-only), so
+   every thread count after the first measures a model loaded with it. */
+static slm_status bench_classifier(const bench_opts *o, const slm_load_options *lo,
+                                   slm_model *first, row base, const int32_t *ids,
+                                   slm_error *err)
 {
     int len = o->prompts.n ? (int)o->prompts.v[0] : 128, max_b = 1;
     for (int i = 0; i < o->batches.n; i++)
         max_b = o->batches.v[i] > max_b ? (int)o->batches.v[i] : max_b;
     int *lens = malloc(sizeof *lens * (size_t)max_b);
-    float *logits = malloc(sizeof *logits * (size_t)max_b * (size_t)slm_model_n_labels(m));
+    float *logits = malloc(sizeof *logits * (size_t)max_b * (size_t)slm_model_n_labels(first));
     slm_status st = lens && logits ? SLM_OK : slm_fail_nomem(err, "bench batch");
     if (st == SLM_OK && (size_t)max_b * (size_t)len > MAX_TOKENS)
         st = slm_fail(err, SLM_ERR_INVALID_ARG,
@@ -340,7 +343,12 @@ static slm_status bench_classifier(const bench_opts *o, slm_model *m, row base,
     for (int i = 0; st == SLM_OK && i < max_b; i++)
         lens[i] = len;
     for (int t = 0; st == SLM_OK && t < o->threads.n; t++) {
-        slm_model_set_threads(m, (int)o->threads.v[t], (int)o->threads.v[t]);
+        slm_model *m = first;
+        if (t > 0) {
+            slm_load_options lt = *lo;
+            lt.n_threads = lt.n_threads_batch = (int)o->threads.v[t];
+            st = slm_model_load(o->dir, &lt, &m, err);
+        }
         for (int bi = 0; st == SLM_OK && bi < o->batches.n; bi++) {
             int b = (int)o->batches.v[bi];
             double secs, sum = 0, sum2 = 0;
@@ -361,6 +369,8 @@ static slm_status bench_classifier(const bench_opts *o, slm_model *m, row base,
                        b * len / (mean / 1e3), base.load_s, peak_rss_mb());
             fflush(stdout);
         }
+        if (m != first)
+            slm_model_free(m);
     }
     free(lens);
     free(logits);
@@ -377,7 +387,7 @@ static int run_bench(const bench_opts *o)
             lo.use_mmap = o->use_mmap;
             lo.weights = o->weights[w];
             lo.kv = o->kv[k];
-            lo.n_threads = (int)o->threads.v[0];
+            lo.n_threads = lo.n_threads_batch = (int)o->threads.v[0];
             slm_model *m = NULL;
             double t0 = now_s();
             if (slm_model_load(o->dir, &lo, &m, &err) != SLM_OK)
@@ -394,7 +404,7 @@ static int run_bench(const bench_opts *o)
                               slm_model_vocab_size(m));
             if (st == SLM_OK) {
                 fill_ids(ids, n_ids, slm_model_vocab_size(m));
-                st = slm_model_n_labels(m) > 0 ? bench_classifier(o, m, base, ids, &err)
+                st = slm_model_n_labels(m) > 0 ? bench_classifier(o, &lo, m, base, ids, &err)
                                                : bench_model(o, m, base, ids, &header, &err);
             }
             free(ids);
