@@ -254,7 +254,9 @@ slm_status slm_session_nll(slm_session *session, const int32_t *ids, size_t n, d
                            size_t *n_scored, slm_error *err);
 
 /* Called once per generated token with its printable text (may be empty).
- * Return false to stop generation. */
+ * Return false to stop generation. With stop strings, text that could begin
+ * one is held back and passed with a later token's call; what remains at the
+ * end comes in a last call with id -1 (as does an unfinished UTF-8 tail). */
 typedef bool (*slm_token_callback)(void *user, int32_t id, const char *text, size_t len);
 
 typedef struct {
@@ -267,12 +269,29 @@ typedef struct {
      * leading space after the prompt is kept. Off: the reply is decoded on its
      * own, like transformers' TextStreamer(skip_prompt=True). */
     bool continue_text;
+    /* Stop strings (NULL/0 = none; each non-empty): generation stops as soon
+     * as the streamed reply contains one of them, and the text from the
+     * earliest occurrence on is never passed to on_token, also when it spans
+     * several tokens. */
+    const char *const *stop;
+    size_t n_stop;
 } slm_generate_params;
 
-typedef enum { SLM_STOP_LENGTH, SLM_STOP_EOS, SLM_STOP_CALLBACK, SLM_STOP_CONTEXT } slm_stop_reason;
+typedef enum {
+    SLM_STOP_LENGTH,
+    SLM_STOP_EOS,
+    SLM_STOP_CALLBACK,
+    SLM_STOP_CONTEXT,
+    SLM_STOP_STRING /* the reply reached one of params.stop */
+} slm_stop_reason;
 
 typedef struct {
-    int n_prompt;
+    int n_prompt; /* the whole prompt passed, for usage counts */
+    /* Prompt tokens served from the KV cache instead of evaluated. Always 0
+     * today: slm_generate appends the prompt after the session's n_past
+     * cached positions and evaluates all of it (the caller keeps a reused
+     * prefix with slm_session_truncate and passes only the rest). */
+    int n_prompt_cached;
     int n_generated;
     double prefill_seconds;
     double decode_seconds;
