@@ -2,6 +2,7 @@
 # both install missing Debian packages first (tools/setup-deps.sh).
 BUILD      ?= build/release
 ASAN_BUILD ?= build/asan
+TSAN_BUILD ?= build/tsan
 JOBS       ?= $(shell nproc)
 CMAKE_ARGS ?=
 # Older OpenBLAS builds misbehave on this CPU family; tests and CI keep this set.
@@ -11,7 +12,7 @@ FUZZ_BUILD   ?= build/fuzz
 FUZZ_SECONDS ?= 180
 FUZZ_TARGETS ?= $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 
-.PHONY: all deps build build-asan run test test-release test-asan fuzz clean
+.PHONY: all deps build build-asan run test test-release test-asan test-tsan fuzz clean
 
 all: build
 
@@ -30,7 +31,7 @@ build-asan: deps
 run: build
 	$(BUILD)/slm run -p "Once upon a time" -n 256 --temp 0.8 --seed 42
 
-test: test-release test-asan
+test: test-release test-asan test-tsan
 
 test-release: build
 	@cd $(BUILD) && ctest --output-on-failure
@@ -47,6 +48,14 @@ fuzz:
 		-DSLM_SANITIZE=ON -DSLM_FUZZ=ON -DSLM_BUILD_TESTS=OFF $(CMAKE_ARGS) >/dev/null
 	@cmake --build $(FUZZ_BUILD) -j $(JOBS) --target $(addprefix fuzz_,$(FUZZ_TARGETS))
 	@bash tools/fuzz.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+# Sessions sharing one model from two threads, under ThreadSanitizer. libgomp
+# and OpenBLAS are not instrumented, so OpenMP teams are limited to one thread
+# (OMP_THREAD_LIMIT=1): TSan then sees every access the engine's own threads make.
+test-tsan: deps
+	@cmake -S . -B $(TSAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_FLAGS_DEBUG="-O1 -g" -DSLM_TSAN=ON $(CMAKE_ARGS) >/dev/null
+	@cmake --build $(TSAN_BUILD) -j $(JOBS) --target test_threads
+	@cd $(TSAN_BUILD) && OMP_THREAD_LIMIT=1 TSAN_OPTIONS=halt_on_error=1 ctest -R '^test_threads$$' --output-on-failure
 
 clean:
 	rm -rf build
