@@ -179,7 +179,6 @@ slm_status slm_generate(slm_session *s, const int32_t *prompt, size_t n_prompt,
     slm_generate_stats st = {.n_prompt = (int)n_prompt};
     if (n_prompt == 0)
         return slm_fail(err, SLM_ERR_INVALID_ARG, "empty prompt: at least one token is needed");
-    SLM_TRY(slm_model_check_ids(s->model, prompt, n_prompt, err));
     SLM_TRY(check_stops(p, err));
     if (n_prompt >= (size_t)(s->n_ctx - s->n_past))
         return slm_fail(err, SLM_ERR_RANGE,

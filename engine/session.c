@@ -132,8 +132,6 @@ static slm_status run_batches(slm_session *s, const int32_t *ids, size_t n, floa
         int chunk = (int)(n - done < SLM_MAX_BATCH ? n - done : SLM_MAX_BATCH);
         bool last = done + (size_t)chunk == n;
         int nl = last ? (n_logits < chunk ? n_logits : chunk) : 1;
-        /* check_ids guaranteed the room; the forward writes positions blindly */
-        SLM_ASSERT(nl >= 1 && s->n_past + chunk <= s->n_ctx);
         SLM_TRY(s->model->arch->forward(s, ids + done, chunk, nl, logits, err));
         for (int i = 0; i < chunk; i++)
             SLM_TRY(slm_tokens_push(&s->history, ids[done + (size_t)i]));

@@ -232,15 +232,6 @@ static void test_output_replaces_whole_or_not_at_all(void **state)
 
 /* ============================================================ re-quantizing */
 
-static slm_model *load(const char *dir)
-{
-    slm_load_options o = slm_load_options_default();
-    slm_model *m = NULL;
-    slm_error err = {0};
-    if (slm_model_load(dir, &o, &m, &err) != SLM_OK)
-        fail_msg("load %s: %s", dir, err.msg);
-    return m;
-}
 
 /* Last-position logits of a fixed prompt (vocab floats, malloc'd). */
 static float *logits_of(slm_model *m)
@@ -279,7 +270,7 @@ static void test_requantize_quantized_folder(void **state)
     if (slm_quantize_folder(test_source_path(STORIES), q8, SLM_WEIGHTS_Q8_0, NULL, NULL, &err) !=
         SLM_OK)
         fail_msg("%s", err.msg);
-    slm_model *base = load(q8);
+    slm_model *base = test_load_model(q8);
     float *want = logits_of(base);
     int vocab = slm_model_vocab_size(base);
     const struct {
@@ -295,7 +286,7 @@ static void test_requantize_quantized_folder(void **state)
         char *out = join(tmp, cases[i].name);
         if (slm_quantize_folder(q8, out, cases[i].f, NULL, NULL, &err) != SLM_OK)
             fail_msg("re-quantize to %s: %s", cases[i].name, err.msg);
-        slm_model *m = load(out);
+        slm_model *m = test_load_model(out);
         float *got = logits_of(m);
         double d = rel_diff(got, want, vocab);
         print_message("q8_0 folder -> %s: max |logit diff| %.2e of max |logit|\n", cases[i].name, d);

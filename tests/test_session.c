@@ -38,15 +38,6 @@
 const char *__asan_default_options(void);
 const char *__asan_default_options(void) { return "allocator_may_return_null=1"; }
 
-static slm_model *load(const char *dir)
-{
-    slm_load_options o = slm_load_options_default();
-    slm_model *m = NULL;
-    slm_error err = {0};
-    if (slm_model_load(dir, &o, &m, &err) != SLM_OK)
-        fail_msg("load %s: %s", dir, err.msg);
-    return m;
-}
 
 static void copy_file(const char *from_dir, const char *to_dir, const char *name)
 {
@@ -121,7 +112,7 @@ static void assert_id_error(slm_status s, const slm_error *err, int32_t id)
 static void test_ids_checked_against_model_vocab(void **state)
 {
     char *dir = make_small_vocab_model();
-    slm_model *m = load(dir);
+    slm_model *m = test_load_model(dir);
     assert_int_equal(slm_model_vocab_size(m), SMALL_VOCAB);
     slm_session *s;
     slm_error err = {0};
@@ -184,7 +175,7 @@ static void test_cli_ids_beyond_model_vocab(void **state)
    LeakSanitizer at exit) the half-built session is not leaked. */
 static void test_session_new_head_dim_error_frees(void **state)
 {
-    slm_model *m = load(test_source_path(STORIES));
+    slm_model *m = test_load_model(test_source_path(STORIES));
     int saved = m->cfg.head_dim;
     m->cfg.head_dim = 600;
     slm_session *s = (slm_session *)&s; /* must be reset to NULL */
@@ -237,7 +228,7 @@ static void test_bad_slm_isa_refused_by_library(void **state)
 /* The classifier's id entry point goes through the same boundary check. */
 static void test_classify_ids_checked(void **state)
 {
-    slm_model *m = load(test_source_path("tests/fixtures/models/distilbert_sst2"));
+    slm_model *m = test_load_model(test_source_path("tests/fixtures/models/distilbert_sst2"));
     int vocab = slm_model_vocab_size(m);
     int32_t ids[3] = {101, vocab, 102};
     int len = 3;

@@ -156,3 +156,13 @@ void test_greedy(slm_model *m, const int32_t *prompt, size_t n_prompt, int n_new
         fail_msg("generate: %s", err.msg);
     slm_session_free(s);
 }
+
+slm_model *test_load_model(const char *dir)
+{
+    slm_load_options o = slm_load_options_default();
+    slm_model *m = NULL;
+    slm_error err = {0};
+    if (slm_model_load(dir, &o, &m, &err) != SLM_OK)
+        fail_msg("load %s: %s", dir, err.msg);
+    return m;
+}

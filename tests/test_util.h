@@ -29,6 +29,10 @@ int test_run_cli(const char *args, char **out, char **err_out);
 /* The same with `input` fed to the CLI's standard input. */
 int test_run_cli_stdin(const char *args, const char *input, char **out, char **err_out);
 
+/* Loads the model folder `dir` with default options; fails the running
+ * test with the loader's message on any error. */
+slm_model *test_load_model(const char *dir);
+
 /* Ids produced by a generation, in order (the eos it stopped at excluded). */
 #define TEST_MAX_GENERATED 1024
 typedef struct {
