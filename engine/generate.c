@@ -1,8 +1,12 @@
 /*
- * generate.c — the generation loop: prefill the prompt in batches, then
- * sample one token at a time, stream its text through the callback, and
- * stop at an EOS id, the token budget, the context end, the callback or a
- * stop string.
+ * generate.c — generations: a prompt answered a step at a time. A step
+ * evaluates the next prompt chunk (prefill) or the last sampled token; after
+ * the prompt's last chunk and every decoded token the generation samples the
+ * next id, streams its text through the callback and stops at an EOS id, the
+ * token budget, the context end, the callback or a stop string.
+ * slm_batch_step advances many generations in one forward pass (batch.c);
+ * slm_generate runs one alone on its session's own passes. Both go through
+ * gen_input / gen_after_eval below, so they produce the same tokens.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <stdint.h>
@@ -117,99 +121,321 @@ static slm_status emit(slm_stream_decoder *dec, stop_filter *f, const slm_genera
     return SLM_OK;
 }
 
-static slm_status decode_loop(slm_session *s, const slm_generate_params *p, slm_sampler *smp,
-                              slm_stream_decoder *dec, stop_filter *f, const float *logits,
-                              slm_generate_stats *st, slm_error *err)
+
+/* ============================================================ a generation */
+
+typedef enum { GEN_PREFILL, GEN_DECODE, GEN_DONE } gen_phase;
+
+struct slm_generation {
+    slm_session *s;
+    slm_generate_params p;
+    slm_tokens prompt;
+    size_t prompt_done; /* ids of the prompt in the cache */
+    slm_sampler *smp;
+    slm_stream_decoder *dec;
+    stop_filter f;
+    slm_generate_stats st;
+    gen_phase phase;
+    int32_t next; /* the sampled id the next step evaluates */
+    bool cancelled;
+    double t_start, t_prefilled; /* 0 until the first step / the prompt is in */
+    slm_status status;
+    slm_error err;
+};
+
+/* Number of leading ids shared by a and b. */
+static size_t common_prefix(const int32_t *a, size_t na, const int32_t *b, size_t nb)
 {
-    for (;;) {
-        if (st->n_generated >= p->max_new_tokens) {
-            st->stop_reason = SLM_STOP_LENGTH;
-            return SLM_OK;
-        }
-        /* the repetition penalty looks at every id in the cache (the prompt,
-           earlier turns and what was generated), as HF does over input_ids */
-        int32_t id = slm_sampler_sample(smp, logits, s->history.ids, s->history.n);
-        st->n_generated++;
-        if (slm_model_is_eos(s->model, id)) {
-            st->stop_reason = SLM_STOP_EOS;
-            return SLM_OK;
-        }
-        bool keep_going, hit;
-        SLM_TRY(emit(dec, f, p, id, &keep_going, &hit, err));
-        if (hit) {
-            st->stop_reason = SLM_STOP_STRING;
-            return SLM_OK;
-        }
-        if (!keep_going) {
-            st->stop_reason = SLM_STOP_CALLBACK;
-            return SLM_OK;
-        }
-        if (s->n_past >= s->n_ctx) {
-            st->stop_reason = SLM_STOP_CONTEXT;
-            return SLM_OK;
-        }
-        SLM_TRY(slm_session_eval(s, &id, 1, &logits, err));
+    size_t i = 0;
+    while (i < na && i < nb && a[i] == b[i])
+        i++;
+    return i;
+}
+
+/* reuse_prefix: keep the cached ids the prompt starts with (never all of
+   the prompt: its last id is evaluated for the first logits). */
+static slm_status keep_cached_prefix(slm_generation *g, slm_error *err)
+{
+    slm_session *s = g->s;
+    size_t keep = common_prefix(s->history.ids, s->history.n, g->prompt.ids, g->prompt.n);
+    if (keep == g->prompt.n)
+        keep--;
+    SLM_TRY(slm_session_truncate(s, (int)keep, err));
+    g->prompt_done = keep;
+    g->st.n_prompt_cached = (int)keep;
+    return SLM_OK;
+}
+
+static slm_status check_prompt(const slm_session *s, const int32_t *prompt, size_t n,
+                               const slm_generate_params *p, slm_error *err)
+{
+    if (n == 0 || !prompt)
+        return slm_fail(err, SLM_ERR_INVALID_ARG, "empty prompt: at least one token is needed");
+    if (p->max_new_tokens < 0)
+        return slm_fail(err, SLM_ERR_INVALID_ARG, "max_new_tokens %d is negative",
+                        p->max_new_tokens);
+    SLM_TRY(check_stops(p, err));
+    size_t room = (size_t)(s->n_ctx - (p->reuse_prefix ? 0 : s->n_past));
+    if (n >= room)
+        return slm_fail(err, SLM_ERR_RANGE,
+                        "prompt of %zu tokens does not fit the context of %d positions "
+                        "(%d in use)", n, s->n_ctx, p->reuse_prefix ? 0 : s->n_past);
+    return slm_model_check_ids(s->model, prompt, n, err);
+}
+
+slm_status slm_generation_new(slm_session *s, const int32_t *prompt, size_t n,
+                              const slm_generate_params *p, slm_generation **out,
+                              slm_error *err)
+{
+    *out = NULL;
+    SLM_TRY(check_prompt(s, prompt, n, p, err));
+    slm_generation *g = calloc(1, sizeof *g);
+    if (!g)
+        return slm_fail_nomem(err, "generation");
+    g->s = s;
+    g->p = *p;
+    g->f = (stop_filter){.stop = p->stop, .n_stop = p->n_stop};
+    g->st.n_prompt = (int)n;
+    slm_status rc = SLM_OK;
+    for (size_t i = 0; rc == SLM_OK && i < n; i++)
+        rc = slm_tokens_push(&g->prompt, prompt[i]);
+    if (rc == SLM_OK)
+        rc = slm_sampler_new(&p->sampling, slm_model_vocab_size(s->model), &g->smp, err);
+    if (rc == SLM_OK)
+        rc = slm_stream_decoder_new(s->model->tok, true, &g->dec, err);
+    for (size_t i = 0; rc == SLM_OK && p->continue_text && i < n; i++) {
+        const char *ignored;
+        size_t len;
+        rc = slm_stream_decoder_push(g->dec, prompt[i], &ignored, &len, err);
     }
+    if (rc == SLM_OK && p->reuse_prefix)
+        rc = keep_cached_prefix(g, err);
+    if (rc != SLM_OK) {
+        if (rc == SLM_ERR_NOMEM && err && !err->msg[0])
+            slm_fail_nomem(err, "generation");
+        slm_generation_free(g);
+        return rc;
+    }
+    *out = g;
+    return SLM_OK;
+}
+
+void slm_generation_free(slm_generation *g)
+{
+    if (!g)
+        return;
+    slm_tokens_free(&g->prompt);
+    slm_sampler_free(g->smp);
+    slm_stream_decoder_free(g->dec);
+    free(g->f.buf);
+    free(g);
+}
+
+bool slm_generation_done(const slm_generation *g) { return g->phase == GEN_DONE; }
+
+void slm_generation_stats(const slm_generation *g, slm_generate_stats *out) { *out = g->st; }
+
+slm_status slm_generation_status(const slm_generation *g, slm_error *err)
+{
+    if (g->status != SLM_OK && err)
+        *err = g->err;
+    return g->status;
+}
+
+void slm_generation_cancel(slm_generation *g) { g->cancelled = true; }
+
+static void finish(slm_generation *g, slm_stop_reason why)
+{
+    g->st.stop_reason = why;
+    g->phase = GEN_DONE;
+    double t = now_seconds();
+    if (g->t_prefilled > 0)
+        g->st.decode_seconds = t - g->t_prefilled;
+    else if (g->t_start > 0)
+        g->st.prefill_seconds = t - g->t_start;
+}
+
+static void fail(slm_generation *g, slm_status st, const slm_error *why)
+{
+    g->status = st;
+    if (why)
+        g->err = *why;
+    if (!g->err.msg[0])
+        slm_fail(&g->err, st, "generation failed (%s)", slm_status_name(st));
+    g->err.status = st;
+    finish(g, g->st.stop_reason);
 }
 
 /* Prints what is still held: the stream decoder's unfinished UTF-8 tail and
    text that could have begun a stop string, cut before one if it does. */
-static slm_status flush(slm_stream_decoder *dec, stop_filter *f, const slm_generate_params *p,
-                        slm_generate_stats *st, slm_error *err)
+static slm_status flush(slm_generation *g, slm_error *err)
 {
     const char *text;
     size_t len = 0, safe;
     bool hit;
-    if (st->stop_reason != SLM_STOP_STRING) {
-        SLM_TRY(slm_stream_decoder_finish(dec, &text, &len, err));
-        SLM_TRY(stop_filter_push(f, text, len, &safe, &hit, err));
-        if (hit)
-            st->stop_reason = SLM_STOP_STRING;
-        else
-            safe = f->len; /* nothing follows: an ambiguous tail is plain text */
-        if (safe && p->on_token)
-            p->on_token(p->user, -1, f->buf, safe);
-    }
+    if (g->st.stop_reason == SLM_STOP_STRING)
+        return SLM_OK;
+    SLM_TRY(slm_stream_decoder_finish(g->dec, &text, &len, err));
+    SLM_TRY(stop_filter_push(&g->f, text, len, &safe, &hit, err));
+    if (hit)
+        g->st.stop_reason = SLM_STOP_STRING;
+    else
+        safe = g->f.len; /* nothing follows: an ambiguous tail is plain text */
+    if (safe && g->p.on_token)
+        g->p.on_token(g->p.user, -1, g->f.buf, safe);
     return SLM_OK;
 }
+
+static void finish_flushed(slm_generation *g, slm_stop_reason why)
+{
+    slm_error err = {0};
+    g->st.stop_reason = why;
+    slm_status st = flush(g, &err);
+    finish(g, g->st.stop_reason);
+    if (st != SLM_OK)
+        fail(g, st, &err);
+}
+
+/* Cancellation ends a generation before its next step; nothing more is
+   streamed to a caller that has gone. */
+static bool gen_active(slm_generation *g)
+{
+    if (g->phase != GEN_DONE && g->cancelled)
+        finish(g, SLM_STOP_CALLBACK);
+    return g->phase != GEN_DONE;
+}
+
+/* What the next step evaluates: the next prompt chunk, or the sampled id. */
+static size_t gen_input(slm_generation *g, const int32_t **ids)
+{
+    if (g->t_start == 0)
+        g->t_start = now_seconds();
+    if (g->phase == GEN_DECODE) {
+        *ids = &g->next;
+        return 1;
+    }
+    size_t left = g->prompt.n - g->prompt_done;
+    *ids = g->prompt.ids + g->prompt_done;
+    return left < SLM_MAX_BATCH ? left : SLM_MAX_BATCH;
+}
+
+/* Samples from the session's last logits and streams the token. */
+static void gen_sample(slm_generation *g)
+{
+    slm_session *s = g->s;
+    if (g->st.n_generated >= g->p.max_new_tokens) {
+        finish_flushed(g, SLM_STOP_LENGTH);
+        return;
+    }
+    /* the repetition penalty looks at every id in the cache (the prompt,
+       earlier turns and what was generated), as HF does over input_ids */
+    int32_t id = slm_sampler_sample(g->smp, s->logits, s->history.ids, s->history.n);
+    g->st.n_generated++;
+    if (slm_model_is_eos(s->model, id)) {
+        finish_flushed(g, SLM_STOP_EOS);
+        return;
+    }
+    bool keep_going, hit;
+    slm_error err = {0};
+    slm_status st = emit(g->dec, &g->f, &g->p, id, &keep_going, &hit, &err);
+    if (st != SLM_OK)
+        fail(g, st, &err);
+    else if (hit)
+        finish(g, SLM_STOP_STRING);
+    else if (!keep_going)
+        finish_flushed(g, SLM_STOP_CALLBACK);
+    else if (s->n_past >= s->n_ctx)
+        finish_flushed(g, SLM_STOP_CONTEXT);
+    else
+        g->next = id;
+}
+
+/* After a step evaluated the n ids gen_input gave. */
+static void gen_after_eval(slm_generation *g, size_t n)
+{
+    if (g->phase == GEN_PREFILL) {
+        g->prompt_done += n;
+        if (g->prompt_done < g->prompt.n)
+            return;
+        g->t_prefilled = now_seconds();
+        g->st.prefill_seconds = g->t_prefilled - g->t_start;
+        g->phase = GEN_DECODE;
+    }
+    gen_sample(g);
+}
+
+/* ============================================================ driving them */
 
 slm_status slm_generate(slm_session *s, const int32_t *prompt, size_t n_prompt,
                         const slm_generate_params *p, slm_generate_stats *stats, slm_error *err)
 {
-    slm_generate_stats st = {.n_prompt = (int)n_prompt};
-    if (n_prompt == 0)
-        return slm_fail(err, SLM_ERR_INVALID_ARG, "empty prompt: at least one token is needed");
-    SLM_TRY(check_stops(p, err));
-    if (n_prompt >= (size_t)(s->n_ctx - s->n_past))
-        return slm_fail(err, SLM_ERR_RANGE,
-                        "prompt of %zu tokens does not fit the context of %d positions "
-                        "(%d in use)", n_prompt, s->n_ctx, s->n_past);
-    slm_sampler *smp = NULL;
-    slm_stream_decoder *dec = NULL;
-    stop_filter f = {.stop = p->stop, .n_stop = p->n_stop};
-    slm_status rc = slm_sampler_new(&p->sampling, slm_model_vocab_size(s->model), &smp, err);
-    if (rc == SLM_OK)
-        rc = slm_stream_decoder_new(s->model->tok, true, &dec, err);
-    for (size_t i = 0; rc == SLM_OK && p->continue_text && i < n_prompt; i++) {
-        const char *ignored;
-        size_t len;
-        rc = slm_stream_decoder_push(dec, prompt[i], &ignored, &len, err);
-    }
-    const float *logits = NULL;
-    double t0 = now_seconds();
-    if (rc == SLM_OK)
-        rc = slm_session_eval(s, prompt, n_prompt, &logits, err);
-    double t1 = now_seconds();
-    if (rc == SLM_OK)
-        rc = decode_loop(s, p, smp, dec, &f, logits, &st, err);
-    if (rc == SLM_OK)
-        rc = flush(dec, &f, p, &st, err);
-    st.prefill_seconds = t1 - t0;
-    st.decode_seconds = now_seconds() - t1;
+    slm_generation *g = NULL;
     if (stats)
-        *stats = st;
-    slm_sampler_free(smp);
-    slm_stream_decoder_free(dec);
-    free(f.buf);
+        *stats = (slm_generate_stats){.n_prompt = (int)n_prompt};
+    SLM_TRY(slm_generation_new(s, prompt, n_prompt, p, &g, err));
+    slm_status rc = SLM_OK;
+    while (rc == SLM_OK && gen_active(g)) {
+        const int32_t *ids;
+        size_t n = gen_input(g, &ids);
+        const float *logits;
+        rc = slm_session_eval(s, ids, n, &logits, err);
+        if (rc == SLM_OK)
+            gen_after_eval(g, n);
+    }
+    if (rc == SLM_OK)
+        rc = slm_generation_status(g, err);
+    if (stats)
+        slm_generation_stats(g, stats);
+    slm_generation_free(g);
+    return rc;
+}
+
+/* The generations that go into this step, at most one per session: every
+   decoding one (one id each), then prompt chunks that fit the room left. */
+static size_t plan_step(slm_batch *b, slm_generation *const *gens, size_t n,
+                        slm_generation **in, slm_session **ss, const int32_t **ids,
+                        size_t *n_ids)
+{
+    size_t count = 0, room = (size_t)slm_batch_max_tokens(b);
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t i = 0; i < n; i++) {
+            slm_generation *g = gens[i];
+            if (!g || (g->phase == GEN_DECODE) != (pass == 0) || !gen_active(g))
+                continue;
+            const int32_t *x;
+            size_t k = gen_input(g, &x);
+            if (k > room)
+                continue; /* a chunk that does not fit waits for the next step */
+            in[count] = g;
+            ss[count] = g->s;
+            ids[count] = x;
+            n_ids[count++] = k;
+            room -= k;
+        }
+    return count;
+}
+
+slm_status slm_batch_step(slm_batch *b, slm_generation *const *gens, size_t n, slm_error *err)
+{
+    if (n == 0)
+        return SLM_OK;
+    slm_generation **in = malloc(n * sizeof *in);
+    slm_session **ss = malloc(n * sizeof *ss);
+    const int32_t **ids = malloc(n * sizeof *ids);
+    size_t *n_ids = malloc(n * sizeof *n_ids);
+    slm_status rc = SLM_OK;
+    if (!in || !ss || !ids || !n_ids) {
+        rc = slm_fail_nomem(err, "batch step");
+    } else {
+        size_t count = plan_step(b, gens, n, in, ss, ids, n_ids);
+        if (count > 0)
+            rc = slm_batch_eval(b, ss, ids, n_ids, count, err);
+        for (size_t i = 0; rc == SLM_OK && i < count; i++)
+            gen_after_eval(in[i], n_ids[i]);
+    }
+    free(in);
+    free(ss);
+    free(ids);
+    free(n_ids);
     return rc;
 }

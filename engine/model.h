@@ -14,6 +14,8 @@
 #include "slm.h"
 
 typedef struct slm_arch slm_arch;
+struct slm_scratch_;  /* scratch.h */
+struct slm_seq_step_; /* session.h */
 
 struct slm_model {
     char *dir;
@@ -41,11 +43,12 @@ struct slm_arch {
     const char *model_type;   /* config.json model_type, used when architectures is absent */
     slm_status (*load)(slm_model *m, slm_error *err);
     void (*free_weights)(void *weights);
-    /* Decoders: runs ids[0..n) at positions session->n_past.. and writes the
-       logits of the last n_logits positions (1..n) into logits[n_logits][vocab].
-       NULL for encoders. */
-    slm_status (*forward)(slm_session *s, const int32_t *ids, int n, int n_logits,
-                          float *logits, slm_error *err);
+    /* Decoders: one forward pass over the steps of n_seqs sequences (each
+       its ids at its positions n_past.., logits of its last n_logits
+       positions; session.h slm_seq_step) in the scratch sc. The caller has
+       checked ids, room and sizes. NULL for encoders. */
+    slm_status (*forward)(struct slm_scratch_ *sc, const struct slm_seq_step_ *seqs,
+                          int n_seqs, slm_error *err);
     /* Sequence classifiers: `batch` sequences of lengths[b] ids stored back to
        back; writes batch x n_labels logits. NULL for decoders. */
     slm_status (*classify)(const slm_model *m, const int32_t *ids, const int *lengths, int batch,

@@ -6,25 +6,6 @@
 
 #include "error.h"
 
-static slm_status alloc_scratch(slm_session *s, slm_error *err)
-{
-    const slm_config *c = &s->model->cfg;
-    size_t b = SLM_MAX_BATCH;
-    size_t q_dim = (size_t)c->n_heads * c->head_dim;
-    size_t kv_dim = (size_t)c->n_kv_heads * c->head_dim;
-    float **bufs[] = {&s->x, &s->xb, &s->q, &s->k, &s->v, &s->att, &s->hb, &s->hb2,
-                      &s->rope_cos, &s->rope_sin, &s->logits};
-    size_t sizes[] = {b * c->hidden_size, b * c->hidden_size, b * q_dim, b * kv_dim, b * kv_dim,
-                      b * q_dim, b * c->intermediate_size, b * c->intermediate_size,
-                      b * c->head_dim / 2, b * c->head_dim / 2, (size_t)c->vocab_size};
-    for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) {
-        *bufs[i] = malloc(sizes[i] * sizeof(float));
-        if (!*bufs[i])
-            return slm_fail_nomem(err, "session scratch");
-    }
-    return SLM_OK;
-}
-
 slm_status slm_session_new(slm_model *model, int n_ctx, slm_session **out, slm_error *err)
 {
     *out = NULL;
@@ -47,8 +28,8 @@ slm_status slm_session_new(slm_model *model, int n_ctx, slm_session **out, slm_e
     s->n_threads_batch = model->n_threads_batch;
     slm_status st = slm_kv_cache_init(&s->kv, model->opts.kv, c->n_layers, n_ctx, c->n_kv_heads,
                                       c->head_dim, err);
-    if (st == SLM_OK)
-        st = alloc_scratch(s, err);
+    if (st == SLM_OK && !(s->logits = malloc((size_t)c->vocab_size * sizeof(float))))
+        st = slm_fail_nomem(err, "session logits");
     if (st != SLM_OK) {
         slm_session_free(s);
         return st;
@@ -63,11 +44,10 @@ void slm_session_free(slm_session *s)
         return;
     slm_kv_cache_free(&s->kv);
     slm_tokens_free(&s->history);
-    slm_matmul_ctx_free(&s->mm);
-    float *bufs[] = {s->x, s->xb, s->q, s->k, s->v, s->att, s->hb, s->hb2,
-                     s->rope_cos, s->rope_sin, s->logits};
-    for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
-        free(bufs[i]);
+    if (s->scratch)
+        slm_scratch_free(s->scratch);
+    free(s->scratch);
+    free(s->logits);
     free(s);
 }
 
@@ -84,15 +64,20 @@ void slm_session_reset(slm_session *s)
     s->n_past = 0;
     s->history.n = 0;
     s->rope_long = false;
+    s->has_logits = false;
 }
 
 int slm_session_n_past(const slm_session *s) { return s->n_past; }
+
+const float *slm_session_logits(const slm_session *s) { return s->has_logits ? s->logits : NULL; }
 
 slm_status slm_session_truncate(slm_session *s, int n, slm_error *err)
 {
     if (n < 0 || n > s->n_past)
         return slm_fail(err, SLM_ERR_INVALID_ARG, "cannot truncate %d cached positions to %d",
                         s->n_past, n);
+    if (n < s->n_past)
+        s->has_logits = false; /* they were the logits of a forgotten position */
     s->n_past = n; /* later positions are simply overwritten */
     s->history.n = (size_t)n;
     if (n == 0)
@@ -112,7 +97,8 @@ slm_status slm_model_check_ids(const slm_model *m, const int32_t *ids, size_t n,
     return SLM_OK;
 }
 
-static slm_status check_ids(const slm_session *s, const int32_t *ids, size_t n, slm_error *err)
+slm_status slm_session_check_ids(const slm_session *s, const int32_t *ids, size_t n,
+                                 slm_error *err)
 {
     if (n == 0)
         return slm_fail(err, SLM_ERR_INVALID_ARG, "nothing to evaluate (0 tokens)");
@@ -123,21 +109,50 @@ static slm_status check_ids(const slm_session *s, const int32_t *ids, size_t n, 
     return slm_model_check_ids(s->model, ids, n, err);
 }
 
-/* Runs ids through the model in batches of SLM_MAX_BATCH; the last batch
-   writes logits for its last min(n_logits, batch) positions. */
+slm_status slm_session_advance(slm_session *s, const int32_t *ids, int n)
+{
+    for (int i = 0; i < n; i++)
+        SLM_TRY(slm_tokens_push(&s->history, ids[i]));
+    s->n_past += n;
+    return SLM_OK;
+}
+
+/* The session's own scratch, made on first use with its current threads. */
+static slm_status own_scratch(slm_session *s, slm_error *err)
+{
+    if (!s->scratch) {
+        slm_scratch *sc = malloc(sizeof *sc);
+        if (!sc)
+            return slm_fail_nomem(err, "session scratch");
+        slm_status st = slm_scratch_init(sc, s->model, SLM_MAX_BATCH, err);
+        if (st != SLM_OK) {
+            free(sc);
+            return st;
+        }
+        s->scratch = sc;
+    }
+    s->scratch->n_threads = s->n_threads;
+    s->scratch->n_threads_batch = s->n_threads_batch;
+    return SLM_OK;
+}
+
+/* Runs ids through the model in chunks of SLM_MAX_BATCH; the last chunk
+   writes logits for its last min(n_logits, chunk) positions. */
 static slm_status run_batches(slm_session *s, const int32_t *ids, size_t n, float *logits,
                               int n_logits, slm_error *err)
 {
+    SLM_TRY(own_scratch(s, err));
     for (size_t done = 0; done < n;) {
         int chunk = (int)(n - done < SLM_MAX_BATCH ? n - done : SLM_MAX_BATCH);
         bool last = done + (size_t)chunk == n;
-        int nl = last ? (n_logits < chunk ? n_logits : chunk) : 1;
-        SLM_TRY(s->model->arch->forward(s, ids + done, chunk, nl, logits, err));
-        for (int i = 0; i < chunk; i++)
-            SLM_TRY(slm_tokens_push(&s->history, ids[done + (size_t)i]));
-        s->n_past += chunk;
+        slm_seq_step step = {.s = s, .ids = ids + done, .n = chunk,
+                             .n_logits = last ? (n_logits < chunk ? n_logits : chunk) : 1,
+                             .logits = logits};
+        SLM_TRY(s->model->arch->forward(s->scratch, &step, 1, err));
+        SLM_TRY(slm_session_advance(s, ids + done, chunk));
         done += (size_t)chunk;
     }
+    s->has_logits = logits == s->logits;
     return SLM_OK;
 }
 
@@ -145,7 +160,7 @@ static slm_status run_batches(slm_session *s, const int32_t *ids, size_t n, floa
    factors once the sequence exceeds original_max_position_embeddings. When a
    cache built with the short factors crosses that line, transformers drops
    it and recomputes everything; so do we, so cached keys never mix factors. */
-static slm_status switch_rope_if_needed(slm_session *s, size_t n, slm_error *err)
+slm_status slm_session_prepare_rope(slm_session *s, size_t n, slm_error *err)
 {
     const slm_rope *r = &s->model->rope;
     bool want_long = r->inv_freq_long && (size_t)s->n_past + n > (size_t)r->original_max;
@@ -165,8 +180,8 @@ static slm_status switch_rope_if_needed(slm_session *s, size_t n, slm_error *err
 slm_status slm_session_eval(slm_session *s, const int32_t *ids, size_t n, const float **logits,
                             slm_error *err)
 {
-    SLM_TRY(check_ids(s, ids, n, err));
-    SLM_TRY(switch_rope_if_needed(s, n, err));
+    SLM_TRY(slm_session_check_ids(s, ids, n, err));
+    SLM_TRY(slm_session_prepare_rope(s, n, err));
     SLM_TRY(run_batches(s, ids, n, s->logits, 1, err));
     *logits = s->logits;
     return SLM_OK;
@@ -175,10 +190,10 @@ slm_status slm_session_eval(slm_session *s, const int32_t *ids, size_t n, const 
 slm_status slm_session_eval_all(slm_session *s, const int32_t *ids, size_t n, float *logits,
                                 slm_error *err)
 {
-    SLM_TRY(check_ids(s, ids, n, err));
+    SLM_TRY(slm_session_check_ids(s, ids, n, err));
     if (n > SLM_MAX_BATCH)
         return slm_fail(err, SLM_ERR_RANGE, "all-position logits take at most %d tokens per call",
                         SLM_MAX_BATCH);
-    SLM_TRY(switch_rope_if_needed(s, n, err));
+    SLM_TRY(slm_session_prepare_rope(s, n, err));
     return run_batches(s, ids, n, logits, (int)n, err);
 }

@@ -275,6 +275,14 @@ typedef struct {
      * several tokens. */
     const char *const *stop;
     size_t n_stop;
+    /* The prompt is the session's whole sequence, not a continuation: the
+     * longest prefix of it already in the KV cache (at most n_prompt - 1
+     * ids, so the last one is always evaluated) is kept, everything cached
+     * after that prefix is forgotten, and only the rest is evaluated
+     * (stats.n_prompt_cached counts the kept ids). This is how a re-sent or
+     * re-rendered conversation reuses its cache. Off: the prompt is
+     * appended after the positions already cached. */
+    bool reuse_prefix;
 } slm_generate_params;
 
 typedef enum {
@@ -287,10 +295,8 @@ typedef enum {
 
 typedef struct {
     int n_prompt; /* the whole prompt passed, for usage counts */
-    /* Prompt tokens served from the KV cache instead of evaluated. Always 0
-     * today: slm_generate appends the prompt after the session's n_past
-     * cached positions and evaluates all of it (the caller keeps a reused
-     * prefix with slm_session_truncate and passes only the rest). */
+    /* Of n_prompt, the ids served from the KV cache instead of evaluated
+     * (params.reuse_prefix); n_prompt - n_prompt_cached were evaluated. */
     int n_prompt_cached;
     int n_generated;
     double prefill_seconds;
@@ -302,6 +308,73 @@ slm_status slm_generate(slm_session *session, const int32_t *prompt, size_t n_pr
                         const slm_generate_params *params, slm_generate_stats *stats,
                         slm_error *err);
 
+/* The logits of the last position the session evaluated (vocab_size floats
+ * owned by the session), or NULL before its first evaluation. */
+const float *slm_session_logits(const slm_session *session);
+
+/* ------------------------------------------------------------- batches */
+
+/* Several sessions of one model evaluated in one forward pass: the matrix
+ * products run once over the tokens of all of them (so each weight is read
+ * once per step, not once per sequence), attention runs per sequence over its
+ * own KV cache. A batch owns the scratch of such a pass and its thread
+ * counts; it is used by one thread at a time. Results do not depend on the
+ * batch: a session's logits are bit-identical to what slm_session_eval gives
+ * for the same ids, whoever else is in the step (tests/test_batch.c). */
+typedef struct slm_batch slm_batch;
+
+/* Room for max_tokens tokens per step in all (0 = 512; at least 256, the
+ * largest prompt chunk); thread counts copied from the model's load
+ * options. */
+slm_status slm_batch_new(slm_model *model, int max_tokens, slm_batch **out, slm_error *err);
+void slm_batch_free(slm_batch *batch);
+void slm_batch_set_threads(slm_batch *batch, int n_threads, int n_threads_batch);
+int slm_batch_max_tokens(const slm_batch *batch);
+
+/* One step: sessions[i] (distinct, all of the batch's model) evaluates its
+ * n_ids[i] ids (1..256) after its cached positions, all in one forward pass;
+ * each session's last-position logits are then slm_session_logits(session).
+ * SLM_ERR_RANGE when the ids do not fit a session's context or Σ n_ids
+ * exceeds the batch's max_tokens; nothing is evaluated then. */
+slm_status slm_batch_eval(slm_batch *batch, slm_session *const *sessions,
+                          const int32_t *const *ids, const size_t *n_ids, size_t count,
+                          slm_error *err);
+
+/* ---------------------------------------------------------- generations */
+
+/* One prompt being answered in a session, advanced a step at a time together
+ * with others by slm_batch_step (a server's slot, a bench's sequence).
+ * slm_generate is the same machinery for one generation on its own, and
+ * gives the same tokens (greedy, or the same seed). */
+typedef struct slm_generation slm_generation;
+
+/* Nothing is evaluated yet; the prompt is checked (ids, context room, stop
+ * strings) and copied. params is copied too, but its stop strings and
+ * callback user data must outlive the generation. */
+slm_status slm_generation_new(slm_session *session, const int32_t *prompt, size_t n_prompt,
+                              const slm_generate_params *params, slm_generation **out,
+                              slm_error *err);
+void slm_generation_free(slm_generation *gen);
+/* True once it stopped (stats.stop_reason says why) or failed. */
+bool slm_generation_done(const slm_generation *gen);
+/* Counts and times so far (final once done). */
+void slm_generation_stats(const slm_generation *gen, slm_generate_stats *out);
+/* SLM_OK, or the error that ended this generation (its message in *err). */
+slm_status slm_generation_status(const slm_generation *gen, slm_error *err);
+/* Ends it before its next step as if its callback had returned false. */
+void slm_generation_cancel(slm_generation *gen);
+
+/* Advances every generation in gens that is not done by one step, in one
+ * forward pass: a generation still prefilling sends its next prompt chunk
+ * (at most 256 ids; a chunk that does not fit this step's room waits for
+ * the next one), a decoding one its last sampled token. Each then samples,
+ * streams through its callback (on this thread) and checks its stops. A
+ * failure of one generation's own (its stream's memory) ends that one with
+ * the error (slm_generation_status) and not the others; a failed forward
+ * pass fails the call. Generations of different sessions only. */
+slm_status slm_batch_step(slm_batch *batch, slm_generation *const *gens, size_t n,
+                          slm_error *err);
+
 #ifdef __cplusplus
 }
 #endif
@@ -309,5 +382,8 @@ slm_status slm_generate(slm_session *session, const int32_t *prompt, size_t n_pr
 /* Chat templates (tokenizer_config.json's chat_template, rendered like
  * transformers' apply_chat_template) are part of the public API too. */
 #include "chat_template.h"
+/* Conversations (messages rendered with the model's template, the KV cache
+ * reused across turns) build on both. */
+#include "conversation.h"
 
 #endif /* SLM_H */

@@ -14,6 +14,7 @@
 
 #include "error.h"
 #include "kernels.h"
+#include "scratch.h"
 #include "session.h"
 
 /* ============================================================ weights */
@@ -64,20 +65,35 @@ slm_status slm_decoder_load_ends(slm_model *m, slm_decoder_weights *w, const cha
 
 /* ============================================================ forward */
 
-/* y = x · Wᵀ with the thread count of the phase (decode or prompt batch).
+/* One pass runs the tokens of every sequence of a step together: embedding,
+ * norms, products and the MLP see one matrix of rows (all tokens); RoPE and
+ * the cache writes use each token's own sequence and position; attention runs
+ * per sequence over its own cache. Every row's result depends on that row
+ * alone (the typed products are per-element batch-invariant, kernels/), so a
+ * sequence's logits are the same whoever shares its pass. */
+
+typedef struct {
+    slm_scratch *sc;
+    const slm_model *m;
+    const slm_seq_step *seqs;
+    int n_seqs;
+    int n; /* tokens in all */
+} pass;
+
+/* y = x · Wᵀ over n rows with the thread count of the pass (one token or more).
    A scratch allocation failure is remembered and reported once per forward. */
-static int matmul_multi(slm_session *s, float *const *y, const float *x,
+static int matmul_multi(slm_scratch *sc, float *const *y, const float *x,
                         const slm_weight *const *w, int count, int n)
 {
-    s->mm.n_threads = n > 1 ? s->n_threads_batch : s->n_threads;
-    int rc = slm_matmul_multi(y, x, w, count, n, &s->mm);
-    s->matmul_failed |= rc != 0;
+    sc->mm.n_threads = n > 1 ? sc->n_threads_batch : sc->n_threads;
+    int rc = slm_matmul_multi(y, x, w, count, n, &sc->mm);
+    sc->failed |= rc != 0;
     return rc;
 }
 
-static int matmul(slm_session *s, float *y, const float *x, const slm_weight *w, int n)
+static int matmul(slm_scratch *sc, float *y, const float *x, const slm_weight *w, int n)
 {
-    return matmul_multi(s, &y, x, &w, 1, n);
+    return matmul_multi(sc, &y, x, &w, 1, n);
 }
 
 static void rmsnorm_rows(float *out, const float *x, const float *w, int n, int D, float eps)
@@ -92,31 +108,42 @@ static void add_rows(float *x, const float *y, size_t count)
         x[i] += y[i];
 }
 
-/* cos/sin of every new position; the rope table depends on the sequence length. */
-static void rope_tables(slm_session *s, int n)
+/* cos/sin of every new position; the table depends on the sequence (longrope). */
+static void rope_tables(const pass *p)
 {
-    const slm_rope *r = &s->model->rope;
+    const slm_rope *r = &p->m->rope;
     int half = r->rot_dim / 2;
-    const float *inv = s->rope_long ? r->inv_freq_long : r->inv_freq;
-    for (int t = 0; t < n; t++)
-        slm_rope_angles(s->rope_cos + (size_t)t * half, s->rope_sin + (size_t)t * half, inv, half,
-                        s->n_past + t, r->scale);
+    for (int i = 0, row = 0; i < p->n_seqs; i++) {
+        const slm_session *s = p->seqs[i].s;
+        const float *inv = s->rope_long ? r->inv_freq_long : r->inv_freq;
+        for (int t = 0; t < p->seqs[i].n; t++, row++)
+            slm_rope_angles(p->sc->rope_cos + (size_t)row * half,
+                            p->sc->rope_sin + (size_t)row * half, inv, half, s->n_past + t,
+                            r->scale);
+    }
 }
 
-/* Queries/keys/values for n tokens, RoPE applied, keys and values cached. */
-static void attention_inputs(slm_session *s, const slm_decoder_layer *L, int l, int n)
+/* Queries/keys/values of every token, RoPE applied, keys and values cached
+   in each token's own session. */
+static void attention_inputs(const pass *p, const slm_decoder_layer *L, int l)
 {
-    const slm_config *c = &s->model->cfg;
-    int d = c->head_dim, rot = s->model->rope.rot_dim, half = rot / 2;
+    const slm_config *c = &p->m->cfg;
+    slm_scratch *sc = p->sc;
+    int d = c->head_dim, rot = p->m->rope.rot_dim, half = rot / 2;
     int Hd = c->n_heads * d, Kd = c->n_kv_heads * d;
-    float *y[3] = {s->q, s->k, s->v};
+    float *y[3] = {sc->q, sc->k, sc->v};
     const slm_weight *w[3] = {&L->wq, &L->wk, &L->wv};
-    matmul_multi(s, y, s->xb, w, 3, n); /* one team, x quantized once */
-    for (int t = 0; t < n; t++) {
-        const float *cs = s->rope_cos + (size_t)t * half, *sn = s->rope_sin + (size_t)t * half;
-        slm_rope_rotate_half(s->q + (size_t)t * Hd, c->n_heads, d, rot, cs, sn);
-        slm_rope_rotate_half(s->k + (size_t)t * Kd, c->n_kv_heads, d, rot, cs, sn);
-        slm_kv_store(&s->kv, l, s->n_past + t, s->k + (size_t)t * Kd, s->v + (size_t)t * Kd);
+    matmul_multi(sc, y, sc->xb, w, 3, p->n); /* one team, x quantized once */
+    for (int i = 0, row = 0; i < p->n_seqs; i++) {
+        slm_session *s = p->seqs[i].s;
+        for (int t = 0; t < p->seqs[i].n; t++, row++) {
+            const float *cs = sc->rope_cos + (size_t)row * half;
+            const float *sn = sc->rope_sin + (size_t)row * half;
+            float *q = sc->q + (size_t)row * Hd, *k = sc->k + (size_t)row * Kd;
+            slm_rope_rotate_half(q, c->n_heads, d, rot, cs, sn);
+            slm_rope_rotate_half(k, c->n_kv_heads, d, rot, cs, sn);
+            slm_kv_store(&s->kv, l, s->n_past + t, k, sc->v + (size_t)row * Kd);
+        }
     }
 }
 
@@ -127,17 +154,20 @@ static int prompt_tile_tokens(int group)
     return group >= 64 ? 1 : 64 / group;
 }
 
-/* Prompt tokens: one tile of tokens x the heads of one KV head's group per
- * call (kernels/attention_causal.c), tiles spread over the team. */
-static void attention_prompt(slm_session *s, int l, int n)
+/* A sequence's n > 1 tokens (its rows from `row` on): one tile of tokens x
+ * the heads of one KV head's group per call (kernels/attention_causal.c),
+ * tiles spread over the team. */
+static void attention_prompt(const pass *p, const slm_session *s, int l, int row, int n)
 {
-    const slm_config *c = &s->model->cfg;
+    const slm_config *c = &p->m->cfg;
+    slm_scratch *sc = p->sc;
     int d = c->head_dim, Hd = c->n_heads * d, group = c->n_heads / c->n_kv_heads;
     int tile = prompt_tile_tokens(group), tiles = (n + tile - 1) / tile;
     float scale = 1.0f / sqrtf((float)d);
     size_t scratch_floats = slm_attention_causal_scratch(group, tile, d);
+    float *q = sc->q + (size_t)row * Hd, *att = sc->att + (size_t)row * Hd;
     bool failed = false;
-#pragma omp parallel num_threads(s->n_threads_batch) reduction(|| : failed)
+#pragma omp parallel num_threads(sc->n_threads_batch) reduction(|| : failed)
     {
         float *scratch = malloc(scratch_floats * sizeof(float));
         failed = scratch == NULL;
@@ -150,85 +180,138 @@ static void attention_prompt(slm_session *s, int l, int n)
                 size_t at = (size_t)t0 * Hd + (size_t)kvh * group * d;
                 slm_kv_view k = slm_kv_keys(&s->kv, l, kvh, 0);
                 slm_kv_view v = slm_kv_values(&s->kv, l, kvh, 0);
-                slm_attention_causal(s->att + at, s->q + at, (size_t)Hd, group, nt, s->n_past + t0,
+                slm_attention_causal(att + at, q + at, (size_t)Hd, group, nt, s->n_past + t0,
                                      c->sliding_window, &k, &v, d, scale, scratch);
             }
         }
         free(scratch);
     }
-    s->matmul_failed |= failed;
+    sc->failed |= failed;
 }
 
-/* Causal attention of n new tokens over the cache, heads in parallel. With a
+/* One head of a decoding sequence's token (at `row`) over its cache. With a
  * sliding window W, position p sees positions p-W+1 .. p (as transformers'
  * sliding-window mask: key > query - W). */
-static void attention(slm_session *s, int l, int n)
+static void attention_head(const pass *p, const slm_session *s, int l, int row, int h)
 {
-    const slm_config *c = &s->model->cfg;
-    int d = c->head_dim, H = c->n_heads;
-    int group = H / c->n_kv_heads, window = c->sliding_window;
-    float scale = 1.0f / sqrtf((float)d);
-    if (n > 1) {
-        attention_prompt(s, l, n);
+    const slm_config *c = &p->m->cfg;
+    int d = c->head_dim, Hd = c->n_heads * d, group = c->n_heads / c->n_kv_heads;
+    int pos = s->n_past, kvh = h / group, window = c->sliding_window;
+    int first = window > 0 && pos + 1 > window ? pos + 1 - window : 0;
+    slm_kv_view k = slm_kv_keys(&s->kv, l, kvh, first);
+    slm_kv_view v = slm_kv_values(&s->kv, l, kvh, first);
+    size_t at = (size_t)row * Hd + (size_t)h * d;
+    slm_attention_head_kv(p->sc->att + at, p->sc->q + at, &k, &v, pos + 1 - first, d,
+                          1.0f / sqrtf((float)d));
+}
+
+/* Causal attention of every sequence over its own cache: prompt chunks one
+ * sequence at a time with the whole team, then the heads of all decoding
+ * tokens (one token each) together. */
+static void attention(const pass *p, int l)
+{
+    const slm_config *c = &p->m->cfg;
+    int H = c->n_heads, rows[p->n_seqs], n_dec = 0;
+    double work = 0;
+    for (int i = 0, row = 0; i < p->n_seqs; row += p->seqs[i].n, i++) {
+        const slm_seq_step *q = &p->seqs[i];
+        if (q->n > 1) {
+            attention_prompt(p, q->s, l, row, q->n);
+        } else {
+            rows[i] = row;
+            n_dec++;
+            work += (double)H * (q->s->n_past + 1) * c->head_dim;
+        }
+    }
+    if (n_dec == 0)
         return;
-    }
     /* waking the team costs more than a short cache is worth */
-    bool parallel = (double)H * (s->n_past + 1) * d > 65536.0;
-#pragma omp parallel for num_threads(s->n_threads) schedule(dynamic) if (parallel)
-    for (int h = 0; h < H; h++) {
-        int pos = s->n_past, kvh = h / group;
-        int first = window > 0 && pos + 1 > window ? pos + 1 - window : 0;
-        slm_kv_view k = slm_kv_keys(&s->kv, l, kvh, first);
-        slm_kv_view v = slm_kv_values(&s->kv, l, kvh, first);
-        slm_attention_head_kv(s->att + (size_t)h * d, s->q + (size_t)h * d, &k, &v,
-                              pos + 1 - first, d, scale);
-    }
+    int nt = n_dec > 1 ? p->sc->n_threads_batch : p->sc->n_threads;
+#pragma omp parallel for collapse(2) num_threads(nt) schedule(dynamic) if (work > 65536.0)
+    for (int i = 0; i < p->n_seqs; i++)
+        for (int h = 0; h < H; h++)
+            if (p->seqs[i].n == 1)
+                attention_head(p, p->seqs[i].s, l, rows[i], h);
 }
 
-static void mlp(slm_session *s, const slm_decoder_layer *L, int n)
+static void mlp(const pass *p, const slm_decoder_layer *L)
 {
-    int F = s->model->cfg.intermediate_size;
-    float *y[2] = {s->hb, s->hb2};
+    slm_scratch *sc = p->sc;
+    int F = p->m->cfg.intermediate_size;
+    float *y[2] = {sc->hb, sc->hb2};
     const slm_weight *w[2] = {&L->w_gate, &L->w_up};
-    matmul_multi(s, y, s->xb, w, 2, n);
-    slm_silu_mul(s->hb, s->hb2, n * F);
-    matmul(s, s->xb, s->hb, &L->w_down, n);
+    matmul_multi(sc, y, sc->xb, w, 2, p->n);
+    for (int t = 0; t < p->n; t++) /* per row: a row's values never depend on the others' */
+        slm_silu_mul(sc->hb + (size_t)t * F, sc->hb2 + (size_t)t * F, F);
+    matmul(sc, sc->xb, sc->hb, &L->w_down, p->n);
 }
 
-static void layer_forward(slm_session *s, const slm_decoder_layer *L, int l, int n)
+static void layer_forward(const pass *p, const slm_decoder_layer *L, int l)
 {
-    const slm_config *c = &s->model->cfg;
+    const slm_config *c = &p->m->cfg;
+    slm_scratch *sc = p->sc;
     int D = c->hidden_size;
-    rmsnorm_rows(s->xb, s->x, L->attn_norm, n, D, c->norm_eps);
-    attention_inputs(s, L, l, n);
-    attention(s, l, n);
-    matmul(s, s->xb, s->att, &L->wo, n);
-    add_rows(s->x, s->xb, (size_t)n * D);
-    rmsnorm_rows(s->xb, s->x, L->ffn_norm, n, D, c->norm_eps);
-    mlp(s, L, n);
-    add_rows(s->x, s->xb, (size_t)n * D);
+    rmsnorm_rows(sc->xb, sc->x, L->attn_norm, p->n, D, c->norm_eps);
+    attention_inputs(p, L, l);
+    attention(p, l);
+    matmul(sc, sc->xb, sc->att, &L->wo, p->n);
+    add_rows(sc->x, sc->xb, (size_t)p->n * D);
+    rmsnorm_rows(sc->xb, sc->x, L->ffn_norm, p->n, D, c->norm_eps);
+    mlp(p, L);
+    add_rows(sc->x, sc->xb, (size_t)p->n * D);
 }
 
-slm_status slm_decoder_forward(slm_session *s, const int32_t *ids, int n, int n_logits,
-                               float *logits, slm_error *err)
+/* The output head over the rows whose logits are wanted (each sequence's
+   last n_logits), normed into xb back to back; one sequence writes straight
+   into its destination, several go through sc->logits. */
+static slm_status output_head(const pass *p, const slm_decoder_weights *w, slm_error *err)
 {
-    const slm_model *m = s->model;
+    const slm_config *c = &p->m->cfg;
+    slm_scratch *sc = p->sc;
+    int D = c->hidden_size, V = c->vocab_size, rows = 0;
+    for (int i = 0, row = 0; i < p->n_seqs; row += p->seqs[i].n, i++) {
+        const slm_seq_step *q = &p->seqs[i];
+        rmsnorm_rows(sc->xb + (size_t)rows * D, sc->x + (size_t)(row + q->n - q->n_logits) * D,
+                     w->norm, q->n_logits, D, c->norm_eps);
+        rows += q->n_logits;
+    }
+    if (p->n_seqs == 1) {
+        matmul(sc, p->seqs[0].logits, sc->xb, &w->lm_head, rows);
+        return SLM_OK;
+    }
+    SLM_TRY(slm_scratch_logits(sc, rows, V, err));
+    matmul(sc, sc->logits, sc->xb, &w->lm_head, rows);
+    for (int i = 0, at = 0; i < p->n_seqs; at += p->seqs[i].n_logits, i++)
+        memcpy(p->seqs[i].logits, sc->logits + (size_t)at * V,
+               (size_t)p->seqs[i].n_logits * V * sizeof(float));
+    return SLM_OK;
+}
+
+slm_status slm_decoder_forward(slm_scratch *sc, const slm_seq_step *seqs, int n_seqs,
+                               slm_error *err)
+{
+    SLM_ASSERT(n_seqs >= 1);
+    const slm_model *m = seqs[0].s->model;
     const slm_config *c = &m->cfg;
     const slm_decoder_weights *w = m->weights;
+    pass p = {.sc = sc, .m = m, .seqs = seqs, .n_seqs = n_seqs};
+    /* the callers sized the scratch and checked the room (session.c, batch.c) */
+    for (int i = 0; i < n_seqs; i++) {
+        const slm_seq_step *q = &seqs[i];
+        SLM_ASSERT(q->s->model == m && q->n >= 1 && q->n <= SLM_MAX_BATCH);
+        SLM_ASSERT(q->n_logits >= 1 && q->n_logits <= q->n);
+        SLM_ASSERT(q->s->n_past + q->n <= q->s->n_ctx);
+        p.n += q->n;
+    }
+    SLM_ASSERT(p.n <= sc->cap);
     int D = c->hidden_size;
-    /* the session sized its scratch and checked the room (session.c) */
-    SLM_ASSERT(n >= 1 && n <= SLM_MAX_BATCH && n_logits >= 1 && n_logits <= n);
-    SLM_ASSERT(s->n_past + n <= s->n_ctx);
-    s->matmul_failed = false;
-    for (int t = 0; t < n; t++)
-        slm_weight_row_f32(&w->embed, ids[t], s->x + (size_t)t * D);
-    rope_tables(s, n);
+    sc->failed = false;
+    for (int i = 0, row = 0; i < n_seqs; i++)
+        for (int t = 0; t < seqs[i].n; t++, row++)
+            slm_weight_row_f32(&w->embed, seqs[i].ids[t], sc->x + (size_t)row * D);
+    rope_tables(&p);
     for (int l = 0; l < c->n_layers; l++)
-        layer_forward(s, &w->layers[l], l, n);
-    /* only the rows whose logits are wanted go through the output head */
-    const float *rows = s->x + (size_t)(n - n_logits) * D;
-    rmsnorm_rows(s->xb, rows, w->norm, n_logits, D, c->norm_eps);
-    if (matmul(s, logits, s->xb, &w->lm_head, n_logits) != 0)
-        return slm_fail_nomem(err, "activation scratch");
-    return s->matmul_failed ? slm_fail_nomem(err, "activation scratch") : SLM_OK;
+        layer_forward(&p, &w->layers[l], l);
+    SLM_TRY(output_head(&p, w, err));
+    return sc->failed ? slm_fail_nomem(err, "activation scratch") : SLM_OK;
 }

@@ -10,6 +10,7 @@
 #define SLM_DECODER_H
 
 #include "model.h"
+#include "session.h"
 
 typedef struct {
     const float *attn_norm; /* [D] */
@@ -40,8 +41,9 @@ void slm_decoder_free(void *weights);
 slm_status slm_decoder_load_ends(slm_model *m, slm_decoder_weights *w, const char *embed_name,
                                  const char *norm_name, slm_error *err);
 
-/* slm_arch.forward for every decoder architecture. */
-slm_status slm_decoder_forward(slm_session *s, const int32_t *ids, int n, int n_logits,
-                               float *logits, slm_error *err);
+/* slm_arch.forward for every decoder architecture: one pass over the steps
+ * of n_seqs sequences (distinct sessions of one model) in the scratch. */
+slm_status slm_decoder_forward(slm_scratch *sc, const slm_seq_step *seqs, int n_seqs,
+                               slm_error *err);
 
 #endif

@@ -3,6 +3,8 @@
  * of llama-bench. For each weight format, KV format and thread count:
  *   ppN  one batch of N prompt tokens into an empty cache   -> tok/s
  *   tgN  N tokens decoded one at a time after a 1-token prompt -> tok/s, GB/s
+ *   tgN xP  (--parallel) P sequences decoding together, N steps of one
+ *        forward pass over all P (slm_batch_eval) -> aggregate tok/s
  * each repeated r times after a warm-up run (mean ± sample stddev), plus load
  * time and the process's peak RSS. Token ids are fixed pseudo-random ids, so
  * runs are comparable across engines and formats.
@@ -36,7 +38,7 @@ typedef struct {
 
 typedef struct {
     const char *dir;
-    int_list prompts, threads, batches;
+    int_list prompts, threads, batches, parallel;
     long n_gen, reps;
     slm_weights_format weights[MAX_LIST];
     int n_weights;
@@ -48,7 +50,7 @@ typedef struct {
 static void bench_help(FILE *f)
 {
     fprintf(f, "usage: slm bench [-m DIR] [-p 128,512] [-n 64] [-t 1,2] [--weights LIST] [--kv LIST]\n"
-               "                 [-r 5] [-o md|json] [--mmap]\n"
+               "                 [-r 5] [-o md|json] [--mmap] [--parallel 1,2,4,8]\n"
                "Measures prompt processing (ppN) and generation (tgN) tokens/s like llama-bench;\n"
                "for a sequence classifier, clsN: one batch of B sequences of N tokens (ms).\n"
                "  -p LIST        prompt lengths (default 128,512; 0 skips)\n"
@@ -57,6 +59,8 @@ static void bench_help(FILE *f)
                "  --weights LIST auto,f32,f16,bf16,q8_0,q4_0 (default auto)\n"
                "  --kv LIST      f32,f16,q8 (default f32)\n"
                "  -b LIST        classifiers: batch sizes of clsN runs (default 1,8)\n"
+               "  --parallel LIST  also tgN with P sequences decoding together in one batch\n"
+               "                 per step, for each P (aggregate tok/s over all P)\n"
                "  -r N           repetitions (default 5)\n"
                "  -o md|json     markdown table (default) or one JSON object per line\n");
 }
@@ -119,7 +123,7 @@ static bool parse_formats(const char *s, bench_opts *o, bool kv)
 static bool takes_value(const char *a)
 {
     static const char *const opts[] = {"-m", "--model", "-p", "-b", "-t", "-n", "-r",
-                                       "--weights", "--kv", "-o"};
+                                       "--weights", "--kv", "-o", "--parallel"};
     for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++)
         if (!strcmp(a, opts[i]))
             return true;
@@ -147,6 +151,8 @@ static int parse_bench(int argc, char **argv, bench_opts *o)
             o->dir = v;
         else if (!strcmp(a, "-p"))
             ok = parse_list("bench", a, v, &o->prompts, 0, MAX_TOKENS);
+        else if (!strcmp(a, "--parallel"))
+            ok = parse_list("bench", a, v, &o->parallel, 1, 256);
         else if (!strcmp(a, "-b"))
             ok = parse_list("bench", a, v, &o->batches, 1, 4096);
         else if (!strcmp(a, "-t"))
@@ -238,11 +244,51 @@ static slm_status measure(slm_session *s, const int32_t *ids, int n, bool gen, i
     return SLM_OK;
 }
 
+/* One parallel run: P sessions take one id each together (not timed), then
+   n steps of one id each, all P in one forward pass per step. */
+static slm_status run_parallel_once(slm_batch *b, slm_session **ss, int P, const int32_t *ids,
+                                    int n, double *secs, slm_error *err)
+{
+    const int32_t *x[256];
+    size_t k[256];
+    for (int i = 0; i < P; i++) {
+        slm_session_reset(ss[i]);
+        x[i] = ids + i;
+        k[i] = 1;
+    }
+    TRY(slm_batch_eval(b, ss, x, k, (size_t)P, err));
+    double t0 = now_s();
+    for (int step = 1; step <= n; step++) {
+        for (int i = 0; i < P; i++)
+            x[i] = ids + ((size_t)step * P + i) % MAX_TOKENS;
+        TRY(slm_batch_eval(b, ss, x, k, (size_t)P, err));
+    }
+    *secs = now_s() - t0;
+    return SLM_OK;
+}
+
+static slm_status measure_parallel(slm_batch *b, slm_session **ss, int P, const int32_t *ids,
+                                   int n, int reps, stat *out, slm_error *err)
+{
+    double secs, sum = 0, sum2 = 0;
+    TRY(run_parallel_once(b, ss, P, ids, n, &secs, err)); /* warm-up */
+    for (int r = 0; r < reps; r++) {
+        TRY(run_parallel_once(b, ss, P, ids, n, &secs, err));
+        double tps = (double)n * P / secs;
+        sum += tps;
+        sum2 += tps * tps;
+    }
+    out->mean = sum / reps;
+    out->stddev = reps > 1 ? sqrt(fmax(0.0, (sum2 - sum * sum / reps) / (reps - 1))) : 0.0;
+    return SLM_OK;
+}
+
 /* ============================================================ reporting */
 
 typedef struct {
     const char *format, *kv, *test;
     int threads;
+    int parallel; /* sequences per step (1 for the single-session rows) */
     stat tps;
     double gb_s, load_s, rss_mb;
 } row;
@@ -251,9 +297,10 @@ static void print_row(const bench_opts *o, const row *r, bool *header_done)
 {
     if (o->json) {
         printf("{\"engine\":\"slm\",\"model\":\"%s\",\"format\":\"%s\",\"kv\":\"%s\","
-               "\"threads\":%d,\"test\":\"%s\",\"tok_s\":%.3f,\"stddev\":%.3f,\"gb_s\":%.3f,"
-               "\"load_s\":%.3f,\"peak_rss_mb\":%.1f}\n",
-               o->dir, r->format, r->kv, r->threads, r->test, r->tps.mean, r->tps.stddev,
+               "\"threads\":%d,\"parallel\":%d,\"test\":\"%s\",\"tok_s\":%.3f,\"stddev\":%.3f,"
+               "\"gb_s\":%.3f,\"load_s\":%.3f,\"peak_rss_mb\":%.1f}\n",
+               o->dir, r->format, r->kv, r->threads, r->parallel ? r->parallel : 1, r->test,
+               r->tps.mean, r->tps.stddev,
                r->gb_s, r->load_s, r->rss_mb);
     } else {
         if (!*header_done) {
@@ -266,6 +313,38 @@ static void print_row(const bench_opts *o, const row *r, bool *header_done)
                r->load_s, r->rss_mb);
     }
     fflush(stdout);
+}
+
+/* tgN xP rows: P sessions in one batch, for each P of --parallel. */
+static slm_status bench_parallel(const bench_opts *o, slm_model *m, row r, int n_ctx,
+                                 const int32_t *ids, bool *header, slm_error *err)
+{
+    int max_p = 1;
+    for (int i = 0; i < o->parallel.n; i++)
+        max_p = o->parallel.v[i] > max_p ? (int)o->parallel.v[i] : max_p;
+    slm_session *ss[256] = {0};
+    slm_batch *b = NULL;
+    slm_status st = slm_batch_new(m, max_p > 512 ? max_p : 0, &b, err);
+    for (int i = 0; st == SLM_OK && i < max_p; i++)
+        st = slm_session_new(m, n_ctx, &ss[i], err);
+    if (st == SLM_OK)
+        slm_batch_set_threads(b, r.threads, r.threads);
+    char name[48];
+    for (int i = 0; st == SLM_OK && i < o->parallel.n; i++) {
+        r.parallel = (int)o->parallel.v[i];
+        snprintf(name, sizeof name, "tg%ld x%d", o->n_gen, r.parallel);
+        r.test = name;
+        st = measure_parallel(b, ss, r.parallel, ids, (int)o->n_gen, (int)o->reps, &r.tps, err);
+        /* the weights are read once per step for all P sequences */
+        r.gb_s = r.tps.mean / r.parallel * (double)slm_model_weight_bytes(m) / 1e9;
+        r.rss_mb = peak_rss_mb();
+        if (st == SLM_OK)
+            print_row(o, &r, header);
+    }
+    for (int i = 0; i < max_p; i++)
+        slm_session_free(ss[i]);
+    slm_batch_free(b);
+    return st;
 }
 
 static slm_status bench_model(const bench_opts *o, slm_model *m, row base, int32_t *ids,
@@ -307,6 +386,8 @@ static slm_status bench_model(const bench_opts *o, slm_model *m, row base, int32
             if (st == SLM_OK)
                 print_row(o, &r, header);
         }
+        if (st == SLM_OK && o->n_gen > 0 && o->parallel.n > 0)
+            st = bench_parallel(o, m, r, n_ctx, ids, header, err);
     }
     slm_session_free(s);
     return st;
