@@ -11,6 +11,7 @@
 
 #include "chat_template.h"
 #include "error.h"
+#include "model.h"
 #include "fileio.h"
 #include "jinja/jinja.h"
 
@@ -152,14 +153,17 @@ static const char *config_template(const cJSON *config)
     return NULL;
 }
 
+/* The template's source: dir/chat_template.jinja when present (transformers
+ * prefers the separate file), else the config's chat_template. *absent: the
+ * folder has neither (SLM_ERR_UNSUPPORTED naming both). */
 static slm_status load_source(const char *dir, const cJSON *config, const char *config_path,
-                              slm_chat_template **out, slm_error *err)
+                              bool *absent, slm_chat_template **out, slm_error *err)
 {
     char *jinja_path = slm_path_join(dir, "chat_template.jinja");
     if (!jinja_path)
         return slm_fail_nomem(err, "path");
     slm_status st;
-    if (slm_file_exists(jinja_path)) { /* transformers prefers the separate file */
+    if (slm_file_exists(jinja_path)) {
         char *text = NULL;
         size_t len = 0;
         st = slm_read_file_capped(jinja_path, SLM_TEMPLATE_MAX_BYTES, &text, &len, err);
@@ -170,12 +174,38 @@ static slm_status load_source(const char *dir, const cJSON *config, const char *
         const char *text = config ? config_template(config) : NULL;
         char what[600];
         snprintf(what, sizeof what, "%s chat_template", config_path);
+        *absent = !text;
         st = text ? create(text, strlen(text), what, out, err)
                   : slm_fail(err, SLM_ERR_UNSUPPORTED, "%s: no chat_template (and no %s)",
                              config_path, jinja_path);
     }
     free(jinja_path);
     return st;
+}
+
+slm_status slm_chat_template_from_config(const char *dir, const cJSON *config, bool *absent,
+                                         slm_chat_template **out, slm_error *err)
+{
+    *out = NULL;
+    *absent = false;
+    char *config_path = slm_path_join(dir, "tokenizer_config.json");
+    if (!config_path)
+        return slm_fail_nomem(err, "path");
+    slm_status st = SLM_OK;
+    if (config && !cJSON_IsObject(config))
+        st = slm_fail(err, SLM_ERR_FORMAT, "%s: not a JSON object", config_path);
+    slm_chat_template *t = NULL;
+    if (st == SLM_OK)
+        st = load_source(dir, config, config_path, absent, &t, err);
+    if (st == SLM_OK && config)
+        st = load_tokens(t, dir, config, err);
+    free(config_path);
+    if (st != SLM_OK) {
+        slm_chat_template_free(t);
+        return st;
+    }
+    *out = t;
+    return SLM_OK;
 }
 
 slm_status slm_chat_template_load(const char *dir, slm_chat_template **out, slm_error *err)
@@ -188,21 +218,12 @@ slm_status slm_chat_template_load(const char *dir, slm_chat_template **out, slm_
     slm_status st = SLM_OK;
     if (slm_file_exists(config_path))
         st = slm_json_load(config_path, &config, err);
-    if (st == SLM_OK && config && !cJSON_IsObject(config))
-        st = slm_fail(err, SLM_ERR_FORMAT, "%s: not a JSON object", config_path);
-    slm_chat_template *t = NULL;
+    bool absent;
     if (st == SLM_OK)
-        st = load_source(dir, config, config_path, &t, err);
-    if (st == SLM_OK && config)
-        st = load_tokens(t, dir, config, err);
+        st = slm_chat_template_from_config(dir, config, &absent, out, err);
     cJSON_Delete(config);
     free(config_path);
-    if (st != SLM_OK) {
-        slm_chat_template_free(t);
-        return st;
-    }
-    *out = t;
-    return SLM_OK;
+    return st;
 }
 
 /* ----------------------------------------------------------------- apply */

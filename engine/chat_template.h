@@ -21,13 +21,18 @@
  *     → SLM_ERR_INVALID_ARG, raise_exception's message verbatim.
  *   - A template is immutable after loading; apply may run concurrently.
  */
+/* slm.h includes this file at its end, and conversation.h after it, which
+ * needs the types below: so slm.h comes first, and when this file is the one
+ * included first the nested inclusion from slm.h's end declares everything
+ * before conversation.h is read. */
+#ifndef SLM_CHAT_TEMPLATE_H
+#include "slm.h"
+#endif
 #ifndef SLM_CHAT_TEMPLATE_H
 #define SLM_CHAT_TEMPLATE_H
 
 #include <stdbool.h>
 #include <stddef.h>
-
-#include "slm.h"
 
 #ifdef __cplusplus
 extern "C" {

@@ -16,6 +16,7 @@
 #include "error.h"
 #include "kernels.h"
 #include "quantize.h"
+#include "tokenizer/tokenizer_internal.h"
 
 static const slm_arch *const arch_table[] = {&slm_arch_llama, &slm_arch_phi3,
                                               &slm_arch_distilbert};
@@ -68,6 +69,21 @@ static slm_status pick_arch(const slm_config *cfg, const char *dir, const slm_ar
                     dir, cfg->architecture[0] ? cfg->architecture : "?", cfg->model_type, list);
 }
 
+/* The tokenizer, and the chat template from the same tokenizer_config.json
+ * parse. A template that fails to load does not fail the model (plain
+ * generation needs none): its error is kept for when chat is used. */
+static slm_status load_tokenizer_and_template(slm_model *m, const char *dir, slm_error *err)
+{
+    cJSON *config = NULL;
+    SLM_TRY(slm_tokenizer_load_keep_config(dir, &m->tok, &config, err));
+    slm_status st = slm_chat_template_from_config(dir, config, &m->chat_template_absent,
+                                                  &m->chat_template, &m->chat_template_err);
+    cJSON_Delete(config);
+    if (st == SLM_ERR_NOMEM) /* not a property of the folder: loading fails */
+        return slm_fail(err, st, "%s", m->chat_template_err.msg);
+    return SLM_OK;
+}
+
 slm_status slm_model_load(const char *dir, const slm_load_options *opts, slm_model **out,
                           slm_error *err)
 {
@@ -98,7 +114,7 @@ slm_status slm_model_load(const char *dir, const slm_load_options *opts, slm_mod
     if (s == SLM_OK)
         s = pick_arch(&m->cfg, dir, &m->arch, err);
     if (s == SLM_OK)
-        s = slm_tokenizer_load(dir, &m->tok, err);
+        s = load_tokenizer_and_template(m, dir, err);
     if (s == SLM_OK)
         add_stop_id(&m->cfg, slm_tokenizer_eos_id(m->tok));
     if (s == SLM_OK)
@@ -132,8 +148,23 @@ void slm_model_free(slm_model *m)
     slm_rope_free(&m->rope);
     slm_safetensors_free(m->st);
     slm_tokenizer_free(m->tok);
+    slm_chat_template_free(m->chat_template);
     free(m->dir);
     free(m);
+}
+
+const slm_chat_template *slm_model_chat_template(const slm_model *m)
+{
+    return m->chat_template;
+}
+
+slm_status slm_model_chat_template_status(const slm_model *m, bool *missing, slm_error *err)
+{
+    if (missing)
+        *missing = m->chat_template_absent;
+    if (m->chat_template)
+        return SLM_OK;
+    return slm_fail(err, m->chat_template_err.status, "%s", m->chat_template_err.msg);
 }
 
 /* ============================================================ weights */

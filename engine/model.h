@@ -16,6 +16,16 @@
 typedef struct slm_arch slm_arch;
 struct slm_scratch_;  /* scratch.h */
 struct slm_seq_step_; /* session.h */
+struct cJSON;
+
+/* The chat template of model folder dir from its tokenizer_config.json as
+ * already parsed (config; NULL when the folder has none): what
+ * slm_chat_template_load does, without reading that file again
+ * (chat_template.jinja still wins). *absent: the folder has no template at
+ * all (SLM_ERR_UNSUPPORTED naming the files looked at). chat_template.c. */
+slm_status slm_chat_template_from_config(const char *dir, const struct cJSON *config,
+                                         bool *absent, slm_chat_template **out,
+                                         slm_error *err);
 
 struct slm_model {
     char *dir;
@@ -35,6 +45,14 @@ struct slm_model {
     slm_rope rope;
     void **owned;         /* buffers of converted tensors, freed with the model */
     size_t n_owned;
+    /* The chat template, read at load from the tokenizer's parse of
+       tokenizer_config.json (or chat_template.jinja). NULL when the folder
+       has none (chat_template_absent) or it failed to load: chat_template_err
+       keeps why, reported when chat is used, so a model used for plain
+       generation still loads. */
+    slm_chat_template *chat_template;
+    bool chat_template_absent;
+    slm_error chat_template_err;
 };
 
 /* What an architecture provides: its tensor mapping and its forward pass. */

@@ -1,7 +1,8 @@
 /*
  * test_cli.c — the `slm` verbs end to end, as a user runs them:
  *   run --chat / chat (the model's template, transformers' ids and greedy
- *   continuation on the phi3 fixture), classify (pipeline-style output on the
+ *   continuation on the phi3 fixture; the KV prefix reused across turns),
+ *   --stop for run and chat, classify (pipeline-style output on the
  *   DistilBERT fixture), quantize + inspect, perplexity, bench.
  */
 #define _POSIX_C_SOURCE 200809L
@@ -113,12 +114,96 @@ static void test_chat_two_turns(void **state)
     for (char *p = out; *p; p++)
         lines += *p == '\n';
     assert_int_equal(lines, 2);
-    /* the second turn evaluates fewer new prompt tokens than the full render */
-    char *first = strstr(err_text, "new prompt tokens");
-    assert_non_null(first);
-    assert_non_null(strstr(first + 1, "new prompt tokens"));
+    /* --stats: prompt tokens cached vs evaluated; the second turn evaluates
+       only what follows the prefix its cache already holds */
+    int total[2], cached[2], fresh[2];
+    char *line = err_text;
+    for (int t = 0; t < 2; t++) {
+        line = strstr(line, "[slm] prompt ");
+        assert_non_null(line);
+        assert_int_equal(sscanf(line, "[slm] prompt %d tokens: %d cached, %d new prompt tokens",
+                                &total[t], &cached[t], &fresh[t]), 3);
+        assert_int_equal(cached[t] + fresh[t], total[t]);
+        line++;
+    }
+    assert_int_equal(cached[0], 0);
+    assert_true(total[1] > total[0]);
+    assert_true(cached[1] >= total[0]); /* at least the whole first render */
+    assert_true(fresh[1] < total[1]);
     free(out);
     free(err_text);
+}
+
+/* --stop TEXT: the output ends right before the first stop text; repeatable
+   (the earliest wins); an empty or missing TEXT is a usage error. */
+static void test_run_stop(void **state)
+{
+    char *full, *out, *err_text;
+    const char *base = "run -n 48 --temp 0 -p 'Once upon a time'";
+    char args[512];
+    snprintf(args, sizeof args, "%s", base);
+    assert_int_equal(test_run_cli(args, &full, &err_text), 0);
+    free(err_text);
+    const char *gen = full + strlen("Once upon a time");
+    const char *there = strstr(gen, "there"), *girl = strstr(gen, "girl");
+    assert_non_null(there); /* the bundled model's greedy story: ", there was a little girl" */
+    assert_non_null(girl);
+    assert_true(there < girl);
+    static const char *const stops[] = {"--stop girl", "--stop girl --stop there"};
+    for (int k = 0; k < 2; k++) {
+        const char *at = k == 0 ? girl : there;
+        snprintf(args, sizeof args, "%s %s", base, stops[k]);
+        assert_int_equal(test_run_cli(args, &out, &err_text), 0);
+        size_t keep = (size_t)(at - full);
+        if (strlen(out) != keep + 1 || memcmp(out, full, keep) != 0 || out[keep] != '\n')
+            fail_msg("slm %s printed '%s'; want '%.*s' and a newline", args, out, (int)keep,
+                     full);
+        free(out);
+        free(err_text);
+    }
+    assert_int_equal(test_run_cli("run -n 4 --stop ''", NULL, &err_text), 2);
+    assert_non_null(strstr(err_text, "--stop needs a non-empty text"));
+    free(err_text);
+    assert_int_equal(test_run_cli("run -n 4 --stop", NULL, &err_text), 2);
+    assert_non_null(strstr(err_text, "needs a value"));
+    free(err_text);
+    for (int k = 0; k < 2; k++) {
+        assert_int_equal(test_run_cli(k ? "chat --help" : "run --help", &out, NULL), 0);
+        assert_non_null(strstr(out, "--stop TEXT"));
+        free(out);
+    }
+    free(full);
+}
+
+/* chat --stop: the reply (and what the conversation keeps of it) ends before
+   the stop text; here the tail of the reply the same chat gives without it. */
+static void test_chat_stop(void **state)
+{
+    char args[1024], *out, *err_text;
+    snprintf(args, sizeof args, "chat -m %s -n 8 --temp 0", test_source_path(PHI3));
+    assert_int_equal(test_run_cli_stdin(args, "Hello!\n", &out, &err_text), 0);
+    free(err_text);
+    size_t len = strlen(out), k = len / 2;
+    assert_true(len > 4);
+    while (k < len && (out[k] & 0x80)) /* start the tail at an ASCII byte */
+        k++;
+    if (k >= len - 1)
+        for (k = 1; k < len - 1 && (out[k] & 0x80); k++)
+            ;
+    assert_true(k < len - 1);
+    char tail[256];
+    snprintf(tail, sizeof tail, "%.*s", (int)(len - 1 - k), out + k); /* without the '\n' */
+    assert_null(strchr(tail, '\''));
+    size_t keep = (size_t)(strstr(out, tail) - out);
+    char *cut;
+    snprintf(args, sizeof args, "chat -m %s -n 8 --temp 0 --stop '%s'", test_source_path(PHI3),
+             tail);
+    assert_int_equal(test_run_cli_stdin(args, "Hello!\n", &cut, &err_text), 0);
+    if (strlen(cut) != keep + 1 || memcmp(cut, out, keep) != 0)
+        fail_msg("slm chat --stop '%s' printed '%s'; without it: '%s'", tail, cut, out);
+    free(cut);
+    free(err_text);
+    free(out);
 }
 
 static void test_chat_without_template_is_an_error(void **state)
@@ -126,6 +211,14 @@ static void test_chat_without_template_is_an_error(void **state)
     char *err_text;
     assert_int_equal(test_run_cli("run --chat -p hi -n 1", NULL, &err_text), 1);
     assert_non_null(strstr(err_text, "tokenizer_config.json"));
+    free(err_text);
+    /* slm chat refuses before reading a line (the engine's fallback is for
+       callers that ask for it, such as the server) */
+    char *out;
+    assert_int_equal(test_run_cli_stdin("chat -n 1", "hi\n", &out, &err_text), 1);
+    assert_non_null(strstr(err_text, "no chat_template"));
+    assert_string_equal(out, "");
+    free(out);
     free(err_text);
 }
 
@@ -257,6 +350,8 @@ int main(void)
         cmocka_unit_test(test_run_chat_matches_transformers),
         cmocka_unit_test(test_chat_two_turns),
         cmocka_unit_test(test_chat_without_template_is_an_error),
+        cmocka_unit_test(test_run_stop),
+        cmocka_unit_test(test_chat_stop),
         cmocka_unit_test(test_classify_output),
         cmocka_unit_test(test_logits_and_inspect_every_architecture),
         cmocka_unit_test(test_quantize_then_inspect_and_run),

@@ -270,19 +270,25 @@ static slm_status apply_config(slm_tokenizer *tok, const cJSON *cfg, const char 
     return SLM_OK;
 }
 
-static slm_status load_config(slm_tokenizer *tok, const char *dir, slm_error *err)
+/* Applies dir/tokenizer_config.json when present; its parse is handed to the
+ * caller through *keep (NULL: freed here) so the model's chat template is read
+ * from the same parse instead of a second one. */
+static slm_status load_config(slm_tokenizer *tok, const char *dir, cJSON **keep, slm_error *err)
 {
     char *path = slm_path_join(dir, "tokenizer_config.json");
     if (!path)
         return slm_fail_nomem(err, "path");
     slm_status st = SLM_OK;
+    cJSON *cfg = NULL;
     if (slm_file_exists(path)) {
-        cJSON *cfg = NULL;
         st = slm_json_load(path, &cfg, err);
         if (st == SLM_OK)
             st = apply_config(tok, cfg, path, err);
-        cJSON_Delete(cfg);
     }
+    if (st == SLM_OK && keep)
+        *keep = cfg;
+    else
+        cJSON_Delete(cfg);
     free(path);
     return st;
 }
@@ -312,7 +318,15 @@ static slm_status finish_load(slm_tokenizer *tok, slm_status st, slm_tokenizer *
 
 slm_status slm_tokenizer_load(const char *dir, slm_tokenizer **out, slm_error *err)
 {
+    return slm_tokenizer_load_keep_config(dir, out, NULL, err);
+}
+
+slm_status slm_tokenizer_load_keep_config(const char *dir, slm_tokenizer **out, cJSON **config,
+                                          slm_error *err)
+{
     *out = NULL;
+    if (config)
+        *config = NULL;
     if (!dir)
         return slm_fail(err, SLM_ERR_INVALID_ARG, "slm_tokenizer_load: no directory given");
     slm_tokenizer *tok = new_tokenizer(dir);
@@ -324,7 +338,7 @@ slm_status slm_tokenizer_load(const char *dir, slm_tokenizer **out, slm_error *e
         st = load_pipeline(tok, root, err);
     cJSON_Delete(root);
     if (st == SLM_OK)
-        st = load_config(tok, dir, err);
+        st = load_config(tok, dir, config, err);
     return finish_load(tok, st, out);
 }
 

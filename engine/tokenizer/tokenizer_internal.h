@@ -601,6 +601,11 @@ struct slm_tokenizer {
 slm_status slm_tokenizer_load_json(const char *json, size_t len, const char *config,
                                    size_t config_len, const char *dir, slm_tokenizer **out,
                                    slm_error *err);
+/* slm_tokenizer_load that also hands over its parse of dir/tokenizer_config.json (the
+ * caller frees it with cJSON_Delete; *config is NULL when the folder has none or loading
+ * failed): slm_model_load reads the chat template from it, so the file is parsed once. */
+slm_status slm_tokenizer_load_keep_config(const char *dir, slm_tokenizer **out, cJSON **config,
+                                          slm_error *err);
 /* What id decodes from, or NULL when the id names nothing. */
 const slm_tok_id_info *slm_tokenizer_id_info(const slm_tokenizer *tok, int32_t id);
 /* The model's vocabulary (BPE or WordPiece). */

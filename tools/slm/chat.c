@@ -1,8 +1,9 @@
 /*
  * chat.c — `slm chat`: interactive multi-turn chat with the model's own chat
- * template (tokenizer_config.json), streaming each reply. Each turn re-renders
- * the whole conversation, as transformers' apply_chat_template does, and only
- * the tokens after the longest prefix already in the KV cache are evaluated.
+ * template (tokenizer_config.json), streaming each reply. The conversation is
+ * the engine's (engine/conversation.h): each turn re-renders the whole
+ * conversation, as transformers' apply_chat_template does, and only the
+ * tokens after the longest prefix already in the KV cache are evaluated.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
@@ -11,142 +12,47 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "chat.h"
-
-/* ============================================================ shared with run --chat */
-
-slm_status chat_render_tokens(const slm_model *m, const slm_chat_template *t,
-                              const slm_chat_message *msgs, size_t n, slm_tokens *out,
-                              slm_error *err)
-{
-    char *text = NULL;
-    slm_status s = slm_chat_template_apply(t, msgs, n, true, &text, err);
-    /* the template writes every special token itself: tokenize like
-       apply_chat_template(tokenize=True), i.e. add_special_tokens=False */
-    out->n = 0;
-    if (s == SLM_OK)
-        s = slm_tokenize(slm_model_tokenizer(m), text, strlen(text), false, out, err);
-    free(text);
-    return s;
-}
+#include "cli.h"
 
 /* ============================================================ the chat loop */
 
 typedef struct {
-    slm_chat_message *items;
-    size_t n, cap;
-} conversation;
+    slm_conversation *conv;
+    slm_generate_params params;
+    bool show_stats;
+} chat_state;
 
-static bool conv_add(conversation *c, const char *role, const char *content)
+static bool print_piece(void *user, int32_t id, const char *text, size_t len)
 {
-    if (c->n == c->cap) {
-        size_t cap = c->cap ? 2 * c->cap : 8;
-        slm_chat_message *items = realloc(c->items, cap * sizeof *items);
-        if (!items)
-            return false;
-        c->items = items;
-        c->cap = cap;
-    }
-    char *r = strdup(role), *t = strdup(content);
-    if (!r || !t) {
-        free(r);
-        free(t);
-        return false;
-    }
-    c->items[c->n++] = (slm_chat_message){r, t};
-    return true;
-}
-
-static void conv_free(conversation *c)
-{
-    for (size_t i = 0; i < c->n; i++) {
-        free((char *)c->items[i].role);
-        free((char *)c->items[i].content);
-    }
-    free(c->items);
-}
-
-/* Collects the reply while streaming it to stdout. */
-typedef struct {
-    char *text;
-    size_t len, cap;
-} reply_buf;
-
-static bool on_reply_token(void *user, int32_t id, const char *text, size_t len)
-{
-    reply_buf *r = user;
-    (void)id;
+    (void)user, (void)id;
     fwrite(text, 1, len, stdout);
     fflush(stdout);
-    if (r->len + len + 1 > r->cap) {
-        size_t cap = (r->len + len + 1) * 2;
-        char *t = realloc(r->text, cap);
-        if (!t)
-            return false;
-        r->text = t;
-        r->cap = cap;
-    }
-    memcpy(r->text + r->len, text, len);
-    r->len += len;
-    r->text[r->len] = '\0';
     return true;
 }
 
-/* Number of leading ids shared by a and b. */
-static size_t common_prefix(const int32_t *a, size_t na, const int32_t *b, size_t nb)
+/* One turn: the user's line in, the reply streamed out. */
+static slm_status chat_turn(chat_state *st, const char *line, slm_error *err)
 {
-    size_t i = 0;
-    while (i < na && i < nb && a[i] == b[i])
-        i++;
-    return i;
-}
-
-/* One turn: render, reuse the cached prefix, generate, remember the reply. */
-static slm_status chat_turn(chat_state *st, conversation *conv, slm_error *err)
-{
-    slm_tokens prompt = {0};
-    reply_buf reply = {0};
-    slm_status s = chat_render_tokens(st->model, st->tmpl, conv->items, conv->n, &prompt, err);
-    size_t keep = 0;
-    if (s == SLM_OK) {
-        keep = common_prefix(st->cached.ids, st->cached.n, prompt.ids, prompt.n);
-        if (keep == prompt.n && keep > 0) /* at least one token must be evaluated */
-            keep--;
-        s = slm_session_truncate(st->session, (int)keep, err);
-    }
-    slm_generate_params gp = st->params;
-    gp.on_token = on_reply_token;
-    gp.user = &reply;
     slm_generate_stats stats;
+    slm_status s = slm_conversation_add(st->conv, "user", line, err);
     if (s == SLM_OK)
-        s = slm_generate(st->session, prompt.ids + keep, prompt.n - keep, &gp, &stats, err);
-    /* the cache now holds the prompt and the reply's tokens; the next render
-       will share at least the prompt part */
-    st->cached.n = 0;
-    for (size_t i = 0; s == SLM_OK && i < prompt.n; i++)
-        s = slm_tokens_push(&st->cached, prompt.ids[i]);
-    if (s == SLM_OK && !conv_add(conv, "assistant", reply.text ? reply.text : "")) {
-        snprintf(err->msg, sizeof err->msg, "out of memory");
-        s = err->status = SLM_ERR_NOMEM;
-    }
+        s = slm_conversation_reply(st->conv, &st->params, &stats, err);
     if (s == SLM_OK && st->show_stats)
-        fprintf(stderr, "\n[slm] %d new prompt tokens, %d generated, %.1f tok/s\n",
-                stats.n_prompt, stats.n_generated,
+        fprintf(stderr,
+                "\n[slm] prompt %d tokens: %d cached, %d new prompt tokens evaluated | "
+                "%d generated, %.1f tok/s\n",
+                stats.n_prompt, stats.n_prompt_cached, stats.n_prompt - stats.n_prompt_cached,
+                stats.n_generated,
                 stats.decode_seconds > 0 ? stats.n_generated / stats.decode_seconds : 0.0);
     fputc('\n', stdout);
-    free(reply.text);
-    slm_tokens_free(&prompt);
     return s;
 }
 
-int chat_loop(chat_state *st, const char *system)
+static int chat_loop(chat_state *st)
 {
-    conversation conv = {0};
     slm_error err = {0};
     int rc = CLI_OK;
     bool tty = isatty(STDIN_FILENO);
-    if (system && !conv_add(&conv, "system", system))
-        rc = CLI_FAIL;
     char *line = NULL;
     size_t cap = 0, len;
     for (long no = 1; rc == CLI_OK; no++) {
@@ -159,13 +65,10 @@ int chat_loop(chat_state *st, const char *system)
         }
         if (len == 0)
             continue;
-        if (!conv_add(&conv, "user", line))
-            rc = CLI_FAIL;
-        else if (chat_turn(st, &conv, &err) != SLM_OK)
+        if (chat_turn(st, line, &err) != SLM_OK)
             rc = cli_report(&err);
     }
     free(line);
-    conv_free(&conv);
     return rc;
 }
 
@@ -180,8 +83,9 @@ static void chat_help(FILE *f)
                "  --system TEXT        a system message\n"
                "  -n, --n-predict N    at most N tokens per reply (default 512)\n"
                "  -c, --ctx-size N     context positions (default: the model's maximum)\n"
-               "  --stats              a stats line on stderr after each reply\n" CLI_LOAD_HELP
-                   CLI_SAMPLING_HELP);
+               "  --stats              after each reply, a line on stderr: prompt tokens cached\n"
+               "                       vs evaluated, tokens generated, speed\n" CLI_STOP_HELP
+                   CLI_LOAD_HELP CLI_SAMPLING_HELP);
 }
 
 typedef struct {
@@ -189,6 +93,7 @@ typedef struct {
     long n_predict, n_ctx;
     slm_load_options load;
     slm_sampler_params sampling;
+    cli_stops stops;
     bool stats;
 } chat_opts;
 
@@ -201,7 +106,8 @@ static int parse_chat(int argc, char **argv, chat_opts *o)
             return CLI_USAGE;
         if (r > 0)
             continue;
-        if ((r = cli_load_option("chat", argc, argv, &i, &o->load)) < 0)
+        if ((r = cli_load_option("chat", argc, argv, &i, &o->load)) < 0 ||
+            (!r && (r = cli_stop_option("chat", argc, argv, &i, &o->stops)) < 0))
             return CLI_USAGE;
         if (r > 0)
             continue;
@@ -242,21 +148,24 @@ int cmd_chat(int argc, char **argv)
     if (rc >= 0)
         return rc;
     slm_error err = {0};
-    slm_chat_template *tmpl = NULL;
-    chat_state st = {.params = {.max_new_tokens = (int)o.n_predict, .sampling = o.sampling},
+    slm_model *model = NULL;
+    slm_session *session = NULL;
+    chat_state st = {.params = {.max_new_tokens = (int)o.n_predict,
+                                .sampling = o.sampling,
+                                .on_token = print_piece,
+                                .stop = o.stops.items,
+                                .n_stop = o.stops.n},
                      .show_stats = o.stats};
-    if (slm_model_load(o.dir, &o.load, &st.model, &err) != SLM_OK ||
-        slm_chat_template_load(o.dir, &tmpl, &err) != SLM_OK ||
-        slm_session_new(st.model, cli_context_size("chat", st.model, o.n_ctx), &st.session,
-                        &err) != SLM_OK) {
+    if (slm_model_load(o.dir, &o.load, &model, &err) != SLM_OK ||
+        slm_session_new(model, cli_context_size("chat", model, o.n_ctx), &session, &err) !=
+            SLM_OK ||
+        slm_conversation_new(session, SLM_CHAT_TEMPLATE_REQUIRED, &st.conv, &err) != SLM_OK ||
+        (o.system && slm_conversation_add(st.conv, "system", o.system, &err) != SLM_OK))
         rc = cli_report(&err);
-    } else {
-        st.tmpl = tmpl;
-        rc = chat_loop(&st, o.system);
-    }
-    slm_tokens_free(&st.cached);
-    slm_session_free(st.session);
-    slm_chat_template_free(tmpl);
-    slm_model_free(st.model);
+    else
+        rc = chat_loop(&st);
+    slm_conversation_free(st.conv);
+    slm_session_free(session);
+    slm_model_free(model);
     return rc;
 }

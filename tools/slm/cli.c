@@ -74,6 +74,25 @@ bool cli_float(const char *verb, const char *opt, const char *s, double lo, doub
     return true;
 }
 
+int cli_stop_option(const char *verb, int argc, char **argv, int *i, cli_stops *stops)
+{
+    if (strcmp(argv[*i], "--stop") != 0)
+        return 0;
+    const char *v = cli_value(verb, argc, argv, i);
+    if (!v)
+        return -1;
+    if (!v[0]) {
+        fprintf(stderr, "slm %s: --stop needs a non-empty text\n", verb);
+        return -1;
+    }
+    if (stops->n == CLI_MAX_STOP) {
+        fprintf(stderr, "slm %s: at most %d --stop texts\n", verb, CLI_MAX_STOP);
+        return -1;
+    }
+    stops->items[stops->n++] = v;
+    return 1;
+}
+
 bool cli_u64(const char *verb, const char *opt, const char *s, uint64_t *out)
 {
     char *end;

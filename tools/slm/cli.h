@@ -57,6 +57,19 @@ int cli_sampling_option(const char *verb, int argc, char **argv, int *i, slm_sam
     "  --repeat-last-n N    tokens the penalty looks back; -1 = all (default 64)\n"          \
     "  --seed S             random seed (default: from the clock)\n"
 
+/* --stop TEXT, repeatable, for run and chat (slm_generate_params.stop): same
+ * contract as cli_sampling_option; an empty TEXT or more than CLI_MAX_STOP
+ * of them is a usage error. The strings are argv's. */
+#define CLI_MAX_STOP 16
+typedef struct {
+    const char *items[CLI_MAX_STOP];
+    size_t n;
+} cli_stops;
+int cli_stop_option(const char *verb, int argc, char **argv, int *i, cli_stops *stops);
+#define CLI_STOP_HELP                                                                        \
+    "  --stop TEXT          end the reply where TEXT first appears, TEXT not printed\n"       \
+    "                       (repeatable, up to 16)\n"
+
 /* Model-loading options shared by the verbs (-t/--threads, --threads-batch,
  * --mmap/--no-mmap, --weights, --kv): same contract as cli_sampling_option. */
 int cli_load_option(const char *verb, int argc, char **argv, int *i, slm_load_options *lo);

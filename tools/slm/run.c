@@ -8,7 +8,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "chat.h"
+#include "cli.h"
 
 typedef struct {
     const char *model_dir;
@@ -17,6 +17,7 @@ typedef struct {
     long n_ctx;
     slm_sampler_params sampling;
     slm_load_options load;
+    cli_stops stops;
     bool no_special;
     bool chat;
     bool no_display_prompt;
@@ -34,6 +35,7 @@ static void run_help(FILE *f)
             "  -n, --n-predict N    tokens to generate (default 256)\n"
             "  -c, --ctx-size N     context positions (default: the model's maximum)\n"
             CLI_SAMPLING_HELP
+            CLI_STOP_HELP
             CLI_LOAD_HELP
             "  --no-special         do not add BOS/special tokens to the prompt\n"
             "  --no-display-prompt  print only the generated text (the prompt is echoed by default)\n"
@@ -52,7 +54,8 @@ static int parse_run(int argc, char **argv, run_opts *o)
             return CLI_USAGE;
         if (r > 0)
             continue;
-        if ((r = cli_load_option("run", argc, argv, &i, &o->load)) < 0)
+        if ((r = cli_load_option("run", argc, argv, &i, &o->load)) < 0 ||
+            (!r && (r = cli_stop_option("run", argc, argv, &i, &o->stops)) < 0))
             return CLI_USAGE;
         if (r > 0)
             continue;
@@ -113,24 +116,19 @@ static void print_stats(const slm_generate_stats *st, double load_s)
 }
 
 /* The prompt's ids: plain text, or a one-turn conversation in the model's
-   chat template. */
+   chat template (rendered by the engine; a model without one is an error). */
 static slm_status prompt_tokens(const run_opts *o, const slm_model *m, slm_tokens *out,
                                 slm_error *err)
 {
     if (!o->chat)
         return slm_tokenize(slm_model_tokenizer(m), o->prompt, strlen(o->prompt),
                             !o->no_special, out, err);
-    slm_chat_template *t = NULL;
     slm_chat_message msgs[2];
     size_t n = 0;
     if (o->system)
         msgs[n++] = (slm_chat_message){"system", o->system};
     msgs[n++] = (slm_chat_message){"user", o->prompt};
-    slm_status s = slm_chat_template_load(o->model_dir, &t, err);
-    if (s == SLM_OK)
-        s = chat_render_tokens(m, t, msgs, n, out, err);
-    slm_chat_template_free(t);
-    return s;
+    return slm_chat_render_tokens(m, msgs, n, SLM_CHAT_TEMPLATE_REQUIRED, out, NULL, err);
 }
 
 static int generate(const run_opts *o)
@@ -153,7 +151,9 @@ static int generate(const run_opts *o)
     slm_generate_params gp = {.max_new_tokens = (int)o->n_predict,
                               .sampling = o->sampling,
                               .on_token = print_token,
-                              .continue_text = echo};
+                              .continue_text = echo,
+                              .stop = o->stops.items,
+                              .n_stop = o->stops.n};
     if (echo)
         fputs(o->prompt, stdout);
     slm_generate_stats st;
