@@ -10,20 +10,24 @@
  *           from a set larger than the L3 cache, mostly from DRAM (part of
  *           it still hits L3: single-thread figures can exceed membw's, so
  *           tune decode prefetching on `slm bench` tg64, not here).
- *   prefill n = 128 tokens, 5632 x 2048: GFLOP/s (2·n·rows·cols per call).
- * f32 prefill is OpenBLAS sgemm (its own threads, set to the count shown);
- * f16/bf16 prefill runs the table's FMA tiles; converting W to f32 and
- * calling sgemm is timed too (2 threads) for comparison.
+ *   prefill n = 64, 128, 256 tokens (or the list given), 5632 x 2048:
+ *           GFLOP/s (2·n·rows·cols per call), at 1 and 2 threads.
+ * Prefill runs the table's tiles for every type (slm_matmul). For f32 the
+ * OpenBLAS path the typed products no longer take (slm_matmul_f32: one
+ * single-threaded sgemm per OpenMP thread) is timed beside it, and for
+ * f16/bf16 converting W to f32 and then that sgemm (2 threads). OpenBLAS's
+ * own thread count is left to kernels/blas.c (1, set once per process).
  *
- * Usage: bench_kernels [seconds per case, default 0.5] [ISA name to restrict]
+ * Usage: bench_kernels [seconds per case, default 0.5] [ISA name to restrict, or "all"]
+ *                      [prefill token counts, default 64,128,256]
  */
-#include <cblas.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "dispatch.h"
+#include "kernels.h"
 #include "weight.h"
 
 #define MODEL_PARAMS 1.1e9
@@ -160,12 +164,25 @@ static void bench_prefill(const slm_kernel_table *k, slm_weight_type t, int pack
     printf("prefill %-6s %-6s %5dx%-5d n=%d", k->name, type_label(t, packed, label, sizeof label),
            rows, cols, n);
     for (int th = 1; th <= 2; th++) {
-        openblas_set_num_threads(th);
         slm_matmul_ctx ctx = {0};
         ctx.n_threads = th, ctx.kernels = k;
         double s = time_calls(&w, x, y, n, &ctx, budget);
         printf("  %dT %8.2f ms %7.1f GFLOP/s", th, s * 1e3, flop / s * 1e-9);
         slm_matmul_ctx_free(&ctx);
+    }
+    if (t == SLM_WEIGHT_F32) { /* the sgemm the typed products replaced */
+        printf("  | sgemm");
+        for (int th = 1; th <= 2; th++) {
+            double best = 1e30, t_end = now() + budget;
+            do {
+                double t0 = now();
+                slm_matmul_f32(y, x, (const float *)w.data[0], n, rows, cols, th);
+                double dt = now() - t0;
+                best = dt < best ? dt : best;
+            } while (now() < t_end);
+            printf(" %dT %7.1f", th, flop / best * 1e-9);
+        }
+        printf(" GFLOP/s");
     }
     if (t == SLM_WEIGHT_F16 || t == SLM_WEIGHT_BF16) {
         /* the alternative slm_matmul does not take: convert W to f32 with
@@ -173,14 +190,12 @@ static void bench_prefill(const slm_kernel_table *k, slm_weight_type t, int pack
         size_t count = (size_t)rows * cols;
         float *wf = malloc(sizeof(float) * count);
         double best = 1e30, t_end = now() + budget;
-        openblas_set_num_threads(2);
         do {
             double t0 = now();
             for (size_t r = 0; r < (size_t)rows; r++)
                 (t == SLM_WEIGHT_F16 ? k->f16_to_f32 : k->bf16_to_f32)(
                     (const uint16_t *)w.data[0] + r * cols, wf + r * cols, cols);
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, rows, cols, 1.0f, x, cols,
-                        wf, cols, 0.0f, y, rows);
+            slm_matmul_f32(y, x, wf, n, rows, cols, 2);
             double dt = now() - t0;
             best = dt < best ? dt : best;
         } while (now() < t_end);
@@ -196,7 +211,18 @@ int main(int argc, char **argv)
     double budget = argc > 1 ? atof(argv[1]) : 0.5;
     if (budget <= 0)
         budget = 0.5;
-    const char *only = argc > 2 ? argv[2] : NULL;
+    const char *only = argc > 2 && strcmp(argv[2], "all") != 0 ? argv[2] : NULL;
+    int ns[16], nn = 0;
+    for (const char *p = argc > 3 ? argv[3] : "64,128,256"; *p && nn < 16;) {
+        char *end;
+        long v = strtol(p, &end, 10);
+        if (end == p || v < 1) {
+            fprintf(stderr, "bench_kernels: bad token count list '%s'\n", argv[3]);
+            return 2;
+        }
+        ns[nn++] = (int)v;
+        p = *end == ',' ? end + 1 : end;
+    }
     printf("best ISA: %s (OPENBLAS_CORETYPE=%s)\n", slm_isa_name(slm_isa_best()),
            getenv("OPENBLAS_CORETYPE") ? getenv("OPENBLAS_CORETYPE") : "auto");
     for (int i = SLM_ISA_COUNT - 1; i >= 0; i--) {
@@ -214,10 +240,11 @@ int main(int argc, char **argv)
                 bench_decode(k, (slm_weight_type)t, packed, 5632, 2048, b);
                 bench_decode(k, (slm_weight_type)t, packed, 2048, 2048, b);
             }
-        for (int t = 0; t < SLM_WEIGHT_TYPE_COUNT; t++)
-            for (int packed = 0; packed <= (t >= SLM_WEIGHT_Q8_0); packed++)
-                if (isa != SLM_ISA_SCALAR || t == SLM_WEIGHT_F32)
-                    bench_prefill(k, (slm_weight_type)t, packed, 5632, 2048, 128, b);
+        for (int j = 0; j < nn; j++)
+            for (int t = 0; t < SLM_WEIGHT_TYPE_COUNT; t++)
+                for (int packed = 0; packed <= (t >= SLM_WEIGHT_Q8_0); packed++)
+                    if (isa != SLM_ISA_SCALAR || t == SLM_WEIGHT_F32)
+                        bench_prefill(k, (slm_weight_type)t, packed, 5632, 2048, ns[j], b);
     }
     return 0;
 }

@@ -24,11 +24,20 @@
 
 typedef enum { SLM_ISA_SCALAR, SLM_ISA_AVX2, SLM_ISA_AVX512, SLM_ISA_NEON, SLM_ISA_COUNT } slm_isa;
 
-/* Tiled product for prompt batches (n > 1): for r < nr and t < nt
+/* Tiled product, for one token (decode, nt == 1) or a batch: for r < nr and
+ * t < nt
  *   y[t * ldy + r] = dot(row r of w, token t of x), k elements each.
  * Rows of w are w_stride bytes apart; tokens of x are x_stride bytes apart
- * and are f32 for f16/bf16 weights, SLM_ACT_Q8 blocks for q8_0/q4_0 (k % 32
- * == 0). Each weight block loaded is used for several tokens. */
+ * and are f32 for f32/f16/bf16 weights, SLM_ACT_Q8 blocks for q8_0/q4_0 (k %
+ * 32 == 0). Each weight block loaded is used for several tokens.
+ *
+ * Batch invariance (every table, every gemm entry): y[t * ldy + r] is a
+ * function of row r and token t only, bit for bit: the same whatever nr, nt,
+ * the place of r and t in a tile or on a ragged edge, and the same as the
+ * table's dot entry of that row and token. Each table fixes one per-element
+ * arithmetic per type (which lane accumulates which products, in which order,
+ * the k tail, the final lane sum; described in its file) and every path of
+ * the table (decode, full tiles, edges, dots) runs exactly that. */
 typedef void (*slm_gemm_fn)(float *y, size_t ldy, const void *w, size_t w_stride,
                             const void *x, size_t x_stride, int nr, int nt, int k);
 
@@ -48,7 +57,8 @@ typedef struct slm_kernel_table {
     /* n halves to f32 (exact), for converting panels of W before sgemm */
     void (*f16_to_f32)(const uint16_t *src, float *dst, int n);
     void (*bf16_to_f32)(const uint16_t *src, float *dst, int n);
-    /* prompt-batch tiles, see slm_gemm_fn (f32 weights use BLAS sgemm) */
+    /* tiled products, see slm_gemm_fn (decode and prompt batches) */
+    slm_gemm_fn gemm_f32;
     slm_gemm_fn gemm_f16;
     slm_gemm_fn gemm_bf16;
     slm_gemm_fn gemm_q8_0;

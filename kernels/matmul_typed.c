@@ -4,15 +4,23 @@
  *
  * Decode (n == 1) is bound by reading W once: output rows are split into one
  * contiguous range per OpenMP thread (static, so each thread streams its own
- * part of W) with a SIMD dot per row (quantized types go through the
- * table's gemm with one token, which may run several rows at once to share
- * the activation-side work). Prefill (n > 1) is compute bound:
- * the same ranges go to the table's gemm tiles, which reuse each weight block
- * for several tokens. f32 batches go to BLAS sgemm (slm_matmul_f32).
- * Activations are quantized (q8_0/q4_0) once per call, for all tokens, by
- * the team before the products start. x8-packed quantized weights (pack.c)
- * go to the table's x8 entries, split between threads in whole groups of 8
- * rows. slm_matmul_multi runs several products of one x in one team.
+ * part of W) and go to the table's gemm entry with one token, which runs
+ * several rows at once to share the activation-side work. Prefill (n > 1)
+ * is compute bound: the same kind of ranges go to the same gemm entries,
+ * whose tiles reuse each weight block for several tokens. Every weight type
+ * takes this path, f32 included (slm_matmul_f32's sgemm is for the
+ * encoder, which is not batched with other requests).
+ *
+ * Batch invariance: the table's gemm entries compute every output element
+ * with one fixed arithmetic whatever the tile it lands in (dispatch.h), so
+ * y[t][r] here depends on row r and token t only: not on n, on the thread
+ * count or the ranges threads get, nor on the token chunks of batch_rows.
+ * That is what lets a batched forward pass give each sequence the bits it
+ * gets alone. Activations are quantized (q8_0/q4_0) once per call, for all
+ * tokens, by the team before the products start (per token, so that is
+ * invariant too). x8-packed quantized weights (pack.c) go to the table's x8
+ * entries, split between threads in whole groups of 8 rows.
+ * slm_matmul_multi runs several products of one x in one team.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -30,11 +38,12 @@
 #define TOKENS_F32 64
 #define TOKENS_Q8 256
 
-/* f16/bf16 batches also use the table's FMA tiles. The alternative, f16 ->
-   f32 panels of W (table->f16_to_f32) fed to OpenBLAS sgemm, measured the
-   same at n = 128 on AVX2 (~71 GFLOP/s a core both; bench_kernels times
-   both), so the tiles win on simplicity: no W-sized scratch, and one OpenMP
-   team instead of OpenMP and OpenBLAS threads taking turns on the cores. */
+/* f32/f16/bf16 batches use the table's FMA tiles, not OpenBLAS: sgemm's
+   blocking sums each element in an order that depends on the batch shape,
+   which would break batch invariance. The tiles also measured as fast
+   (bench_kernels times both: f16 -> f32 panels + sgemm, and sgemm on f32
+   weights), with no W-sized scratch and one OpenMP team instead of OpenMP
+   and OpenBLAS threads taking turns on the cores. */
 
 void slm_matmul_ctx_free(slm_matmul_ctx *ctx)
 {
@@ -77,6 +86,8 @@ static slm_gemm_fn gemm_of(const slm_kernel_table *k, const slm_weight *w)
     if (w->packed)
         return w->type == SLM_WEIGHT_Q8_0 ? k->gemm_q8_0x8 : k->gemm_q4_0x8;
     switch (w->type) {
+    case SLM_WEIGHT_F32:
+        return k->gemm_f32;
     case SLM_WEIGHT_F16:
         return k->gemm_f16;
     case SLM_WEIGHT_BF16:
@@ -90,43 +101,19 @@ static slm_gemm_fn gemm_of(const slm_kernel_table *k, const slm_weight *w)
     }
 }
 
-/* One token: y[r] = dot(row r, x) for r in [r0, r1). */
+/* One token: y[r] = dot(row r, x) for r in [r0, r1), through the gemm entry
+   with one token (the table runs several rows at once there, sharing the
+   activation side; the result per row is its dot, see dispatch.h). */
 static void decode_rows(float *y, const slm_weight *w, const void *x, int r0, int r1,
                         const slm_kernel_table *k)
 {
+    if (r0 >= r1)
+        return;
     size_t rb = slm_weight_row_bytes(w->type, w->cols);
     const uint8_t *row = (const uint8_t *)w->data + (size_t)r0 * rb;
-    int c = w->cols;
-    switch (w->type) {
-    case SLM_WEIGHT_F32:
-        for (int r = r0; r < r1; r++, row += rb)
-            y[r] = k->dot_f32((const float *)row, x, c);
-        break;
-    case SLM_WEIGHT_F16:
-        for (int r = r0; r < r1; r++, row += rb)
-            y[r] = k->dot_f16((const uint16_t *)row, x, c);
-        break;
-    case SLM_WEIGHT_BF16:
-        for (int r = r0; r < r1; r++, row += rb)
-            y[r] = k->dot_bf16((const uint16_t *)row, x, c);
-        break;
-    case SLM_WEIGHT_Q8_0:
-    case SLM_WEIGHT_Q4_0:
-        if (w->packed) { /* a group of 8 rows is 8 rows' bytes */
-            gemm_of(k, w)(y + r0, 0, row, 8 * rb, x, 0, r1 - r0, 1, c);
-            break;
-        }
-        /* through the tile entry with one token: a table may run several
-           rows at once there, sharing the activation side and the scale
-           work (the quantized dots are compute bound on AVX2) */
-        (w->type == SLM_WEIGHT_Q8_0 ? k->gemm_q8_0 : k->gemm_q4_0)(y + r0, 0, row, rb, x, 0,
-                                                                 r1 - r0, 1, c);
-        break;
-    default:
-        break;
-    }
+    size_t ws = w->packed ? 8 * rb : rb; /* a packed group of 8 rows is 8 rows' bytes */
+    gemm_of(k, w)(y + r0, 0, row, ws, x, 0, r1 - r0, 1, w->cols);
 }
-
 
 /* n tokens (activations x, xs bytes apart): rows [r0, r1) of y[n][rows]. */
 static void batch_rows(float *y, const slm_weight *w, const void *x, size_t xs, int n, int r0,
@@ -211,16 +198,11 @@ int slm_matmul_multi(float *const *y, const float *x, const slm_weight *const *w
     }
     if (n == 0 || rows == 0)
         return 0;
-    /* f32 batches are sgemm calls; mixed products are not one team's */
-    if (!same || (w[0]->type == SLM_WEIGHT_F32 && n > 1)) {
-        for (int i = 0; i < count; i++) {
-            if (!same) {
-                if (slm_matmul(y[i], x, w[i], n, ctx) != 0)
-                    return -1;
-            } else if (w[i]->rows > 0) {
-                slm_matmul_f32(y[i], x, w[i]->data, n, w[i]->rows, w[i]->cols, nt);
-            }
-        }
+    /* mixed products are not one team's: one after the other */
+    if (!same) {
+        for (int i = 0; i < count; i++)
+            if (slm_matmul(y[i], x, w[i], n, ctx) != 0)
+                return -1;
         return 0;
     }
     void *xq = NULL;

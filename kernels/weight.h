@@ -119,7 +119,11 @@ typedef struct {
 void slm_matmul_ctx_free(slm_matmul_ctx *ctx);
 
 /* y[n][w->rows] = x[n][w->cols] · Wᵀ for any weight type, threaded over
- * output rows (ctx->n_threads OpenMP threads; f32 batches use OpenBLAS's).
+ * output rows (ctx->n_threads OpenMP threads), on the context's kernel
+ * table. Batch invariant: y[t][r] is a function of row r of W and token t of
+ * x only, bit for bit (not of n, the thread count or the other tokens), for
+ * every weight type and table (dispatch.h), so a token gives the same bits in
+ * any batch and alone (n = 1).
  * Returns 0, or -1 if the scratch could not be allocated or the weight is
  * invalid (unknown type, negative sizes, quantized cols % 32 != 0, packed
  * with rows % 8 != 0 or a float type). */

@@ -9,7 +9,9 @@
  * loops of row dots, and the scalar table's activation quantizer (which the
  * other tables must match bit for bit anyway).
  */
+#ifndef SLM_NEON_EMULATED /* the tests may compile this file over SIMDe's NEON */
 #include <arm_neon.h>
+#endif
 #include <string.h>
 
 #include "dispatch.h"
@@ -144,7 +146,9 @@ static void quantize_act_q8(const float *x, void *xq, int n)
     slm_kernels_scalar.quantize_act_q8(x, xq, n);
 }
 
-/* Prompt batches: loops of row dots (correct, not tiled). */
+/* Decode and prompt batches: loops of row dots (correct, not tiled), so every
+   output element is its row dot whatever the batch (dispatch.h's batch
+   invariance holds by construction). */
 #define GEMM_OF(name, dot, wt, xt)                                                          \
     static void name(float *y, size_t ldy, const void *w, size_t ws, const void *x,         \
                      size_t xs, int nr, int nt, int k)                                      \
@@ -154,6 +158,7 @@ static void quantize_act_q8(const float *x, void *xq, int n)
                 y[t * ldy + r] = dot((wt)((const uint8_t *)w + r * ws),                     \
                                      (xt)((const uint8_t *)x + t * xs), k);                 \
     }
+GEMM_OF(gemm_f32, dot_f32, const float *, const float *)
 GEMM_OF(gemm_f16, dot_f16, const uint16_t *, const float *)
 GEMM_OF(gemm_bf16, dot_bf16, const uint16_t *, const float *)
 GEMM_OF(gemm_q8_0, dot_q8_0, const void *, const void *)
@@ -170,6 +175,7 @@ static const slm_kernel_table table = {
     .quantize_act_q8 = quantize_act_q8,
     .f16_to_f32 = f16_to_f32,
     .bf16_to_f32 = bf16_to_f32,
+    .gemm_f32 = gemm_f32,
     .gemm_f16 = gemm_f16,
     .gemm_bf16 = gemm_bf16,
     .gemm_q8_0 = gemm_q8_0,

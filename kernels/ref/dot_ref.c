@@ -7,7 +7,9 @@
  * tricks, but not the 4-cycle-per-element chain of one sum either, since
  * this table is also the fallback on CPUs without a SIMD table. The tests
  * bound every table against exact sums, so the order is not part of the
- * contract. Quantized dots compute each block's integer
+ * cross-table contract; within this table every product (decode, batches,
+ * packed or not) is a loop of these dots, so each output element is the
+ * same whatever the batch (dispatch.h). Quantized dots compute each block's integer
  * sum exactly and scale it once: acc += (d_w * d_x) * Σ w_q x_q, which is the
  * per-block value every ISA reproduces (only the order in which blocks are
  * added, and FMA contraction, may differ).
@@ -141,7 +143,17 @@ static void bf16_row_to_f32(const uint16_t *src, float *dst, int n)
         dst[i] = bf16_to_f32(src[i]);
 }
 
-/* Tiles are just dots here: the scalar table is the definition, not fast. */
+/* Tiles are just dots here: the scalar table is the definition, not fast,
+   and a loop of dots is batch invariant by construction. */
+static void gemm_f32(float *y, size_t ldy, const void *w, size_t ws, const void *x, size_t xs,
+                     int nr, int nt, int k)
+{
+    for (int t = 0; t < nt; t++)
+        for (int r = 0; r < nr; r++)
+            y[t * ldy + r] = dot_f32((const float *)((const uint8_t *)w + r * ws),
+                                     (const float *)((const uint8_t *)x + t * xs), k);
+}
+
 static void gemm_f16(float *y, size_t ldy, const void *w, size_t ws, const void *x, size_t xs,
                      int nr, int nt, int k)
 {
@@ -234,6 +246,7 @@ const slm_kernel_table slm_kernels_scalar = {
     .quantize_act_q8 = quantize_act_q8,
     .f16_to_f32 = f16_row_to_f32,
     .bf16_to_f32 = bf16_row_to_f32,
+    .gemm_f32 = gemm_f32,
     .gemm_f16 = gemm_f16,
     .gemm_bf16 = gemm_bf16,
     .gemm_q8_0 = gemm_q8_0,

@@ -13,7 +13,23 @@
  *
  * Prompt-batch tiles keep R rows x T tokens of accumulators in registers;
  * each weight block is loaded (and its sign/abs computed) once per T tokens.
- * Tails (rows % R, tokens % T) fall back to the row dots.
+ * Ragged edges run smaller tiles (or the row dots) and decode runs 8 rows x
+ * 1 token: every path computes each output element with the same arithmetic,
+ * so products are batch invariant (dispatch.h). Per element:
+ *   f32/f16/bf16  one 8-lane accumulator: lane j takes w[i]·x[i] for
+ *                 i ≡ j (mod 8), i increasing, by FMA; the k % 8 tail is
+ *                 zero padded to a whole vector (fma(0, 0, acc)); then hsum8.
+ *   q8_0          block by block, one accumulator: the 8 exact int32 lane
+ *                 sums of dot_i8 (lane m: elements 4m..4m+3), converted,
+ *                 acc = fma(sum, d_w·d_x, acc) (the scale rounded once);
+ *                 then hsum8.
+ *   q4_0          blocks in pairs (b, b+1), one accumulator: the regrouped
+ *                 pair sums of q4_pair_sums (lanes 0-3 block b, 4-7 block
+ *                 b+1), acc = fma(sum, d_w·d_x of each lane's block, acc);
+ *                 a lone last block as q8_0's dot_i8 layout over its signed
+ *                 nibbles (q4_lone), into the same accumulator; then hsum8.
+ *   x8-packed     one lane per row: acc = fma(sum, d_w·d_x, acc) per block,
+ *                 in block order (one accumulator, also in decode), stored.
  */
 #include <immintrin.h>
 #include <math.h>
@@ -74,101 +90,31 @@ INLINE __m256i dot_i8(__m256i w, __m256i x)
     return _mm256_madd_epi16(p, _mm256_set1_epi16(1));
 }
 
-/* ------------------------------------------------------------ float dots */
-
 /* Software prefetch this far ahead of the row being read: measured +10% on
    a DRAM-bound f16 row stream over the hardware prefetcher alone. A
    prefetch past the row's end is harmless (it never faults). */
 #define PREFETCH_BYTES 1024 /* 2 and 4 KiB measured slower for f32/bf16 decode */
 #define PREFETCH(p) _mm_prefetch((const char *)(p) + PREFETCH_BYTES, _MM_HINT_T0)
 
-static float dot_f32(const float *w, const float *x, int n)
-{
-    __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-    int i = 0;
-    for (; i + 32 <= n; i += 32) {
-        PREFETCH(w + i);
-        PREFETCH(w + i + 16);
-        a0 = _mm256_fmadd_ps(_mm256_loadu_ps(w + i), _mm256_loadu_ps(x + i), a0);
-        a1 = _mm256_fmadd_ps(_mm256_loadu_ps(w + i + 8), _mm256_loadu_ps(x + i + 8), a1);
-        a2 = _mm256_fmadd_ps(_mm256_loadu_ps(w + i + 16), _mm256_loadu_ps(x + i + 16), a2);
-        a3 = _mm256_fmadd_ps(_mm256_loadu_ps(w + i + 24), _mm256_loadu_ps(x + i + 24), a3);
-    }
-    for (; i + 8 <= n; i += 8)
-        a0 = _mm256_fmadd_ps(_mm256_loadu_ps(w + i), _mm256_loadu_ps(x + i), a0);
-    float acc = hsum8(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)));
-    for (; i < n; i++)
-        acc += w[i] * x[i];
-    return acc;
-}
-
-static float dot_f16(const uint16_t *w, const float *x, int n)
-{
-    __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-    int i = 0;
-    for (; i + 32 <= n; i += 32) {
-        PREFETCH(w + i);
-        a0 = _mm256_fmadd_ps(load_f16x8(w + i), _mm256_loadu_ps(x + i), a0);
-        a1 = _mm256_fmadd_ps(load_f16x8(w + i + 8), _mm256_loadu_ps(x + i + 8), a1);
-        a2 = _mm256_fmadd_ps(load_f16x8(w + i + 16), _mm256_loadu_ps(x + i + 16), a2);
-        a3 = _mm256_fmadd_ps(load_f16x8(w + i + 24), _mm256_loadu_ps(x + i + 24), a3);
-    }
-    for (; i + 8 <= n; i += 8)
-        a0 = _mm256_fmadd_ps(load_f16x8(w + i), _mm256_loadu_ps(x + i), a0);
-    float acc = hsum8(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)));
-    for (; i < n; i++)
-        acc += _cvtsh_ss(w[i]) * x[i];
-    return acc;
-}
-
-static float dot_bf16(const uint16_t *w, const float *x, int n)
-{
-    __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-    int i = 0;
-    for (; i + 32 <= n; i += 32) {
-        PREFETCH(w + i);
-        a0 = _mm256_fmadd_ps(load_bf16x8(w + i), _mm256_loadu_ps(x + i), a0);
-        a1 = _mm256_fmadd_ps(load_bf16x8(w + i + 8), _mm256_loadu_ps(x + i + 8), a1);
-        a2 = _mm256_fmadd_ps(load_bf16x8(w + i + 16), _mm256_loadu_ps(x + i + 16), a2);
-        a3 = _mm256_fmadd_ps(load_bf16x8(w + i + 24), _mm256_loadu_ps(x + i + 24), a3);
-    }
-    for (; i + 8 <= n; i += 8)
-        a0 = _mm256_fmadd_ps(load_bf16x8(w + i), _mm256_loadu_ps(x + i), a0);
-    float acc = hsum8(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)));
-    for (; i < n; i++)
-        acc += slm_bf16_to_f32(w[i]) * x[i];
-    return acc;
-}
-
 /* -------------------------------------------------------- quantized dots */
 
-/* Two blocks per iteration into two accumulators: the FMA chain is the
-   only loop-carried dependency, and two of them hide its latency. */
-INLINE float dot_q(const uint8_t *p, const slm_act_q8 *a, int nb, size_t bb, int q4)
+/* acc + one Q8_0 (or signed-nibble) block's sums times d_w·d_x. */
+INLINE __m256 q8_block(__m256 acc, __m256i w, const uint8_t *p, const slm_act_q8 *a)
 {
-    __m256 acc0 = _mm256_setzero_ps(), acc1 = acc0;
-    int b = 0;
-    for (; b + 2 <= nb; b += 2, p += 2 * bb, a += 2) {
-        __m256i w0 = q4 ? load_q4_signed(p + 2) : _mm256_loadu_si256((const __m256i *)(p + 2));
-        __m256i w1 = q4 ? load_q4_signed(p + bb + 2)
-                        : _mm256_loadu_si256((const __m256i *)(p + bb + 2));
-        __m256i s0 = dot_i8(w0, _mm256_loadu_si256((const __m256i *)a[0].q));
-        __m256i s1 = dot_i8(w1, _mm256_loadu_si256((const __m256i *)a[1].q));
-        acc0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s0), _mm256_set1_ps(f16_at(p) * a[0].d), acc0);
-        acc1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s1), _mm256_set1_ps(f16_at(p + bb) * a[1].d),
-                               acc1);
-    }
-    if (b < nb) {
-        __m256i w0 = q4 ? load_q4_signed(p + 2) : _mm256_loadu_si256((const __m256i *)(p + 2));
-        __m256i s0 = dot_i8(w0, _mm256_loadu_si256((const __m256i *)a[0].q));
-        acc0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s0), _mm256_set1_ps(f16_at(p) * a[0].d), acc0);
-    }
-    return hsum8(_mm256_add_ps(acc0, acc1));
+    __m256i s = dot_i8(w, _mm256_loadu_si256((const __m256i *)a->q));
+    return _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), _mm256_set1_ps(f16_at(p) * a->d), acc);
 }
 
+/* Q8_0 row: one accumulator, blocks in order (gemv_q8_0 and tile_q8 run
+   the same sequence per row). The dot entry serves the edges, not speed. */
 static float dot_q8_0(const void *w, const void *xq, int n)
 {
-    return dot_q(w, xq, n / SLM_QBLOCK, SLM_Q8_0_BYTES, 0);
+    const uint8_t *p = w;
+    const slm_act_q8 *a = xq;
+    __m256 acc = _mm256_setzero_ps();
+    for (int b = 0; b < n / SLM_QBLOCK; b++, p += SLM_Q8_0_BYTES, a++)
+        acc = q8_block(acc, _mm256_loadu_si256((const __m256i *)(p + 2)), p, a);
+    return hsum8(acc);
 }
 
 /* Q4_0, two blocks per step. The 32 quant bytes of two blocks fill one ymm,
@@ -197,16 +143,29 @@ INLINE q4_xpair q4_xload(const slm_act_q8 *a)
     return x;
 }
 
-/* Nibble·x int32 sums of the pair of blocks at p, "- 8" included. */
-INLINE __m256i q4_pair_sums(const uint8_t *p, const q4_xpair *x)
+/* Nibbles lo/hi of a pair of blocks against regrouped x: int32 sums. */
+INLINE __m256i q4_nib_sums(__m256i lo, __m256i hi, const q4_xpair *x)
+{
+    __m256i p16 = _mm256_add_epi16(_mm256_maddubs_epi16(lo, x->xl), _mm256_maddubs_epi16(hi, x->xh));
+    return _mm256_madd_epi16(_mm256_sub_epi16(p16, x->k16), _mm256_set1_epi16(1));
+}
+
+/* The pair of blocks at p (and p + 18) as nibbles: lo, hi as above. */
+INLINE void q4_pair_nibs(const uint8_t *p, __m256i *lo, __m256i *hi)
 {
     const __m256i m = _mm256_set1_epi8(15);
     __m256i raw = _mm256_set_m128i(_mm_loadu_si128((const __m128i *)(p + SLM_Q4_0_BYTES + 2)),
                                    _mm_loadu_si128((const __m128i *)(p + 2)));
-    __m256i lo = _mm256_and_si256(raw, m);
-    __m256i hi = _mm256_and_si256(_mm256_srli_epi16(raw, 4), m);
-    __m256i p16 = _mm256_add_epi16(_mm256_maddubs_epi16(lo, x->xl), _mm256_maddubs_epi16(hi, x->xh));
-    return _mm256_madd_epi16(_mm256_sub_epi16(p16, x->k16), _mm256_set1_epi16(1));
+    *lo = _mm256_and_si256(raw, m);
+    *hi = _mm256_and_si256(_mm256_srli_epi16(raw, 4), m);
+}
+
+/* Nibble·x int32 sums of the pair of blocks at p, "- 8" included. */
+INLINE __m256i q4_pair_sums(const uint8_t *p, const q4_xpair *x)
+{
+    __m256i lo, hi;
+    q4_pair_nibs(p, &lo, &hi);
+    return q4_nib_sums(lo, hi, x);
 }
 
 /* Blocks at p and p + 18 of one row against x, into acc. */
@@ -218,25 +177,27 @@ INLINE __m256 q4_pair(__m256 acc, const uint8_t *p, const q4_xpair *x)
     return _mm256_fmadd_ps(_mm256_cvtepi32_ps(q4_pair_sums(p, x)), sc, acc);
 }
 
+/* A lone last block (odd block count): its signed nibbles in dot_i8's
+   layout, the same in every path. */
+INLINE __m256 q4_lone(__m256 acc, const uint8_t *p, const slm_act_q8 *a)
+{
+    return q8_block(acc, load_q4_signed(p + 2), p, a);
+}
+
+/* Q4_0 row: pairs into one accumulator, then the lone block. */
 static float dot_q4_0(const void *w, const void *xq, int n)
 {
     const uint8_t *p = w;
     const slm_act_q8 *a = xq;
     int nb = n / SLM_QBLOCK, b = 0;
-    __m256 acc0 = _mm256_setzero_ps(), acc1 = acc0;
-    for (; b + 4 <= nb; b += 4, p += 4 * SLM_Q4_0_BYTES, a += 4) {
-        q4_xpair x0 = q4_xload(a), x1 = q4_xload(a + 2);
-        acc0 = q4_pair(acc0, p, &x0);
-        acc1 = q4_pair(acc1, p + 2 * SLM_Q4_0_BYTES, &x1);
-    }
+    __m256 acc = _mm256_setzero_ps();
     for (; b + 2 <= nb; b += 2, p += 2 * SLM_Q4_0_BYTES, a += 2) {
-        q4_xpair x0 = q4_xload(a);
-        acc0 = q4_pair(acc0, p, &x0);
+        q4_xpair x = q4_xload(a);
+        acc = q4_pair(acc, p, &x);
     }
-    float acc = hsum8(_mm256_add_ps(acc0, acc1));
-    if (b < nb) /* a lone last block */
-        acc += dot_q(p, a, 1, SLM_Q4_0_BYTES, 1);
-    return acc;
+    if (b < nb)
+        acc = q4_lone(acc, p, a);
+    return hsum8(acc);
 }
 
 /* ------------------------------------------------ decode (one token) */
@@ -245,10 +206,12 @@ static float dot_q4_0(const void *w, const void *xq, int n)
    of each step (loads, Q4_0's regrouping and Σ8x, d_x) is shared by the
    rows. (Reducing 8 blocks to one lane each with hadds, to save converts
    and FMAs, measured slower here: the scale gathering costs more.) Rows
-   past the last multiple of GEMV_R go to the row dots. */
+   past the last multiple of GEMV_R go to the row dots, which compute the
+   same per-row sequence. */
 #define GEMV_R 8
 
-/* Four blocks of one row (two pairs): their four d_w come in one convert. */
+/* Four blocks of one row (two pairs): their four d_w come in one convert
+   (each lane's scale is still d_w·d_x of its block, as in q4_pair). */
 INLINE __m256 q4_quad(__m256 acc, const uint8_t *p, const q4_xpair *x0, const q4_xpair *x1,
                       __m128 dx4)
 {
@@ -277,11 +240,17 @@ static void gemv_q4_0(float *y, const uint8_t *w, size_t ws, const slm_act_q8 *a
             for (int i = 0; i < GEMV_R; i++)
                 acc[i] = q4_quad(acc[i], p + i * ws + b * SLM_Q4_0_BYTES, &x0, &x1, dx4);
         }
+        int b = nb4;
+        if (b + 2 <= nb) { /* the blocks past the quads, as dot_q4_0 does them */
+            q4_xpair x0 = q4_xload(a + b);
+            for (int i = 0; i < GEMV_R; i++)
+                acc[i] = q4_pair(acc[i], p + i * ws + b * SLM_Q4_0_BYTES, &x0);
+            b += 2;
+        }
         for (int i = 0; i < GEMV_R; i++) {
+            if (b < nb)
+                acc[i] = q4_lone(acc[i], p + i * ws + b * SLM_Q4_0_BYTES, a + b);
             y[r + i] = hsum8(acc[i]);
-            if (nb4 < nb) /* up to 3 last blocks */
-                y[r + i] += dot_q4_0(p + i * ws + nb4 * SLM_Q4_0_BYTES, a + nb4,
-                                     (nb - nb4) * SLM_QBLOCK);
         }
     }
     for (; r < nr; r++)
@@ -380,151 +349,236 @@ static void bf16_to_f32(const uint16_t *src, float *dst, int n)
         dst[i] = slm_bf16_to_f32(src[i]);
 }
 
-/* ------------------------------------------------------ prompt-batch tiles */
+/* ------------------------------------------------------ tiles */
+
+/* Weight kinds; constant at every call, so each tile is specialised. */
+enum { K_F32, K_F16, K_BF16, K_Q8, K_Q4 };
 
 #define R_F 3 /* float tiles: 3 rows x 4 tokens = 12 accumulators */
 #define T_F 4
+#define R_D 8 /* float decode: 8 rows x 1 token, eight FMA chains */
 #define R_Q 3 /* quantized tiles: 3 rows x 4 tokens */
 #define T_Q 4
+#define MAXR 8
+#define MAXT 4
 
-/* R x T dots of k elements; wide = 1 for f16, 0 for bf16. */
-INLINE void tile_half(float *y, size_t ldy, const uint8_t *w, size_t ws, const uint8_t *x,
-                      size_t xs, int k, int f16)
+/* 8 weights of a float row from element i, as f32. */
+INLINE __m256 load_w8(const uint8_t *row, int i, int kind)
 {
-    __m256 acc[R_F][T_F];
-    for (int r = 0; r < R_F; r++)
-        for (int t = 0; t < T_F; t++)
-            acc[r][t] = _mm256_setzero_ps();
-    for (int i = 0; i < k; i += 8) {
-        __m256 wv[R_F];
-        for (int r = 0; r < R_F; r++) {
-            const uint16_t *wr = (const uint16_t *)(w + r * ws) + i;
-            wv[r] = f16 ? load_f16x8(wr) : load_bf16x8(wr);
-        }
-        for (int t = 0; t < T_F; t++) {
-            __m256 xv = _mm256_loadu_ps((const float *)(x + t * xs) + i);
-            /* keep xv in a register: left alone, gcc's znver3 tuning folds
-               the load into each FMA (R_F loads instead of one) and the tile
-               runs at half speed on the load ports */
-            __asm__("" : "+x"(xv));
-            for (int r = 0; r < R_F; r++)
-                acc[r][t] = _mm256_fmadd_ps(wv[r], xv, acc[r][t]);
-        }
+    if (kind == K_F32)
+        return _mm256_loadu_ps((const float *)row + i);
+    return kind == K_F16 ? load_f16x8((const uint16_t *)row + i)
+                         : load_bf16x8((const uint16_t *)row + i);
+}
+
+/* Elements i .. k-1 (fewer than 8) of a weight row / a token, zero padded:
+   the k tail joins the same lanes as a whole vector would. */
+INLINE __m256 load_w8_tail(const uint8_t *row, int i, int k, int kind)
+{
+    size_t es = kind == K_F32 ? 4 : 2;
+    uint8_t buf[32] = {0};
+    memcpy(buf, row + (size_t)i * es, (size_t)(k - i) * es);
+    return load_w8(buf, 0, kind);
+}
+
+INLINE __m256 load_x8_tail(const float *x, int i, int k)
+{
+    float buf[8] = {0};
+    memcpy(buf, x + i, sizeof(float) * (size_t)(k - i));
+    return _mm256_loadu_ps(buf);
+}
+
+/* One step of 8 elements of an R x T float tile. */
+INLINE void tile_f_step(__m256 acc[MAXR][MAXT], const uint8_t *w, size_t ws, const uint8_t *x,
+                        size_t xs, int i, int k, int kind, int R, int T, int tail)
+{
+    __m256 wv[MAXR];
+    for (int r = 0; r < R; r++) {
+        const uint8_t *row = w + r * ws;
+        wv[r] = tail ? load_w8_tail(row, i, k, kind) : load_w8(row, i, kind);
+        /* decode: each row is a stream from DRAM; one prefetch per line */
+        if (T == 1 && !tail && (kind == K_F32 || i % 16 == 0))
+            PREFETCH(row + (size_t)i * (kind == K_F32 ? 4 : 2));
     }
-    for (int t = 0; t < T_F; t++)
-        for (int r = 0; r < R_F; r++)
+    for (int t = 0; t < T; t++) {
+        const float *xt = (const float *)(x + t * xs);
+        __m256 xv = tail ? load_x8_tail(xt, i, k) : _mm256_loadu_ps(xt + i);
+        /* keep xv in a register: left alone, gcc's znver3 tuning folds
+           the load into each FMA (R loads instead of one) and the tile
+           runs at half speed on the load ports */
+        __asm__("" : "+x"(xv));
+        for (int r = 0; r < R; r++)
+            acc[r][t] = _mm256_fmadd_ps(wv[r], xv, acc[r][t]);
+    }
+}
+
+/* R rows x T tokens of k float elements: y[t * ldy + r]. */
+INLINE void tile_f(float *y, size_t ldy, const uint8_t *w, size_t ws, const uint8_t *x,
+                   size_t xs, int k, int kind, int R, int T)
+{
+    __m256 acc[MAXR][MAXT];
+    for (int r = 0; r < R; r++)
+        for (int t = 0; t < T; t++)
+            acc[r][t] = _mm256_setzero_ps();
+    int i = 0;
+    for (; i + 8 <= k; i += 8)
+        tile_f_step(acc, w, ws, x, xs, i, k, kind, R, T, 0);
+    if (i < k)
+        tile_f_step(acc, w, ws, x, xs, i, k, kind, R, T, 1);
+    for (int t = 0; t < T; t++)
+        for (int r = 0; r < R; r++)
             y[t * ldy + r] = hsum8(acc[r][t]);
 }
 
-INLINE void tile_q(float *y, size_t ldy, const uint8_t *w, size_t ws, const uint8_t *x,
-                   size_t xs, int nb, size_t bb, int q4)
+/* Q8_0, R x T: dot_q8_0's per-block sequence for each (row, token). */
+INLINE void tile_q8(float *y, size_t ldy, const uint8_t *w, size_t ws, const uint8_t *x,
+                    size_t xs, int nb, int R, int T)
 {
-    __m256 acc[R_Q][T_Q];
-    for (int r = 0; r < R_Q; r++)
-        for (int t = 0; t < T_Q; t++)
+    const size_t bb = SLM_Q8_0_BYTES;
+    __m256 acc[MAXR][MAXT];
+    for (int r = 0; r < R; r++)
+        for (int t = 0; t < T; t++)
             acc[r][t] = _mm256_setzero_ps();
     for (int b = 0; b < nb; b++) {
-        __m256i wv[R_Q], wa[R_Q];
-        __m256 dw[R_Q];
-        for (int r = 0; r < R_Q; r++) {
+        __m256i wv[MAXR], wa[MAXR];
+        __m256 dw[MAXR];
+        for (int r = 0; r < R; r++) {
             const uint8_t *p = w + r * ws + b * bb;
-            wv[r] = q4 ? load_q4_signed(p + 2) : _mm256_loadu_si256((const __m256i *)(p + 2));
+            wv[r] = _mm256_loadu_si256((const __m256i *)(p + 2));
             wa[r] = _mm256_sign_epi8(wv[r], wv[r]);
             dw[r] = _mm256_set1_ps(f16_at(p));
         }
-        for (int t = 0; t < T_Q; t++) {
+        for (int t = 0; t < T; t++) {
             const slm_act_q8 *a = (const slm_act_q8 *)(x + t * xs) + b;
             __m256i xv = _mm256_loadu_si256((const __m256i *)a->q);
             __m256 dx = _mm256_set1_ps(a->d);
-            for (int r = 0; r < R_Q; r++) {
+            for (int r = 0; r < R; r++) {
                 __m256i p = _mm256_maddubs_epi16(wa[r], _mm256_sign_epi8(xv, wv[r]));
                 __m256 f = _mm256_cvtepi32_ps(_mm256_madd_epi16(p, _mm256_set1_epi16(1)));
-                acc[r][t] = _mm256_fmadd_ps(_mm256_mul_ps(f, dx), dw[r], acc[r][t]);
+                acc[r][t] = _mm256_fmadd_ps(f, _mm256_mul_ps(dw[r], dx), acc[r][t]);
             }
         }
     }
-    for (int t = 0; t < T_Q; t++)
-        for (int r = 0; r < R_Q; r++)
+    for (int t = 0; t < T; t++)
+        for (int r = 0; r < R; r++)
             y[t * ldy + r] = hsum8(acc[r][t]);
 }
 
-/* Full R x T tiles over the grid, row dots for the ragged edges. `kind`:
-   0 f16, 1 bf16, 2 q8_0, 3 q4_0 (constant at each call: folded away). */
+/* Q4_0, R x T: dot_q4_0's pairs (then lone block) for each (row, token);
+   the nibbles of a row's pair are unpacked once for the T tokens, the
+   regrouped activations once for the R rows. */
+INLINE void tile_q4(float *y, size_t ldy, const uint8_t *w, size_t ws, const uint8_t *x,
+                    size_t xs, int nb, int R, int T)
+{
+    const size_t bb = SLM_Q4_0_BYTES;
+    __m256 acc[MAXR][MAXT];
+    for (int r = 0; r < R; r++)
+        for (int t = 0; t < T; t++)
+            acc[r][t] = _mm256_setzero_ps();
+    int b = 0;
+    for (; b + 2 <= nb; b += 2) {
+        __m256i lo[MAXR], hi[MAXR];
+        __m256 dw[MAXR]; /* [d_w0 x 4, d_w1 x 4] */
+        for (int r = 0; r < R; r++) {
+            const uint8_t *p = w + r * ws + b * bb;
+            q4_pair_nibs(p, &lo[r], &hi[r]);
+            dw[r] = _mm256_set_m128(_mm_set1_ps(f16_at(p + bb)), _mm_set1_ps(f16_at(p)));
+        }
+        for (int t = 0; t < T; t++) {
+            const slm_act_q8 *a = (const slm_act_q8 *)(x + t * xs) + b;
+            q4_xpair xp = q4_xload(a);
+            __m256 dx = _mm256_set_m128(_mm_set1_ps(a[1].d), _mm_set1_ps(a[0].d));
+            for (int r = 0; r < R; r++) {
+                __m256 f = _mm256_cvtepi32_ps(q4_nib_sums(lo[r], hi[r], &xp));
+                acc[r][t] = _mm256_fmadd_ps(f, _mm256_mul_ps(dw[r], dx), acc[r][t]);
+            }
+        }
+    }
+    if (b < nb)
+        for (int t = 0; t < T; t++)
+            for (int r = 0; r < R; r++)
+                acc[r][t] = q4_lone(acc[r][t], w + r * ws + b * bb,
+                                    (const slm_act_q8 *)(x + t * xs) + b);
+    for (int t = 0; t < T; t++)
+        for (int r = 0; r < R; r++)
+            y[t * ldy + r] = hsum8(acc[r][t]);
+}
+
+INLINE void tile(float *y, size_t ldy, const uint8_t *w, size_t ws, const uint8_t *x, size_t xs,
+                 int k, int kind, int R, int T)
+{
+    if (kind == K_Q8)
+        tile_q8(y, ldy, w, ws, x, xs, k / SLM_QBLOCK, R, T);
+    else if (kind == K_Q4)
+        tile_q4(y, ldy, w, ws, x, xs, k / SLM_QBLOCK, R, T);
+    else
+        tile_f(y, ldy, w, ws, x, xs, k, kind, R, T);
+}
+
+/* Tokens of R rows: T at a time, then one at a time. */
+INLINE void grid_tokens(float *y, size_t ldy, const uint8_t *w, size_t ws, const uint8_t *x,
+                        size_t xs, int nt, int k, int kind, int R, int T)
+{
+    int t = 0;
+    for (; t + T <= nt; t += T)
+        tile(y + t * ldy, ldy, w, ws, x + t * xs, xs, k, kind, R, T);
+    for (; t < nt; t++)
+        tile(y + t * ldy, ldy, w, ws, x + t * xs, xs, k, kind, R, 1);
+}
+
+/* Every row and token of the range: decode by the gemv kernels (quantized)
+   or 8-row float tiles, batches in R x T tiles with smaller tiles on the
+   ragged edges. Which path an element takes does not change its bits. */
 INLINE void gemm_grid(float *y, size_t ldy, const uint8_t *w, size_t ws, const uint8_t *x,
                       size_t xs, int nr, int nt, int k, int kind)
 {
-    int quant = kind >= 2, R = quant ? R_Q : R_F, T = quant ? T_Q : T_F;
-    size_t bb = kind == 2 ? SLM_Q8_0_BYTES : SLM_Q4_0_BYTES;
-    int kf = quant ? 0 : k - k % 8; /* float tiles cover k rounded down to 8 */
-    if (quant && nt == 1) { /* decode */
-        if (kind == 3)
+    int quant = kind >= K_Q8, R = quant ? R_Q : R_F, T = quant ? T_Q : T_F, r = 0;
+    if (nt == 1) {
+        if (kind == K_Q4)
             gemv_q4_0(y, w, ws, (const slm_act_q8 *)x, nr, k);
-        else
+        else if (kind == K_Q8)
             gemv_q8_0(y, w, ws, (const slm_act_q8 *)x, nr, k);
+        else {
+            for (; r + R_D <= nr; r += R_D)
+                tile(y + r, ldy, w + r * ws, ws, x, xs, k, kind, R_D, 1);
+            for (; r < nr; r++)
+                tile(y + r, ldy, w + r * ws, ws, x, xs, k, kind, 1, 1);
+        }
         return;
     }
-    int r = 0;
-    for (; r + R <= nr; r += R) {
-        int t = 0;
-        for (; t + T <= nt; t += T) {
-            float *yt = y + t * ldy + r;
-            const uint8_t *wt = w + r * ws, *xt = x + t * xs;
-            if (quant)
-                tile_q(yt, ldy, wt, ws, xt, xs, k / SLM_QBLOCK, bb, kind == 3);
-            else
-                tile_half(yt, ldy, wt, ws, xt, xs, kf, kind == 0);
-            if (!quant && kf < k) /* k % 8 leftovers, scalar */
-                for (int tt = 0; tt < T; tt++)
-                    for (int rr = 0; rr < R; rr++) {
-                        const uint16_t *wr = (const uint16_t *)(wt + rr * ws);
-                        const float *xr = (const float *)(xt + tt * xs);
-                        for (int i = kf; i < k; i++)
-                            yt[tt * ldy + rr] += (kind == 0 ? _cvtsh_ss(wr[i])
-                                                            : slm_bf16_to_f32(wr[i])) * xr[i];
-                    }
-        }
-        for (; t < nt; t++)
-            for (int rr = r; rr < r + R; rr++) {
-                const void *wr = w + rr * ws, *xr = x + t * xs;
-                y[t * ldy + rr] = kind == 0   ? dot_f16(wr, xr, k)
-                                  : kind == 1 ? dot_bf16(wr, xr, k)
-                                  : kind == 2 ? dot_q8_0(wr, xr, k)
-                                              : dot_q4_0(wr, xr, k);
-            }
-    }
+    for (; r + R <= nr; r += R)
+        grid_tokens(y + r, ldy, w + r * ws, ws, x, xs, nt, k, kind, R, T);
     for (; r < nr; r++)
-        for (int t = 0; t < nt; t++) {
-            const void *wr = w + r * ws, *xr = x + t * xs;
-            y[t * ldy + r] = kind == 0   ? dot_f16(wr, xr, k)
-                             : kind == 1 ? dot_bf16(wr, xr, k)
-                             : kind == 2 ? dot_q8_0(wr, xr, k)
-                                         : dot_q4_0(wr, xr, k);
-        }
+        grid_tokens(y + r, ldy, w + r * ws, ws, x, xs, nt, k, kind, 1, T);
 }
 
-static void gemm_f16(float *y, size_t ldy, const void *w, size_t ws, const void *x, size_t xs,
-                     int nr, int nt, int k)
+/* Float dot entries: a 1 x 1 tile, the arithmetic of every float product. */
+INLINE float dot_kind(const void *w, const void *x, int k, int kind)
 {
-    gemm_grid(y, ldy, w, ws, x, xs, nr, nt, k, 0);
+    float y;
+    tile(&y, 0, w, 0, x, 0, k, kind, 1, 1);
+    return y;
 }
 
-static void gemm_bf16(float *y, size_t ldy, const void *w, size_t ws, const void *x, size_t xs,
-                      int nr, int nt, int k)
+static float dot_f32(const float *w, const float *x, int n) { return dot_kind(w, x, n, K_F32); }
+static float dot_f16(const uint16_t *w, const float *x, int n) { return dot_kind(w, x, n, K_F16); }
+static float dot_bf16(const uint16_t *w, const float *x, int n)
 {
-    gemm_grid(y, ldy, w, ws, x, xs, nr, nt, k, 1);
+    return dot_kind(w, x, n, K_BF16);
 }
 
-static void gemm_q8_0(float *y, size_t ldy, const void *w, size_t ws, const void *x, size_t xs,
-                      int nr, int nt, int k)
-{
-    gemm_grid(y, ldy, w, ws, x, xs, nr, nt, k, 2);
-}
-
-static void gemm_q4_0(float *y, size_t ldy, const void *w, size_t ws, const void *x, size_t xs,
-                      int nr, int nt, int k)
-{
-    gemm_grid(y, ldy, w, ws, x, xs, nr, nt, k, 3);
-}
+#define GEMM_ENTRY(name, kind)                                                              \
+    static void name(float *y, size_t ldy, const void *w, size_t ws, const void *x,         \
+                     size_t xs, int nr, int nt, int k)                                      \
+    {                                                                                       \
+        gemm_grid(y, ldy, w, ws, x, xs, nr, nt, k, kind);                                   \
+    }
+GEMM_ENTRY(gemm_f32, K_F32)
+GEMM_ENTRY(gemm_f16, K_F16)
+GEMM_ENTRY(gemm_bf16, K_BF16)
+GEMM_ENTRY(gemm_q8_0, K_Q8)
+GEMM_ENTRY(gemm_q4_0, K_Q4)
+#undef GEMM_ENTRY
 
 /* ------------------------------------------- x8-packed products (pack.c) */
 
@@ -611,24 +665,26 @@ INLINE __m256 q4x8_step(__m256 acc, const uint8_t *p, const slm_act_q8 *a)
     return _mm256_fmadd_ps(f, _mm256_mul_ps(dw, _mm256_set1_ps(a->d)), acc);
 }
 
-/* Decode: blocks two at a time into two accumulators, so two blocks'
-   loads and dot chains are in flight together, and every line of the
-   stream prefetched X8_PREFETCH bytes ahead: the hardware prefetcher alone
-   left the loop waiting on DRAM (TinyLlama q4_0 tg64, 2 threads: 47 -> 55
+/* Decode: blocks two at a time, so two blocks' loads and dot chains are in
+   flight together, into the one accumulator q4x8_tile uses (same sequence
+   of FMAs per lane: batch invariant; its latency, 2 FMAs per 288 bytes,
+   is far from the memory stream's), and every line of the stream
+   prefetched X8_PREFETCH bytes ahead: the hardware prefetcher alone left
+   the loop waiting on DRAM (TinyLlama q4_0 tg64, 2 threads: 47 -> 55
    tok/s; 1 thread: 28 -> 35; 1 KiB ahead gave 54, 4 KiB 51). */
 INLINE void q4x8_gemv(float *y, const uint8_t *p, const slm_act_q8 *a, int nb)
 {
-    __m256 acc0 = _mm256_setzero_ps(), acc1 = acc0;
+    __m256 acc = _mm256_setzero_ps();
     int b = 0;
     for (; b + 2 <= nb; b += 2, p += 2 * X8_Q4_GROUP_BLOCK) {
         for (int off = 0; off < 2 * X8_Q4_GROUP_BLOCK; off += 64)
             _mm_prefetch((const char *)p + X8_PREFETCH + off, _MM_HINT_T0);
-        acc0 = q4x8_step(acc0, p, a + b);
-        acc1 = q4x8_step(acc1, p + X8_Q4_GROUP_BLOCK, a + b + 1);
+        acc = q4x8_step(acc, p, a + b);
+        acc = q4x8_step(acc, p + X8_Q4_GROUP_BLOCK, a + b + 1);
     }
     if (b < nb)
-        acc0 = q4x8_step(acc0, p, a + b);
-    _mm256_storeu_ps(y, _mm256_add_ps(acc0, acc1));
+        acc = q4x8_step(acc, p, a + b);
+    _mm256_storeu_ps(y, acc);
 }
 
 /* Q8_0: the sign trick per chunk (|w| once per tile, the sign moved onto
@@ -719,6 +775,7 @@ static const slm_kernel_table table = {
     .quantize_act_q8 = quantize_act_q8,
     .f16_to_f32 = f16_to_f32,
     .bf16_to_f32 = bf16_to_f32,
+    .gemm_f32 = gemm_f32,
     .gemm_f16 = gemm_f16,
     .gemm_bf16 = gemm_bf16,
     .gemm_q8_0 = gemm_q8_0,

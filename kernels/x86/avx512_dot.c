@@ -15,8 +15,23 @@
  * bf16 weights are widened to f32 with a shift (exact), f16 with vcvtph2ps;
  * activations stay f32 (no bf16 rounding of x, unlike dpbf16).
  *
- * Prompt-batch tiles keep 4 rows x 4 tokens of accumulators (16 of the 32
- * zmm registers); tails fall back to the row dots.
+ * Products are tiles of R rows x T tokens of accumulators (batches 4 x 4,
+ * 16 of the 32 zmm registers; decode 8 rows x 1 token, eight independent
+ * FMA chains): every output element, in a full tile, on a ragged edge
+ * (smaller tiles), in decode or in a dot entry (a 1 x 1 tile), is computed
+ * by the same code, so it is batch invariant (dispatch.h). The arithmetic of
+ * one element:
+ *   f32/f16/bf16  one 16-lane accumulator: lane j takes w[i]·x[i] for
+ *                 i ≡ j (mod 16), i increasing, by FMA; the k % 16 tail is
+ *                 zero padded to a whole vector (fma(0, 0, acc)); then
+ *                 _mm512_reduce_add_ps.
+ *   q8_0/q4_0     blocks in pairs (b, b+1) in one zmm, block b in lanes 0-7
+ *                 and b+1 in 8-15 (a lone last block: zeros and scale 0 in
+ *                 8-15); the exact int32 lane sums are converted and added
+ *                 to one accumulator as fma(sum, d_w·d_x, acc) (the scale
+ *                 rounded once); then _mm512_reduce_add_ps.
+ *   x8-packed     one lane per row: fma(sum, d_w·d_x, acc) per block, in
+ *                 block order, stored as is (no lane sum).
  */
 #ifndef SLM_AVX512_EMULATED /* the tests may compile this file over SIMDe */
 #include <immintrin.h>
@@ -88,99 +103,6 @@ INLINE __m512 halves(float lo, float hi)
     return _mm512_mask_blend_ps(0xff00, _mm512_set1_ps(lo), _mm512_set1_ps(hi));
 }
 
-/* ------------------------------------------------------------ float dots */
-
-/* Software prefetch ahead of the row (see avx2_dot.c); never faults. */
-#define PREFETCH_BYTES 1024
-#define PREFETCH(p) _mm_prefetch((const char *)(p) + PREFETCH_BYTES, _MM_HINT_T0)
-
-static float dot_f32(const float *w, const float *x, int n)
-{
-    __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-    int i = 0;
-    for (; i + 64 <= n; i += 64) {
-        PREFETCH(w + i);
-        PREFETCH(w + i + 16);
-        PREFETCH(w + i + 32);
-        PREFETCH(w + i + 48);
-        a0 = _mm512_fmadd_ps(_mm512_loadu_ps(w + i), _mm512_loadu_ps(x + i), a0);
-        a1 = _mm512_fmadd_ps(_mm512_loadu_ps(w + i + 16), _mm512_loadu_ps(x + i + 16), a1);
-        a2 = _mm512_fmadd_ps(_mm512_loadu_ps(w + i + 32), _mm512_loadu_ps(x + i + 32), a2);
-        a3 = _mm512_fmadd_ps(_mm512_loadu_ps(w + i + 48), _mm512_loadu_ps(x + i + 48), a3);
-    }
-    for (; i + 16 <= n; i += 16)
-        a0 = _mm512_fmadd_ps(_mm512_loadu_ps(w + i), _mm512_loadu_ps(x + i), a0);
-    float acc = _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3)));
-    for (; i < n; i++)
-        acc += w[i] * x[i];
-    return acc;
-}
-
-/* f16 and bf16 rows: the same loop over a different widening load. */
-INLINE float dot_half(const uint16_t *w, const float *x, int n, int f16)
-{
-    __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-    int i = 0;
-#define LOADH(off) (f16 ? load_f16x16(w + i + (off)) : load_bf16x16(w + i + (off)))
-    for (; i + 64 <= n; i += 64) {
-        PREFETCH(w + i);
-        PREFETCH(w + i + 32);
-        a0 = _mm512_fmadd_ps(LOADH(0), _mm512_loadu_ps(x + i), a0);
-        a1 = _mm512_fmadd_ps(LOADH(16), _mm512_loadu_ps(x + i + 16), a1);
-        a2 = _mm512_fmadd_ps(LOADH(32), _mm512_loadu_ps(x + i + 32), a2);
-        a3 = _mm512_fmadd_ps(LOADH(48), _mm512_loadu_ps(x + i + 48), a3);
-    }
-    for (; i + 16 <= n; i += 16)
-        a0 = _mm512_fmadd_ps(LOADH(0), _mm512_loadu_ps(x + i), a0);
-#undef LOADH
-    float acc = _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3)));
-    for (; i < n; i++)
-        acc += (f16 ? _cvtsh_ss(w[i]) : slm_bf16_to_f32(w[i])) * x[i];
-    return acc;
-}
-
-static float dot_f16(const uint16_t *w, const float *x, int n) { return dot_half(w, x, n, 1); }
-static float dot_bf16(const uint16_t *w, const float *x, int n) { return dot_half(w, x, n, 0); }
-
-/* -------------------------------------------------------- quantized dots */
-
-/* Blocks b and b+1 (or b alone when `two` is 0) into acc. */
-INLINE __m512 dot_q_pair(__m512 acc, const uint8_t *p, const slm_act_q8 *a, size_t bb, int q4,
-                         int two)
-{
-    const uint8_t *p1 = two ? p + bb : p; /* a lone block pairs with itself x 0 */
-    const slm_act_q8 *a1 = two ? a + 1 : NULL;
-    __m512i s = _mm512_dpbusd_epi32(corr_pair(a, a1, q4 ? 8 : 128), load_w_pair(p, p1, q4),
-                                    load_x_pair(a, a1));
-    __m512 sc = halves(f16_at(p) * a->d, two ? f16_at(p1) * a1->d : 0.0f);
-    return _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), sc, acc);
-}
-
-INLINE float dot_q(const uint8_t *p, const slm_act_q8 *a, int nb, size_t bb, int q4)
-{
-    __m512 acc0 = _mm512_setzero_ps(), acc1 = acc0;
-    int b = 0;
-    for (; b + 4 <= nb; b += 4, p += 4 * bb, a += 4) {
-        acc0 = dot_q_pair(acc0, p, a, bb, q4, 1);
-        acc1 = dot_q_pair(acc1, p + 2 * bb, a + 2, bb, q4, 1);
-    }
-    for (; b + 2 <= nb; b += 2, p += 2 * bb, a += 2)
-        acc0 = dot_q_pair(acc0, p, a, bb, q4, 1);
-    if (b < nb)
-        acc1 = dot_q_pair(acc1, p, a, bb, q4, 0);
-    return _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1));
-}
-
-static float dot_q8_0(const void *w, const void *xq, int n)
-{
-    return dot_q(w, xq, n / SLM_QBLOCK, SLM_Q8_0_BYTES, 0);
-}
-
-static float dot_q4_0(const void *w, const void *xq, int n)
-{
-    return dot_q(w, xq, n / SLM_QBLOCK, SLM_Q4_0_BYTES, 1);
-}
-
 /* ------------------------------------------------ activation quantization */
 
 /* roundf (half away from zero) to int32, bit-exact: with t = trunc(v),
@@ -234,144 +156,199 @@ static void bf16_to_f32(const uint16_t *src, float *dst, int n)
         dst[i] = slm_bf16_to_f32(src[i]);
 }
 
-/* ------------------------------------------------------ prompt-batch tiles */
+/* ------------------------------------------------------------ products */
 
-#define TR 4
+/* Software prefetch ahead of each row a decode tile streams (as in
+   avx2_dot.c); a prefetch past the row's end never faults. */
+#define PREFETCH_BYTES 1024
+#define PREFETCH(p) _mm_prefetch((const char *)(p) + PREFETCH_BYTES, _MM_HINT_T0)
+
+/* Weight kinds; constant at every call, so each tile is specialised. */
+enum { K_F32, K_F16, K_BF16, K_Q8, K_Q4 };
+
+#define TR 4 /* batch tiles: 4 rows x 4 tokens */
 #define TT 4
+#define DR 8 /* decode tiles: 8 rows x 1 token */
+#define MAXR 8
 
-INLINE void tile_half(float *y, size_t ldy, const uint8_t *w, size_t ws, const uint8_t *x,
-                      size_t xs, int k, int f16)
+/* 16 weights of a float row from element i, as f32. */
+INLINE __m512 load_w16(const uint8_t *row, int i, int kind)
 {
-    __m512 acc[TR][TT];
-    for (int r = 0; r < TR; r++)
-        for (int t = 0; t < TT; t++)
-            acc[r][t] = _mm512_setzero_ps();
-    for (int i = 0; i < k; i += 16) {
-        __m512 wv[TR];
-        for (int r = 0; r < TR; r++) {
-            const uint16_t *wr = (const uint16_t *)(w + r * ws) + i;
-            wv[r] = f16 ? load_f16x16(wr) : load_bf16x16(wr);
-        }
-        for (int t = 0; t < TT; t++) {
-            __m512 xv = _mm512_loadu_ps((const float *)(x + t * xs) + i);
-#ifndef SLM_AVX512_EMULATED
-            /* one load per token, not one per FMA (see avx2_dot.c) */
-            __asm__("" : "+v"(xv));
-#endif
-            for (int r = 0; r < TR; r++)
-                acc[r][t] = _mm512_fmadd_ps(wv[r], xv, acc[r][t]);
-        }
+    if (kind == K_F32)
+        return _mm512_loadu_ps((const float *)row + i);
+    return kind == K_F16 ? load_f16x16((const uint16_t *)row + i)
+                         : load_bf16x16((const uint16_t *)row + i);
+}
+
+/* Elements i .. k-1 (fewer than 16) of a weight row / a token, zero padded:
+   the k tail joins the same lanes as a whole vector would. */
+INLINE __m512 load_w16_tail(const uint8_t *row, int i, int k, int kind)
+{
+    size_t es = kind == K_F32 ? 4 : 2;
+    uint8_t buf[64] = {0};
+    memcpy(buf, row + (size_t)i * es, (size_t)(k - i) * es);
+    return load_w16(buf, 0, kind);
+}
+
+INLINE __m512 load_x16_tail(const float *x, int i, int k)
+{
+    float buf[16] = {0};
+    memcpy(buf, x + i, sizeof(float) * (size_t)(k - i));
+    return _mm512_loadu_ps(buf);
+}
+
+/* One step of 16 elements of an R x T float tile. */
+INLINE void tile_f_step(__m512 acc[MAXR][TT], const uint8_t *w, size_t ws, const uint8_t *x,
+                        size_t xs, int i, int k, int kind, int R, int T, int tail)
+{
+    __m512 wv[MAXR];
+    for (int r = 0; r < R; r++) {
+        const uint8_t *row = w + r * ws;
+        wv[r] = tail ? load_w16_tail(row, i, k, kind) : load_w16(row, i, kind);
+        if (T == 1 && !tail) /* decode: each row is a stream from DRAM */
+            PREFETCH(row + (size_t)i * (kind == K_F32 ? 4 : 2));
     }
-    for (int t = 0; t < TT; t++)
-        for (int r = 0; r < TR; r++)
+    for (int t = 0; t < T; t++) {
+        const float *xt = (const float *)(x + t * xs);
+        __m512 xv = tail ? load_x16_tail(xt, i, k) : _mm512_loadu_ps(xt + i);
+#ifndef SLM_AVX512_EMULATED
+        /* one load per token, not one per FMA (see avx2_dot.c) */
+        __asm__("" : "+v"(xv));
+#endif
+        for (int r = 0; r < R; r++)
+            acc[r][t] = _mm512_fmadd_ps(wv[r], xv, acc[r][t]);
+    }
+}
+
+/* R rows x T tokens of k elements: y[t * ldy + r]. */
+INLINE void tile_f(float *y, size_t ldy, const uint8_t *w, size_t ws, const uint8_t *x,
+                   size_t xs, int k, int kind, int R, int T)
+{
+    __m512 acc[MAXR][TT];
+    for (int r = 0; r < R; r++)
+        for (int t = 0; t < T; t++)
+            acc[r][t] = _mm512_setzero_ps();
+    int i = 0;
+    for (; i + 16 <= k; i += 16)
+        tile_f_step(acc, w, ws, x, xs, i, k, kind, R, T, 0);
+    if (i < k)
+        tile_f_step(acc, w, ws, x, xs, i, k, kind, R, T, 1);
+    for (int t = 0; t < T; t++)
+        for (int r = 0; r < R; r++)
             y[t * ldy + r] = _mm512_reduce_add_ps(acc[r][t]);
 }
 
-/* One pair of blocks (or a lone block, two = 0) of the R x T tile. */
-INLINE void tile_q_step(__m512 acc[TR][TT], const uint8_t *w, size_t ws, const uint8_t *x,
-                        size_t xs, int b, size_t bb, int q4, int two)
+/* One pair of blocks (or a lone block, two = 0) of an R x T quantized tile. */
+INLINE void tile_q_step(__m512 acc[MAXR][TT], const uint8_t *w, size_t ws, const uint8_t *x,
+                        size_t xs, int b, size_t bb, int q4, int two, int R, int T)
 {
-    __m512i wu[TR];
-    __m512 dw[TR];
-    for (int r = 0; r < TR; r++) {
+    __m512i wu[MAXR];
+    __m512 dw[MAXR];
+    for (int r = 0; r < R; r++) {
         const uint8_t *p = w + r * ws + b * bb, *p1 = two ? p + bb : p;
         wu[r] = load_w_pair(p, p1, q4);
         dw[r] = halves(f16_at(p), two ? f16_at(p1) : 0.0f);
     }
-    for (int t = 0; t < TT; t++) {
+    for (int t = 0; t < T; t++) {
         const slm_act_q8 *a = (const slm_act_q8 *)(x + t * xs) + b, *a1 = two ? a + 1 : NULL;
         __m512i xv = load_x_pair(a, a1), c = corr_pair(a, a1, q4 ? 8 : 128);
         __m512 dx = halves(a->d, two ? a1->d : 0.0f);
-        for (int r = 0; r < TR; r++) {
+        for (int r = 0; r < R; r++) {
             __m512 f = _mm512_cvtepi32_ps(_mm512_dpbusd_epi32(c, wu[r], xv));
-            acc[r][t] = _mm512_fmadd_ps(_mm512_mul_ps(f, dx), dw[r], acc[r][t]);
+            acc[r][t] = _mm512_fmadd_ps(f, _mm512_mul_ps(dw[r], dx), acc[r][t]);
         }
     }
 }
 
 INLINE void tile_q(float *y, size_t ldy, const uint8_t *w, size_t ws, const uint8_t *x,
-                   size_t xs, int nb, size_t bb, int q4)
+                   size_t xs, int nb, int q4, int R, int T)
 {
-    __m512 acc[TR][TT];
-    for (int r = 0; r < TR; r++)
-        for (int t = 0; t < TT; t++)
+    size_t bb = q4 ? SLM_Q4_0_BYTES : SLM_Q8_0_BYTES;
+    __m512 acc[MAXR][TT];
+    for (int r = 0; r < R; r++)
+        for (int t = 0; t < T; t++)
             acc[r][t] = _mm512_setzero_ps();
     int b = 0;
     for (; b + 2 <= nb; b += 2)
-        tile_q_step(acc, w, ws, x, xs, b, bb, q4, 1);
+        tile_q_step(acc, w, ws, x, xs, b, bb, q4, 1, R, T);
     if (b < nb)
-        tile_q_step(acc, w, ws, x, xs, b, bb, q4, 0);
-    for (int t = 0; t < TT; t++)
-        for (int r = 0; r < TR; r++)
+        tile_q_step(acc, w, ws, x, xs, b, bb, q4, 0, R, T);
+    for (int t = 0; t < T; t++)
+        for (int r = 0; r < R; r++)
             y[t * ldy + r] = _mm512_reduce_add_ps(acc[r][t]);
 }
 
-INLINE float dot_kind(const uint8_t *w, const uint8_t *x, int k, int kind)
+INLINE void tile(float *y, size_t ldy, const uint8_t *w, size_t ws, const uint8_t *x, size_t xs,
+                 int k, int kind, int R, int T)
 {
-    switch (kind) {
-    case 0:
-        return dot_f16((const uint16_t *)w, (const float *)x, k);
-    case 1:
-        return dot_bf16((const uint16_t *)w, (const float *)x, k);
-    case 2:
-        return dot_q8_0(w, x, k);
-    default:
-        return dot_q4_0(w, x, k);
-    }
+    if (kind >= K_Q8)
+        tile_q(y, ldy, w, ws, x, xs, k / SLM_QBLOCK, kind == K_Q4, R, T);
+    else
+        tile_f(y, ldy, w, ws, x, xs, k, kind, R, T);
 }
 
-/* Full tiles over the grid, row dots for the ragged edges (rows % 4, tokens
-   % 4) and for float k not a multiple of 16. kind: 0 f16, 1 bf16, 2 q8_0,
-   3 q4_0 (constant at each call: folded away). */
+/* Tokens of R rows: TT at a time, then one at a time. */
+INLINE void grid_tokens(float *y, size_t ldy, const uint8_t *w, size_t ws, const uint8_t *x,
+                        size_t xs, int nt, int k, int kind, int R)
+{
+    int t = 0;
+    for (; t + TT <= nt; t += TT)
+        tile(y + t * ldy, ldy, w, ws, x + t * xs, xs, k, kind, R, TT);
+    for (; t < nt; t++)
+        tile(y + t * ldy, ldy, w, ws, x + t * xs, xs, k, kind, R, 1);
+}
+
+/* Every row and token of the range in constant-shape tiles: decode DR rows
+   at a time (then 4, then 1), batches TR x TT (ragged edges in smaller
+   tiles). Which tile an element lands in does not change its bits. */
 INLINE void gemm_grid(float *y, size_t ldy, const uint8_t *w, size_t ws, const uint8_t *x,
                       size_t xs, int nr, int nt, int k, int kind)
 {
-    int quant = kind >= 2;
-    size_t bb = kind == 2 ? SLM_Q8_0_BYTES : SLM_Q4_0_BYTES;
-    int tiled = quant || k % 16 == 0;
     int r = 0;
-    for (; tiled && r + TR <= nr; r += TR) {
-        int t = 0;
-        for (; t + TT <= nt; t += TT) {
-            float *yt = y + t * ldy + r;
-            const uint8_t *wt = w + r * ws, *xt = x + t * xs;
-            if (quant)
-                tile_q(yt, ldy, wt, ws, xt, xs, k / SLM_QBLOCK, bb, kind == 3);
-            else
-                tile_half(yt, ldy, wt, ws, xt, xs, k, kind == 0);
-        }
-        for (; t < nt; t++)
-            for (int rr = r; rr < r + TR; rr++)
-                y[t * ldy + rr] = dot_kind(w + rr * ws, x + t * xs, k, kind);
+    if (nt == 1) {
+        for (; r + DR <= nr; r += DR)
+            tile(y + r, ldy, w + r * ws, ws, x, xs, k, kind, DR, 1);
+        for (; r + TR <= nr; r += TR)
+            tile(y + r, ldy, w + r * ws, ws, x, xs, k, kind, TR, 1);
+        for (; r < nr; r++)
+            tile(y + r, ldy, w + r * ws, ws, x, xs, k, kind, 1, 1);
+        return;
     }
+    for (; r + TR <= nr; r += TR)
+        grid_tokens(y + r, ldy, w + r * ws, ws, x, xs, nt, k, kind, TR);
     for (; r < nr; r++)
-        for (int t = 0; t < nt; t++)
-            y[t * ldy + r] = dot_kind(w + r * ws, x + t * xs, k, kind);
+        grid_tokens(y + r, ldy, w + r * ws, ws, x, xs, nt, k, kind, 1);
 }
 
-static void gemm_f16(float *y, size_t ldy, const void *w, size_t ws, const void *x, size_t xs,
-                     int nr, int nt, int k)
+/* The dot entries: a 1 x 1 tile, the same arithmetic as every product. */
+INLINE float dot_kind(const void *w, const void *x, int k, int kind)
 {
-    gemm_grid(y, ldy, w, ws, x, xs, nr, nt, k, 0);
+    float y;
+    tile(&y, 0, w, 0, x, 0, k, kind, 1, 1);
+    return y;
 }
 
-static void gemm_bf16(float *y, size_t ldy, const void *w, size_t ws, const void *x, size_t xs,
-                      int nr, int nt, int k)
+static float dot_f32(const float *w, const float *x, int n) { return dot_kind(w, x, n, K_F32); }
+static float dot_f16(const uint16_t *w, const float *x, int n) { return dot_kind(w, x, n, K_F16); }
+static float dot_bf16(const uint16_t *w, const float *x, int n)
 {
-    gemm_grid(y, ldy, w, ws, x, xs, nr, nt, k, 1);
+    return dot_kind(w, x, n, K_BF16);
 }
+static float dot_q8_0(const void *w, const void *xq, int n) { return dot_kind(w, xq, n, K_Q8); }
+static float dot_q4_0(const void *w, const void *xq, int n) { return dot_kind(w, xq, n, K_Q4); }
 
-static void gemm_q8_0(float *y, size_t ldy, const void *w, size_t ws, const void *x, size_t xs,
-                      int nr, int nt, int k)
-{
-    gemm_grid(y, ldy, w, ws, x, xs, nr, nt, k, 2);
-}
-
-static void gemm_q4_0(float *y, size_t ldy, const void *w, size_t ws, const void *x, size_t xs,
-                      int nr, int nt, int k)
-{
-    gemm_grid(y, ldy, w, ws, x, xs, nr, nt, k, 3);
-}
+#define GEMM_ENTRY(name, kind)                                                              \
+    static void name(float *y, size_t ldy, const void *w, size_t ws, const void *x,         \
+                     size_t xs, int nr, int nt, int k)                                      \
+    {                                                                                       \
+        gemm_grid(y, ldy, w, ws, x, xs, nr, nt, k, kind);                                   \
+    }
+GEMM_ENTRY(gemm_f32, K_F32)
+GEMM_ENTRY(gemm_f16, K_F16)
+GEMM_ENTRY(gemm_bf16, K_BF16)
+GEMM_ENTRY(gemm_q8_0, K_Q8)
+GEMM_ENTRY(gemm_q4_0, K_Q4)
+#undef GEMM_ENTRY
 
 /* ------------------------------------------- x8-packed products (pack.c) */
 
@@ -380,7 +357,9 @@ static void gemm_q4_0(float *y, size_t ldy, const void *w, size_t ws, const void
    lane. VNNI's dpbusd (u8 x s8, 4 products into each lane) takes the
    unsigned weights directly (Q4_0's nibbles; Q8_0's w ^ 0x80 = w + 128), and
    the offset's correction -off·Σx is the sum's starting value. Kept at
-   256 bits (AVX512-VL) so both tables read the same layout the same way. */
+   256 bits (AVX512-VL) so both tables read the same layout the same way.
+   Every token count (decode's 1 included) runs x8_tile, whose per-lane
+   arithmetic does not depend on T: batch invariant. */
 #define X8_T 4
 
 INLINE __m256i bcast4(const int8_t *q)
@@ -473,6 +452,7 @@ static const slm_kernel_table table = {
     .quantize_act_q8 = quantize_act_q8,
     .f16_to_f32 = f16_to_f32,
     .bf16_to_f32 = bf16_to_f32,
+    .gemm_f32 = gemm_f32,
     .gemm_f16 = gemm_f16,
     .gemm_bf16 = gemm_bf16,
     .gemm_q8_0 = gemm_q8_0,
