@@ -6,7 +6,8 @@
  *   - three turns in one session: each turn keeps exactly the longest prefix
  *     of its render that the cache holds (at least the common prefix of the
  *     previous render and the new one), and the greedy replies equal those
- *     of a fresh session that evaluates each full render from scratch;
+ *     of a fresh session that evaluates each full render from scratch (and
+ *     so do seeded sampled replies);
  *   - the plain-text fallback on the bundled stories260K (no template);
  *   - errors: a missing template where one is required, a malformed one
  *     (the model still loads and generates; chat reports file, line,
@@ -211,6 +212,48 @@ static void test_three_turns_reuse_the_cache(void **state)
     (void)state;
     for (size_t i = 0; i < N_CHAT_MODELS; i++)
         three_turns(CHAT_MODELS[i]);
+}
+
+/* Sampled replies (a seed, every sampler stage on) equal a fresh session's
+   generation from the full render with the same parameters: reusing the
+   cache changes nothing but the work done. */
+static void test_seeded_replies_equal_fresh_sessions(void **state)
+{
+    (void)state;
+    slm_model *m = load_fixture_model("tinyllama");
+    slm_session *s = NULL, *fresh = NULL;
+    slm_conversation *c = NULL;
+    slm_error err = {0};
+    assert_int_equal(slm_session_new(m, 0, &s, &err), SLM_OK);
+    assert_int_equal(slm_conversation_new(s, SLM_CHAT_TEMPLATE_REQUIRED, &c, &err), SLM_OK);
+    static const char *const turns[] = {"Hi!", "What is 2+2?", "Why?"};
+    for (int t = 0; t < 3; t++) {
+        assert_int_equal(slm_conversation_add(c, "user", turns[t], &err), SLM_OK);
+        slm_tokens render = {0};
+        assert_int_equal(slm_chat_render_tokens(m, slm_conversation_messages(c),
+                                                slm_conversation_n_messages(c),
+                                                SLM_CHAT_TEMPLATE_REQUIRED, &render, NULL, &err),
+                         SLM_OK);
+        test_ids got = {0}, want = {0};
+        slm_generate_params p = {.max_new_tokens = 10,
+                                 .sampling = slm_sampler_params_default(),
+                                 .on_token = collect_ids,
+                                 .user = &got};
+        p.sampling.seed = 1234 + (uint64_t)t;
+        p.sampling.temperature = 1.3f;
+        p.sampling.repeat_penalty = 1.2f;
+        assert_int_equal(slm_conversation_reply(c, &p, NULL, &err), SLM_OK);
+        p.user = &want;
+        assert_int_equal(slm_session_new(m, 0, &fresh, &err), SLM_OK);
+        assert_int_equal(slm_generate(fresh, render.ids, render.n, &p, NULL, &err), SLM_OK);
+        slm_session_free(fresh);
+        assert_int_equal(got.n, want.n);
+        assert_memory_equal(got.ids, want.ids, got.n * sizeof got.ids[0]);
+        slm_tokens_free(&render);
+    }
+    slm_conversation_free(c);
+    slm_session_free(s);
+    slm_model_free(m);
 }
 
 /* The reply streamed equals the message appended; stop strings cut both. */
@@ -546,6 +589,7 @@ int main(void)
         cmocka_unit_test(test_render_matches_transformers),
         cmocka_unit_test(test_model_template_equals_standalone_load),
         cmocka_unit_test(test_three_turns_reuse_the_cache),
+        cmocka_unit_test(test_seeded_replies_equal_fresh_sessions),
         cmocka_unit_test(test_plain_fallback_on_a_story_model),
         cmocka_unit_test(test_reply_stop_string),
         cmocka_unit_test(test_message_errors),
