@@ -12,6 +12,8 @@ typedef struct {
     const char *summary;
 } verb;
 
+int cmd_serve(int argc, char **argv); /* serve.c (engine/serve/) */
+
 static const verb verbs[] = {
     {"run", cmd_run, "generate text from a prompt, streaming to stdout"},
     {"tokenize", cmd_tokenize, "print the token ids of a text"},
@@ -23,6 +25,7 @@ static const verb verbs[] = {
     {"perplexity", cmd_perplexity, "perplexity of a text file"},
     {"bench", cmd_bench, "measure prompt and generation tokens/s (like llama-bench)"},
     {"inspect", cmd_inspect, "show a model's architecture, sizes and tensors"},
+    {"serve", cmd_serve, "OpenAI-compatible HTTP server (chat, completions, SSE)"},
 };
 
 static void usage(FILE *f)

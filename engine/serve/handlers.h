@@ -1,0 +1,40 @@
+/*
+ * handlers.h — the endpoints of `slm serve` as functions from an
+ * slm_http_request to an slm_http_response: routing (404, 405), the API key
+ * (401; /health and /metrics stay open), the OpenAI endpoints, /tokenize,
+ * /detokenize, /v1/classify, /health and /metrics.
+ *
+ * Contract: a handler never calls the engine: generation goes to the
+ * scheduler as a job, tokenize / classify as a scheduler call. Every error
+ * is OpenAI's error JSON with its status. A handler blocks while its
+ * (non-streamed) generation runs, checking request->client_gone so a client
+ * that hung up frees its slot; a streamed one returns at once with a stream
+ * whose reads wait for the next piece.
+ */
+#ifndef SLM_SERVE_HANDLERS_H
+#define SLM_SERVE_HANDLERS_H
+
+#include <stdatomic.h>
+
+#include "http.h"
+#include "metrics.h"
+#include "scheduler.h"
+
+typedef struct {
+    slm_sched *sched;
+    slm_metrics *metrics;
+    const char *api_key; /* NULL or "": no key required */
+    long long created;   /* Unix time of the start, the models' "created" */
+    atomic_ullong next_id;
+    atomic_bool stopping; /* set on SIGTERM: new requests get 503 */
+} slm_serve_app;
+
+void slm_serve_app_init(slm_serve_app *app, slm_sched *sched, slm_metrics *metrics,
+                        const char *api_key);
+
+void slm_serve_handle(slm_serve_app *app, const slm_http_request *req, slm_http_response *resp);
+
+/* Fills resp with the error JSON of e (and Retry-After for a 429). */
+void slm_serve_error_response(const slm_oai_error *e, slm_http_response *resp);
+
+#endif /* SLM_SERVE_HANDLERS_H */
