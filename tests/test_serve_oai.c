@@ -146,6 +146,26 @@ static void test_chat_bad_inputs(void **state)
     }
 }
 
+/* cJSON ends a string at U+0000: such bodies are refused, never cut short. */
+static void test_nul_refused(void **state)
+{
+    (void)state;
+    slm_oai_request r;
+    slm_oai_error e;
+    assert_false(parse_chat("{\"messages\":[{\"role\":\"user\",\"content\":\"a\\u0000b\"}]}",
+                            &r, &e));
+    assert_int_equal(e.status, 400);
+    assert_non_null(strstr(e.message, "U+0000"));
+    /* an escaped backslash before u0000 is just text */
+    assert_true(parse_chat("{\"messages\":[{\"role\":\"user\",\"content\":\"a\\\\u0000b\"}]}",
+                           &r, &e));
+    assert_string_equal(r.messages[0].content, "a\\u0000b");
+    slm_oai_request_free(&r);
+    const char raw[] = "{\"messages\":[{\"role\":\"user\",\"content\":\"a\0b\"}]}";
+    assert_false(slm_oai_parse_chat(raw, sizeof raw - 1, &r, &e));
+    assert_string_equal(e.code, "invalid_json");
+}
+
 static void test_completion_prompts(void **state)
 {
     (void)state;
@@ -352,7 +372,7 @@ int main(void)
         cmocka_unit_test(test_chat_bad_inputs),    cmocka_unit_test(test_completion_prompts),
         cmocka_unit_test(test_other_requests),     cmocka_unit_test(test_response_shapes),
         cmocka_unit_test(test_errors_do_not_echo), cmocka_unit_test(test_log_line),
-        cmocka_unit_test(test_key_equal),
+        cmocka_unit_test(test_key_equal),          cmocka_unit_test(test_nul_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

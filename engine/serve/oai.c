@@ -44,9 +44,32 @@ bool slm_oai_fail(slm_oai_error *e, int status, const char *code, const char *pa
 
 /* ------------------------------------------------------------ parsing */
 
+/* True when the body holds the escape \u0000 (an odd run of backslashes
+ * before the u): cJSON would end that string at the NUL and silently drop
+ * the rest, so such a request is refused instead. */
+static bool has_escaped_nul(const char *body, size_t len)
+{
+    for (size_t i = 0; i + 6 <= len; i++) {
+        if (body[i] != '\\' || body[i + 1] != 'u' || memcmp(body + i + 2, "0000", 4) != 0)
+            continue;
+        size_t run = 1;
+        while (run <= i && body[i - run] == '\\')
+            run++;
+        if (run % 2 == 1)
+            return true;
+    }
+    return false;
+}
+
 static bool parse_object(const char *body, size_t len, cJSON **out, slm_oai_error *e)
 {
     slm_error err;
+    *out = NULL;
+    if (memchr(body, '\0', len))
+        return slm_oai_fail(e, 400, "invalid_json", NULL, "request body: a NUL byte");
+    if (has_escaped_nul(body, len))
+        return slm_oai_fail(e, 400, "invalid_value", NULL,
+                            "request body: strings must not contain U+0000");
     if (slm_json_parse(body, len, "request body", out, &err) != SLM_OK)
         return slm_oai_fail(e, 400, "invalid_json", NULL, "%s", err.msg);
     if (!cJSON_IsObject(*out)) {
@@ -94,7 +117,7 @@ static bool get_int(const cJSON *obj, const char *name, double lo, double hi, do
     if (!is_integer(v))
         return slm_oai_fail(e, 400, "invalid_type", name, "%s: expected an integer", name);
     if (v->valuedouble < lo || v->valuedouble > hi)
-        return slm_oai_fail(e, 400, "invalid_value", name, "%s: %.0f is out of range [%.0f, %.0f]",
+        return slm_oai_fail(e, 400, "invalid_value", name, "%s: %g is out of range [%.0f, %.0f]",
                             name, v->valuedouble, lo, hi);
     *out = v->valuedouble;
     return true;
