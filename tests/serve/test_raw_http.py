@@ -4,14 +4,16 @@ the API key, the access log, /metrics, a client that drops mid-stream, and
 SIGTERM during a stream."""
 import http.client
 import json
+import os
 import re
+import signal
 import socket
 import threading
 import time
 
 import pytest
 
-from conftest import API_KEY
+from conftest import API_KEY, Server
 
 CHAT = "/v1/chat/completions"
 OK_MSG = [{"role": "user", "content": "Once upon a time"}]
@@ -291,3 +293,20 @@ def test_sigterm_ends_streams_cleanly(fresh_server):
     assert b'"finish_reason":"' in result["data"]
     with pytest.raises(OSError):
         socket.create_connection(("127.0.0.1", srv.port), timeout=2).close()
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT, signal.SIGTERM])
+def test_signal_idle_exits_0(sig):
+    """Whichever thread the signal lands on (OpenBLAS' pool starts before
+    main and does not block it), the server stops cleanly."""
+    srv = Server("--parallel", "1")
+    try:
+        srv.request("GET", "/metrics")
+        srv.proc.send_signal(sig)
+        assert srv.proc.wait(timeout=30) == 0, srv.log_text()
+        assert "stopping" in srv.log_text()
+    finally:
+        if srv.proc.poll() is None:
+            srv.proc.kill()
+            srv.proc.wait()
+        os.unlink(srv.log.name)

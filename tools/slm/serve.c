@@ -2,8 +2,9 @@
  * serve.c — `slm serve`: the OpenAI-compatible HTTP server (engine/serve/)
  * over one model. This file only parses options, prints the start-up lines
  * and the access log on stderr, and turns SIGINT/SIGTERM into a clean
- * shutdown (exit 0): the signals are blocked in every thread and waited for
- * here.
+ * shutdown (exit 0). Threads started before main (OpenBLAS' pool) do not
+ * block the signals, so a handler records them too; the main thread waits
+ * for them and checks that record.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
@@ -43,6 +44,15 @@ static void serve_help(FILE *f)
             "  --max-body BYTES     largest request body; beyond, 413 (default 1048576)\n" CLI_LOAD_HELP
             "SIGINT/SIGTERM stop accepting, let running requests finish (up to 10 s), exit 0.\n"
             "One access-log line per request on stderr.\n");
+}
+
+/* The signal that asked to stop, from whichever thread received it (the
+ * CLI's one piece of process state). */
+static volatile sig_atomic_t stop_signal;
+
+static void on_stop_signal(int sig)
+{
+    stop_signal = sig;
 }
 
 static void log_line(void *user, const char *line)
@@ -174,6 +184,8 @@ static int run_until_signal(slm_server *srv, const sigset_t *sigs, const char *d
     for (;;) {
         struct timespec tick = {0, 100 * 1000 * 1000};
         int sig = sigtimedwait(sigs, NULL, &tick);
+        if (sig < 0 && stop_signal)
+            sig = stop_signal;
         if (sig == SIGINT || sig == SIGTERM) {
             fprintf(stderr, "slm serve: %s: stopping\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
             slm_server_shutdown(srv, SHUTDOWN_GRACE_S);
@@ -205,16 +217,21 @@ int cmd_serve(int argc, char **argv)
         free(o.key);
         return rc < 0 ? CLI_OK : rc;
     }
-    /* Blocked before any thread starts, so every thread inherits the mask
-     * and only sigtimedwait below sees them; SIGPIPE from a vanished
-     * client must never end the process. */
+    /* Blocked before the server's threads start, so they inherit the mask
+     * and the main thread's sigtimedwait takes the signals; the handler
+     * catches those a thread started before main received. SIGPIPE from a
+     * vanished client must never end the process. */
+    struct sigaction sa = {0};
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
     sigset_t sigs;
     sigemptyset(&sigs);
     sigaddset(&sigs, SIGINT);
     sigaddset(&sigs, SIGTERM);
-    sigaddset(&sigs, SIGPIPE);
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
-    sigdelset(&sigs, SIGPIPE);
     slm_error err = {0};
     slm_server *srv = NULL;
     if (slm_server_start(&o.cfg, &srv, &err) != SLM_OK) {
