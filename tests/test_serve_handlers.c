@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <cjson/cJSON.h>
@@ -30,6 +31,7 @@ typedef struct {
 } fixture;
 
 static fixture *start_model(const char *dir, int n_parallel, int n_queue, const char *key);
+static fixture *start_at(const char *path, int n_parallel, int n_queue, const char *key);
 
 static fixture *start(int n_parallel, int n_queue, const char *key)
 {
@@ -38,11 +40,16 @@ static fixture *start(int n_parallel, int n_queue, const char *key)
 
 static fixture *start_model(const char *dir, int n_parallel, int n_queue, const char *key)
 {
+    return start_at(test_source_path(dir), n_parallel, n_queue, key);
+}
+
+static fixture *start_at(const char *path, int n_parallel, int n_queue, const char *key)
+{
     fixture *f = calloc(1, sizeof *f);
     assert_non_null(f);
     f->metrics = slm_metrics_new();
     slm_sched_config c = {
-        .model_dir = test_source_path(dir),
+        .model_dir = path,
         .load = slm_load_options_default(),
         .n_parallel = n_parallel,
         .n_queue = n_queue,
@@ -428,13 +435,46 @@ static void test_classifier_model(void **state)
     stop(f);
 }
 
+/* A chat template that exists but does not load: the model still serves
+ * completions; chat is a 500 naming the template (never the fallback). */
+static void test_broken_template(void **state)
+{
+    (void)state;
+    char *dir = test_make_tmpdir();
+    const char *files[] = {"config.json", "model.safetensors", "tokenizer.json",
+                           "tokenizer_config.json", "generation_config.json"};
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        char src[4096], dst[4096];
+        snprintf(src, sizeof src, "%s/%s", test_source_path("weights/stories260K"), files[i]);
+        snprintf(dst, sizeof dst, "%s/%s", dir, files[i]);
+        assert_int_equal(symlink(src, dst), 0);
+    }
+    const char *bad = "{% if %}broken";
+    free(test_write_file(dir, "chat_template.jinja", bad, strlen(bad)));
+    fixture *f = start_at(dir, 1, 0, NULL);
+    slm_http_response r;
+    char code[64];
+    call(f, "POST", "/v1/chat/completions",
+         "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":2}", NULL, &r);
+    assert_int_equal(r.status, 500);
+    assert_string_equal(error_code(&r, code, sizeof code), "chat_template_error");
+    assert_non_null(strstr(r.body, "chat_template.jinja"));
+    slm_http_response_free(&r);
+    call(f, "POST", "/v1/completions", "{\"prompt\":\"Once\",\"max_tokens\":2}", NULL, &r);
+    assert_int_equal(r.status, 200);
+    slm_http_response_free(&r);
+    stop(f);
+    test_rmtree(dir);
+    free(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_routing_and_auth),  cmocka_unit_test(test_generation),
         cmocka_unit_test(test_context_and_reuse), cmocka_unit_test(test_queue_full),
         cmocka_unit_test(test_tokens_and_classify), cmocka_unit_test(test_template_model),
-        cmocka_unit_test(test_classifier_model),
+        cmocka_unit_test(test_classifier_model), cmocka_unit_test(test_broken_template),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -278,7 +278,8 @@ struct slm_sched {
     sched_call *calls;
     /* scheduler thread only */
     slm_model *model;
-    slm_serve_renderer *renderer;
+    bool template_broken; /* the model has a chat template that failed to load */
+    slm_error template_err;
     slm_batch *batch;
     slot *slots;
     int n_slots, n_running;
@@ -332,7 +333,12 @@ static void prepare_job(slm_sched *s, slm_job *j)
                  "the loaded model is a classifier: it cannot generate text");
         return;
     }
-    if (slm_serve_render_prompt(s->renderer, s->model, j->req, &j->prompt, &err) != SLM_OK) {
+    if (j->req->kind == SLM_OAI_CHAT && s->template_broken) {
+        /* the server's fault, not the request's */
+        job_fail(s, j, 500, "chat_template_error", s->template_err.msg);
+        return;
+    }
+    if (slm_serve_render_prompt(s->model, j->req, &j->prompt, &err) != SLM_OK) {
         job_fail(s, j, err.status == SLM_ERR_NOMEM ? 500 : 400,
                  err.status == SLM_ERR_NOMEM ? NULL : "invalid_prompt", err.msg);
         return;
@@ -568,7 +574,10 @@ static slm_status load(slm_sched *s, slm_error *err)
         s->n_slots = s->cfg.n_parallel;
         for (int i = 0; i < s->n_slots; i++)
             SLM_TRY(slm_session_new(s->model, s->info.n_ctx, &s->slots[i].session, err));
-        SLM_TRY(slm_serve_renderer_new(s->model_dir, &s->renderer, err));
+        bool missing = false;
+        s->template_broken =
+            slm_model_chat_template_status(s->model, &missing, &s->template_err) != SLM_OK &&
+            !missing;
         SLM_TRY(slm_batch_new(s->model, 0, &s->batch, err));
     }
     s->info.name = s->name ? s->name : "model";
@@ -751,7 +760,6 @@ void slm_sched_free(slm_sched *s)
     }
     free(s->slots);
     slm_batch_free(s->batch);
-    slm_serve_renderer_free(s->renderer);
     slm_model_free(s->model);
     free(s->labels);
     free(s->name);
