@@ -43,6 +43,8 @@ static fixture *start_model(const char *dir, int n_parallel, int n_queue, const 
     return start_at(test_source_path(dir), n_parallel, n_queue, key);
 }
 
+static double next_timeout_s; /* the next fixture's --timeout (test-local setting) */
+
 static fixture *start_at(const char *path, int n_parallel, int n_queue, const char *key)
 {
     fixture *f = calloc(1, sizeof *f);
@@ -53,7 +55,9 @@ static fixture *start_at(const char *path, int n_parallel, int n_queue, const ch
         .load = slm_load_options_default(),
         .n_parallel = n_parallel,
         .n_queue = n_queue,
+        .timeout_s = next_timeout_s,
     };
+    next_timeout_s = 0;
     c.load.n_threads = 1;
     slm_error err = {0};
     assert_int_equal(slm_sched_start(&c, f->metrics, &f->sched, &err), SLM_OK);
@@ -468,6 +472,51 @@ static void test_broken_template(void **state)
     free(dir);
 }
 
+static bool always_gone(void *ctx)
+{
+    (void)ctx;
+    return true;
+}
+
+/* A non-streamed request whose client hung up is ended at the next step:
+ * far fewer tokens than asked for. */
+static void test_client_gone_whole(void **state)
+{
+    (void)state;
+    fixture *f = start(1, 0, NULL);
+    const char *body = "{\"prompt\":\"Once upon a time\",\"max_tokens\":500,\"temperature\":0}";
+    slm_http_request req = {.method = "POST", .path = "/v1/completions", .body = body,
+                            .body_len = strlen(body), .client_gone = always_gone};
+    slm_http_response r;
+    slm_serve_handle(&f->app, &req, &r);
+    if (r.status == 200)
+        assert_true(r.completion_tokens < 100);
+    else
+        assert_int_equal(r.status, 499); /* gone before its prompt was even read */
+    slm_http_response_free(&r);
+    /* the slot is free again */
+    call(f, "POST", "/v1/completions", "{\"prompt\":\"Once\",\"max_tokens\":2}", NULL, &r);
+    assert_int_equal(r.status, 200);
+    slm_http_response_free(&r);
+    stop(f);
+}
+
+/* --timeout: a request still waiting for a slot when its time is up gets a
+ * 503 timeout; one already running is ended with finish_reason "length". */
+static void test_timeout(void **state)
+{
+    (void)state;
+    next_timeout_s = 1e-9;
+    fixture *f = start(1, 1, NULL);
+    slm_http_response r;
+    char code[64];
+    call(f, "POST", "/v1/completions", "{\"prompt\":\"Once\",\"max_tokens\":50}", NULL, &r);
+    assert_int_equal(r.status, 503);
+    assert_string_equal(error_code(&r, code, sizeof code), "timeout");
+    slm_http_response_free(&r);
+    stop(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -475,6 +524,7 @@ int main(void)
         cmocka_unit_test(test_context_and_reuse), cmocka_unit_test(test_queue_full),
         cmocka_unit_test(test_tokens_and_classify), cmocka_unit_test(test_template_model),
         cmocka_unit_test(test_classifier_model), cmocka_unit_test(test_broken_template),
+        cmocka_unit_test(test_client_gone_whole), cmocka_unit_test(test_timeout),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

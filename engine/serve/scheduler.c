@@ -300,11 +300,13 @@ static void publish_load(slm_sched *s)
 /* A job leaves the scheduler: done (its counts final) or failed. */
 static void job_leave(slm_sched *s, slm_job *j, slm_job_state st, const slm_oai_error *e)
 {
-    job_set_state(j, st, e);
+    /* Its place is given back before its client can see the answer, so a
+     * request the client sends next is not refused for a place still held. */
     pthread_mutex_lock(&s->mu);
     s->n_jobs--;
     pthread_cond_broadcast(&s->wake);
     pthread_mutex_unlock(&s->mu);
+    job_set_state(j, st, e);
     job_unref(j);
 }
 

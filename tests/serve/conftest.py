@@ -132,9 +132,9 @@ def keyed_server():
 
 @pytest.fixture(scope="session")
 def small_server():
-    """One slot, no queue, 4 KiB bodies, a 2 s request limit."""
+    """One slot, no queue, 4 KiB bodies, a 2 s request limit, 128 positions."""
     yield from _served("--parallel", "1", "--queue", "0", "--max-body", "4096",
-                       "--timeout", "2")
+                       "--timeout", "2", "--ctx", "128")
 
 
 @pytest.fixture

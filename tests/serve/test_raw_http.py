@@ -160,6 +160,21 @@ def test_queue_full_429(small_server):
     assert s == 200
 
 
+def test_ctx_option(server, small_server):
+    """--ctx 128: a 200-token prompt does not fit there, and does on 512 positions."""
+    body = {"prompt": "time " * 199, "max_tokens": 2}
+    s, h, b = small_server.request("POST", "/v1/completions", body)
+    check_error(s, h, b, 400, "context_length_exceeded")
+    assert b"128" in b
+    s, _, r = server.json("POST", "/v1/completions", body)
+    assert s == 200 and r["usage"]["prompt_tokens"] > 128
+    # max_tokens beyond the room left: ends at the context, "length"
+    s, _, r = small_server.json("POST", "/v1/completions",
+                                {"prompt": "time " * 100, "max_tokens": 1000, "temperature": 0})
+    assert s == 200
+    assert r["usage"]["prompt_tokens"] + r["usage"]["completion_tokens"] <= 128
+
+
 def test_timeout_ends_request(small_server):
     """--timeout 2: a generation cannot run past it (stories260K, 511 tokens)."""
     t0 = time.monotonic()
