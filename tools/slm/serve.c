@@ -238,9 +238,10 @@ int cmd_serve(int argc, char **argv)
         free(o.key);
         return cli_report(&err);
     }
-    fprintf(stderr, "slm serve: listening on http://%s:%d (%d slots, queue %d%s)\n", o.cfg.host,
-            slm_server_port(srv), o.cfg.n_parallel, o.cfg.n_queue,
-            o.key ? ", API key required" : "");
+    bool v6 = strchr(o.cfg.host, ':') != NULL; /* an IPv6 address goes in brackets */
+    fprintf(stderr, "slm serve: listening on http://%s%s%s:%d (%d slots, queue %d%s)\n",
+            v6 ? "[" : "", o.cfg.host, v6 ? "]" : "", slm_server_port(srv), o.cfg.n_parallel,
+            o.cfg.n_queue, o.key ? ", API key required" : "");
     fflush(stderr);
     rc = run_until_signal(srv, &sigs, o.cfg.model_dir);
     slm_server_free(srv);
