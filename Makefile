@@ -12,12 +12,17 @@ FUZZ_BUILD   ?= build/fuzz
 FUZZ_SECONDS ?= 180
 FUZZ_TARGETS ?= $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 
-.PHONY: all deps build build-asan run test test-release test-asan test-tsan fuzz clean
+.PHONY: all deps venv build build-asan run test test-release test-asan test-tsan fuzz clean
 
 all: build
 
 deps:
 	@bash tools/setup-deps.sh
+
+# The Python venv of the server and router tests (build/venv, from PyPI; a
+# no-op when it already holds tests/serve/requirements.txt).
+venv: deps
+	@bash tools/setup-venv.sh
 
 build: deps
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release $(CMAKE_ARGS) >/dev/null
@@ -33,10 +38,10 @@ run: build
 
 test: test-release test-asan test-tsan
 
-test-release: build
+test-release: build venv
 	@cd $(BUILD) && ctest --output-on-failure
 
-test-asan: build-asan
+test-asan: build-asan venv
 	@cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure
 
 # Runs every libFuzzer harness (or FUZZ_TARGETS) for FUZZ_SECONDS each under
@@ -49,13 +54,14 @@ fuzz:
 	@cmake --build $(FUZZ_BUILD) -j $(JOBS) --target $(addprefix fuzz_,$(FUZZ_TARGETS))
 	@bash tools/fuzz.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
-# Sessions sharing one model from two threads, under ThreadSanitizer. libgomp
+# Sessions sharing one model from two threads, and the server's handlers and
+# scheduler threads, under ThreadSanitizer. libgomp
 # and OpenBLAS are not instrumented, so OpenMP teams are limited to one thread
 # (OMP_THREAD_LIMIT=1): TSan then sees every access the engine's own threads make.
 test-tsan: deps
 	@cmake -S . -B $(TSAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_FLAGS_DEBUG="-O1 -g" -DSLM_TSAN=ON $(CMAKE_ARGS) >/dev/null
-	@cmake --build $(TSAN_BUILD) -j $(JOBS) --target test_threads
-	@cd $(TSAN_BUILD) && OMP_THREAD_LIMIT=1 TSAN_OPTIONS=halt_on_error=1 ctest -R '^test_threads$$' --output-on-failure
+	@cmake --build $(TSAN_BUILD) -j $(JOBS) --target test_threads test_serve_handlers
+	@cd $(TSAN_BUILD) && OMP_THREAD_LIMIT=1 TSAN_OPTIONS=halt_on_error=1 ctest -R '^(test_threads|test_serve_handlers)$$' --output-on-failure
 
 clean:
 	rm -rf build

@@ -14,6 +14,7 @@ packages=(
   libpcre2-dev           # pre-tokenizer regexes (tokenizers)
   libmicrohttpd-dev      # OpenAI-compatible server
   libsimde-dev           # tests: AVX-512 kernels checked under emulation on CPUs without it
+  python3-venv           # tests: the venv of the server/router suites (tools/setup-venv.sh)
 )
 if [ "${1:-}" = fuzz ]; then
   packages+=(clang libclang-rt-dev libomp-dev)   # libFuzzer harnesses (make fuzz)
