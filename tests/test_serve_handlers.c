@@ -515,6 +515,29 @@ static void test_timeout(void **state)
     assert_string_equal(error_code(&r, code, sizeof code), "timeout");
     slm_http_response_free(&r);
     stop(f);
+
+    /* A running one: its natural length first, then the same under 5 ms. */
+    const char *body = "{\"prompt\":\"Once upon a time\",\"max_tokens\":500,\"temperature\":0}";
+    f = start(1, 1, NULL);
+    call(f, "POST", "/v1/completions", body, NULL, &r);
+    assert_int_equal(r.status, 200);
+    int natural = r.completion_tokens;
+    slm_http_response_free(&r);
+    stop(f);
+    assert_true(natural > 100);
+    next_timeout_s = 0.005;
+    f = start(1, 1, NULL);
+    call(f, "POST", "/v1/completions", body, NULL, &r);
+    print_message("--timeout 0.005: status %d, %d of %d tokens\n", r.status, r.completion_tokens,
+                  natural);
+    if (r.status == 200) {
+        assert_true(r.completion_tokens < natural);
+        assert_non_null(strstr(r.body, "\"finish_reason\":\"length\""));
+    } else { /* the scheduler thread was slower than 5 ms to give it a slot */
+        assert_int_equal(r.status, 503);
+    }
+    slm_http_response_free(&r);
+    stop(f);
 }
 
 int main(void)

@@ -325,3 +325,18 @@ def test_signal_idle_exits_0(sig):
             srv.proc.kill()
             srv.proc.wait()
         os.unlink(srv.log.name)
+
+
+def test_api_key_file(tmp_path):
+    """--api-key-file: the first line is the key (trailing newline trimmed)."""
+    key_file = tmp_path / "key"
+    key_file.write_text("file-key-77\n")
+    srv = Server("--parallel", "1", "--api-key-file", str(key_file))
+    try:
+        assert srv.request("GET", "/v1/models")[0] == 401
+        assert srv.request("GET", "/v1/models",
+                           headers={"Authorization": "Bearer file-key-77"})[0] == 200
+        assert "file-key-77" not in srv.log_text()
+    finally:
+        assert srv.stop() == 0
+        os.unlink(srv.log.name)
