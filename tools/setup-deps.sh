@@ -15,6 +15,7 @@ packages=(
   libmicrohttpd-dev      # OpenAI-compatible server
   libsimde-dev           # tests: AVX-512 kernels checked under emulation on CPUs without it
   python3-venv           # tests: the venv of the server/router suites (tools/setup-venv.sh)
+  nginx                  # tests and tools/deploy/: slm serve replicas behind nginx
 )
 if [ "${1:-}" = fuzz ]; then
   packages+=(clang libclang-rt-dev libomp-dev)   # libFuzzer harnesses (make fuzz)
