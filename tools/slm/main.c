@@ -13,6 +13,8 @@ typedef struct {
 } verb;
 
 int cmd_serve(int argc, char **argv); /* serve.c (engine/serve/) */
+int cmd_route(int argc, char **argv); /* route.c (engine/route/) */
+int cmd_eval(int argc, char **argv);  /* eval.c (engine/route/) */
 
 static const verb verbs[] = {
     {"run", cmd_run, "generate text from a prompt, streaming to stdout"},
@@ -26,6 +28,8 @@ static const verb verbs[] = {
     {"bench", cmd_bench, "measure prompt and generation tokens/s (like llama-bench)"},
     {"inspect", cmd_inspect, "show a model's architecture, sizes and tensors"},
     {"serve", cmd_serve, "OpenAI-compatible HTTP server (chat, completions, SSE)"},
+    {"route", cmd_route, "answer locally or with a remote LLM, as a classifier decides"},
+    {"eval", cmd_eval, "compare the local and the remote model on a prompts file"},
 };
 
 static void usage(FILE *f)
