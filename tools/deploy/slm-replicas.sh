@@ -9,7 +9,8 @@
 #       and runs nginx in the foreground on HOST:PORT (default 127.0.0.1:8080).
 #       SIGINT/SIGTERM stop nginx (gracefully) and every replica (SIGTERM:
 #       they finish running requests), then exit 0. A replica that dies is
-#       routed around; the script keeps serving until nginx exits or a signal.
+#       routed around; the script keeps serving until a signal, or until nginx
+#       exits by itself (then it stops the replicas and exits 1).
 #
 #   tools/deploy/slm-replicas.sh --render [--listen HOST:PORT] [--prefix DIR] HOST:PORT...
 #       only writes DIR/nginx.conf for replicas already running at HOST:PORT...
@@ -140,6 +141,7 @@ render_conf "${ports[@]}"
 nginx_pid=$!
 echo "slm-replicas: nginx: pid $nginx_pid, http://$listen -> $n replicas (prefix $prefix)" >&2
 
-wait "$nginx_pid" || true
+rc=0
+wait "$nginx_pid" || rc=$?
 nginx_pid=
-echo "slm-replicas: nginx exited; stopping the replicas" >&2
+die "nginx exited (status $rc; log $prefix/error.log); stopping the replicas"
