@@ -20,6 +20,8 @@
  *
  * Usage: bench_kernels [seconds per case, default 0.5] [ISA name to restrict, or "all"]
  *                      [prefill token counts, default 64,128,256]
+ *                      [types, e.g. q4_0,q4_0x8, or "all"] [decode|prefill|both]
+ * (the last two restrict the run, for A/B comparisons on a busy machine).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,10 +35,16 @@
 #define MODEL_PARAMS 1.1e9
 #define COLD_BYTES (160u << 20) /* well beyond the 32 MiB L3 */
 
+/* SLM_BENCH_CLOCK=cpu times by the process's CPU time instead of the wall
+   clock: on a machine busy with other work, 1-thread figures then leave out
+   the time the benchmark was not running (2-thread figures are then
+   meaningless: both threads' time adds up). */
 static double now(void)
 {
+    const char *c = getenv("SLM_BENCH_CLOCK");
+    int cpu = c && strcmp(c, "cpu") == 0;
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(cpu ? CLOCK_PROCESS_CPUTIME_ID : CLOCK_MONOTONIC, &ts);
     return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
@@ -112,6 +120,22 @@ static double time_calls(weights *w, const float *x, float *y, int n, slm_matmul
             calls *= 2;
     } while (now() < t_end);
     return best;
+}
+
+/* 1 when `label` is in the comma-separated list (NULL: every label). */
+static int selected(const char *list, const char *label)
+{
+    if (!list)
+        return 1;
+    size_t n = strlen(label);
+    for (const char *p = list; *p;) {
+        const char *e = strchr(p, ',');
+        size_t len = e ? (size_t)(e - p) : strlen(p);
+        if (len == n && strncmp(p, label, n) == 0)
+            return 1;
+        p += len + (e != NULL);
+    }
+    return 0;
 }
 
 /* "q4_0" or "q4_0x8" */
@@ -212,6 +236,8 @@ int main(int argc, char **argv)
     if (budget <= 0)
         budget = 0.5;
     const char *only = argc > 2 && strcmp(argv[2], "all") != 0 ? argv[2] : NULL;
+    const char *types = argc > 4 && strcmp(argv[4], "all") != 0 ? argv[4] : NULL;
+    const char *mode = argc > 5 ? argv[5] : "both";
     int ns[16], nn = 0;
     for (const char *p = argc > 3 ? argv[3] : "64,128,256"; *p && nn < 16;) {
         char *end;
@@ -235,15 +261,19 @@ int main(int argc, char **argv)
         }
         const slm_kernel_table *k = slm_kernels_for(isa);
         double b = isa == SLM_ISA_SCALAR ? budget / 4 : budget;
-        for (int t = 0; t < SLM_WEIGHT_TYPE_COUNT; t++)
+        char label[16];
+        for (int t = 0; t < SLM_WEIGHT_TYPE_COUNT && strcmp(mode, "prefill") != 0; t++)
             for (int packed = 0; packed <= (t >= SLM_WEIGHT_Q8_0); packed++) {
+                if (!selected(types, type_label((slm_weight_type)t, packed, label, sizeof label)))
+                    continue;
                 bench_decode(k, (slm_weight_type)t, packed, 5632, 2048, b);
                 bench_decode(k, (slm_weight_type)t, packed, 2048, 2048, b);
             }
-        for (int j = 0; j < nn; j++)
+        for (int j = 0; j < nn && strcmp(mode, "decode") != 0; j++)
             for (int t = 0; t < SLM_WEIGHT_TYPE_COUNT; t++)
                 for (int packed = 0; packed <= (t >= SLM_WEIGHT_Q8_0); packed++)
-                    if (isa != SLM_ISA_SCALAR || t == SLM_WEIGHT_F32)
+                    if ((isa != SLM_ISA_SCALAR || t == SLM_WEIGHT_F32) &&
+                        selected(types, type_label((slm_weight_type)t, packed, label, sizeof label)))
                         bench_prefill(k, (slm_weight_type)t, packed, 5632, 2048, ns[j], b);
     }
     return 0;

@@ -13,8 +13,8 @@
  *
  * Prompt-batch tiles keep R rows x T tokens of accumulators in registers;
  * each weight block is loaded (and its sign/abs computed) once per T tokens.
- * Ragged edges run smaller tiles (or the row dots) and decode runs 8 rows x
- * 1 token: every path computes each output element with the same arithmetic,
+ * Ragged edges run smaller tiles (or the row dots) and decode runs 8
+ * (quantized) or 4 (float) rows x 1 token: every path computes each output element with the same arithmetic,
  * so products are batch invariant (dispatch.h). Per element:
  *   f32/f16/bf16  one 8-lane accumulator: lane j takes w[i]·x[i] for
  *                 i ≡ j (mod 8), i increasing, by FMA; the k % 8 tail is
@@ -356,7 +356,7 @@ enum { K_F32, K_F16, K_BF16, K_Q8, K_Q4 };
 
 #define R_F 3 /* float tiles: 3 rows x 4 tokens = 12 accumulators */
 #define T_F 4
-#define R_D 8 /* float decode: 8 rows x 1 token, eight FMA chains */
+#define R_D 4 /* float decode: 4 rows x 1 token, four FMA chains */
 #define R_Q 3 /* quantized tiles: 3 rows x 4 tokens */
 #define T_Q 4
 #define MAXR 8
@@ -396,9 +396,20 @@ INLINE void tile_f_step(__m256 acc[MAXR][MAXT], const uint8_t *w, size_t ws, con
     for (int r = 0; r < R; r++) {
         const uint8_t *row = w + r * ws;
         wv[r] = tail ? load_w8_tail(row, i, k, kind) : load_w8(row, i, kind);
-        /* decode: each row is a stream from DRAM; one prefetch per line */
-        if (T == 1 && !tail && (kind == K_F32 || i % 16 == 0))
-            PREFETCH(row + (size_t)i * (kind == K_F32 ? 4 : 2));
+        /* decode: one prefetch per line, as in avx512_dot.c: R short row
+           streams side by side, too short for the hardware prefetcher, so
+           the same line of the next tile's rows (f32: 1 KiB ahead in the
+           row, the next tile only for its first KiB) */
+        size_t off = (size_t)i * (kind == K_F32 ? 4 : 2);
+        if (T == 1 && !tail && off % 64 == 0) {
+            if (kind != K_F32) {
+                _mm_prefetch((const char *)row + off + R * ws, _MM_HINT_T0);
+            } else {
+                PREFETCH(row + off);
+                if (off < PREFETCH_BYTES)
+                    _mm_prefetch((const char *)row + off + R * ws, _MM_HINT_T0);
+            }
+        }
     }
     for (int t = 0; t < T; t++) {
         const float *xt = (const float *)(x + t * xs);
@@ -527,7 +538,7 @@ INLINE void grid_tokens(float *y, size_t ldy, const uint8_t *w, size_t ws, const
 }
 
 /* Every row and token of the range: decode by the gemv kernels (quantized)
-   or 8-row float tiles, batches in R x T tiles with smaller tiles on the
+   or 4-row float tiles, batches in R x T tiles with smaller tiles on the
    ragged edges. Which path an element takes does not change its bits. */
 INLINE void gemm_grid(float *y, size_t ldy, const uint8_t *w, size_t ws, const uint8_t *x,
                       size_t xs, int nr, int nt, int k, int kind)
