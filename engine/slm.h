@@ -61,7 +61,9 @@ typedef struct {
 void slm_tokens_free(slm_tokens *tokens);
 slm_status slm_tokens_push(slm_tokens *tokens, int32_t id);
 
-/* Loads tokenizer.json (+ tokenizer_config.json when present) from `dir`. */
+/* Loads tokenizer.json (+ tokenizer_config.json when present) from `dir`; a folder with no
+ * tokenizer.json but a vocab.txt (+ tokenizer_config.json, special_tokens_map.json) gets the
+ * WordPiece tokenizer transformers' BertTokenizer builds from those files. */
 slm_status slm_tokenizer_load(const char *dir, slm_tokenizer **out, slm_error *err);
 void slm_tokenizer_free(slm_tokenizer *tok);
 

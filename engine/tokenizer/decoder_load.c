@@ -179,6 +179,27 @@ slm_status slm_detok_load(slm_detok *d, const cJSON *json, const char *path, slm
     return st;
 }
 
+slm_status slm_detok_add_cleanup(slm_detok *d, slm_error *err)
+{
+    /* transformers' clean_up_tokenization: str.replace calls in this order on the whole text */
+    static const char *const pairs[][2] = {
+        {" .", "."}, {" ?", "?"}, {" !", "!"}, {" ,", ","}, {" ' ", "'"},
+        {" n't", "n't"}, {" 'm", "'m"}, {" 's", "'s"}, {" 've", "'ve"}, {" 're", "'re"},
+    };
+    slm_detok_step *s = NULL;
+    SLM_TRY(add_step(d, &s, err));
+    s->kind = SLM_DETOK_FUSE; /* the whole text is one element */
+    for (size_t i = 0; i < sizeof pairs / sizeof *pairs; i++) {
+        SLM_TRY(add_step(d, &s, err));
+        s->kind = SLM_DETOK_REPLACE;
+        if (!(s->pattern = strdup(pairs[i][0])) || !(s->content = strdup(pairs[i][1])))
+            return slm_fail_nomem(err, "decoder");
+        s->pattern_len = strlen(s->pattern);
+        s->content_len = strlen(s->content);
+    }
+    return SLM_OK;
+}
+
 void slm_detok_free(slm_detok *d)
 {
     for (size_t i = 0; i < d->n; i++) {

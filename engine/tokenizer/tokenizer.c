@@ -9,10 +9,14 @@
  *   - add_bos_token / add_eos_token, when present, rebuild the special-token templates as
  *     transformers does for Llama-family tokenizers;
  *   - model_max_length (0 when absent, null, 0 or transformers' 1e30 "no limit") and
- *     truncation_side ("left" keeps the end of a truncated text) serve slm_tokenize_truncated.
+ *     truncation_side ("left" keeps the end of a truncated text) serve slm_tokenize_truncated;
+ *   - clean_up_tokenization_spaces true appends transformers' clean_up_tokenization to the
+ *     decoder (" ." -> ".", " ' " -> "'", ...), except for BPE models, as transformers 5 does.
  * tokenizer.json's own truncation and padding are ignored, as transformers ignores them unless
  * asked: they are batch-training settings.
  * Models: BPE (also when an old file leaves the type out but has merges) and WordPiece.
+ * A folder without tokenizer.json but with vocab.txt (BERT as the hub publishes it) gets the
+ * pipeline transformers builds from vocab.txt + tokenizer_config.json (from_vocab.c).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -267,6 +271,14 @@ static slm_status apply_config(slm_tokenizer *tok, const cJSON *cfg, const char 
         return slm_fail(err, SLM_ERR_FORMAT, "%s: truncation_side must be \"left\" or \"right\"",
                         path);
     tok->truncate_left = cJSON_IsString(side) && strcmp(side->valuestring, "left") == 0;
+    /* transformers 5 cleans decoded text up only for non-BPE models unless told otherwise */
+    bool cleanup, force;
+    SLM_TRY(slm_tok_json_bool(cfg, "clean_up_tokenization_spaces", false, path, "", &cleanup,
+                              err));
+    SLM_TRY(slm_tok_json_bool(cfg, "clean_up_tokenization_spaces_for_bpe_even_though_it_will_"
+                              "corrupt_output", false, path, "", &force, err));
+    if (cleanup && (tok->model_kind != SLM_TOK_MODEL_BPE || force))
+        SLM_TRY(slm_detok_add_cleanup(&tok->decoder, err));
     return SLM_OK;
 }
 
@@ -293,11 +305,11 @@ static slm_status load_config(slm_tokenizer *tok, const char *dir, cJSON **keep,
     return st;
 }
 
-/* A tokenizer with nothing loaded, whose messages name dir/tokenizer.json. */
-static slm_tokenizer *new_tokenizer(const char *dir)
+/* A tokenizer with nothing loaded, whose messages name dir/name. */
+static slm_tokenizer *new_tokenizer(const char *dir, const char *name)
 {
     slm_tokenizer *tok = calloc(1, sizeof *tok);
-    if (!tok || !(tok->path = slm_path_join(dir, "tokenizer.json"))) {
+    if (!tok || !(tok->path = slm_path_join(dir, name))) {
         free(tok);
         return NULL;
     }
@@ -316,6 +328,31 @@ static slm_status finish_load(slm_tokenizer *tok, slm_status st, slm_tokenizer *
     return SLM_OK;
 }
 
+/* tokenizer.json's parse, or when the folder has none but has vocab.txt, the document
+ * from_vocab.c converts (*tok then names vocab.txt in messages). */
+static slm_status load_document(slm_tokenizer **tok, const char *dir, cJSON **root,
+                                slm_error *err)
+{
+    if (slm_file_exists((*tok)->path))
+        return slm_json_load((*tok)->path, root, err);
+    slm_tokenizer *v = new_tokenizer(dir, "vocab.txt");
+    if (!v)
+        return slm_fail_nomem(err, "tokenizer");
+    if (!slm_file_exists(v->path)) {
+        /* neither: tokenizer.json's own error (which names it), then vocab.txt */
+        slm_error first = {0};
+        slm_status st = slm_json_load((*tok)->path, root, &first);
+        if (st != SLM_OK)
+            st = slm_fail(err, st, "%s (and no %s either: a tokenizer needs one of the two)",
+                          first.msg, v->path);
+        slm_tokenizer_free(v);
+        return st;
+    }
+    slm_tokenizer_free(*tok);
+    *tok = v;
+    return slm_tok_vocab_load_dir(dir, root, err);
+}
+
 slm_status slm_tokenizer_load(const char *dir, slm_tokenizer **out, slm_error *err)
 {
     return slm_tokenizer_load_keep_config(dir, out, NULL, err);
@@ -329,11 +366,11 @@ slm_status slm_tokenizer_load_keep_config(const char *dir, slm_tokenizer **out, 
         *config = NULL;
     if (!dir)
         return slm_fail(err, SLM_ERR_INVALID_ARG, "slm_tokenizer_load: no directory given");
-    slm_tokenizer *tok = new_tokenizer(dir);
+    slm_tokenizer *tok = new_tokenizer(dir, "tokenizer.json");
     if (!tok)
         return slm_fail_nomem(err, "tokenizer");
     cJSON *root = NULL;
-    slm_status st = slm_json_load(tok->path, &root, err);
+    slm_status st = load_document(&tok, dir, &root, err);
     if (st == SLM_OK)
         st = load_pipeline(tok, root, err);
     cJSON_Delete(root);
@@ -347,7 +384,7 @@ slm_status slm_tokenizer_load_json(const char *json, size_t len, const char *con
                                    slm_error *err)
 {
     *out = NULL;
-    slm_tokenizer *tok = new_tokenizer(dir ? dir : "<memory>");
+    slm_tokenizer *tok = new_tokenizer(dir ? dir : "<memory>", "tokenizer.json");
     char *config_path = tok ? slm_path_join(dir ? dir : "<memory>", "tokenizer_config.json")
                             : NULL;
     if (!config_path) {
@@ -367,6 +404,47 @@ slm_status slm_tokenizer_load_json(const char *json, size_t len, const char *con
         cJSON_Delete(root);
     }
     free(config_path);
+    return finish_load(tok, st, out);
+}
+
+/* Parses len bytes at text as dir's `name` into *out (NULL when text is NULL). */
+static slm_status parse_side_file(const char *text, size_t len, const char *dir,
+                                  const char *name, char **path, cJSON **out, slm_error *err)
+{
+    *out = NULL;
+    if (!(*path = slm_path_join(dir, name)))
+        return slm_fail_nomem(err, "path");
+    return text ? slm_json_parse(text, len, *path, out, err) : SLM_OK;
+}
+
+slm_status slm_tokenizer_load_vocab(const char *vocab, size_t vocab_len, const char *config,
+                                    size_t config_len, const char *special_map, size_t map_len,
+                                    const char *dir, slm_tokenizer **out, slm_error *err)
+{
+    *out = NULL;
+    dir = dir ? dir : "<memory>";
+    slm_tokenizer *tok = new_tokenizer(dir, "vocab.txt");
+    if (!tok)
+        return slm_fail_nomem(err, "tokenizer");
+    char *cfg_path = NULL, *map_path = NULL;
+    cJSON *cfg = NULL, *map = NULL, *root = NULL;
+    slm_status st = parse_side_file(config, config_len, dir, "tokenizer_config.json", &cfg_path,
+                                    &cfg, err);
+    if (st == SLM_OK)
+        st = parse_side_file(special_map, map_len, dir, "special_tokens_map.json", &map_path,
+                             &map, err);
+    if (st == SLM_OK)
+        st = slm_tok_vocab_document(vocab, vocab_len, tok->path, cfg, cfg_path, map, map_path,
+                                    &root, err);
+    if (st == SLM_OK)
+        st = load_pipeline(tok, root, err);
+    if (st == SLM_OK && cfg)
+        st = apply_config(tok, cfg, cfg_path, err);
+    cJSON_Delete(root);
+    cJSON_Delete(cfg);
+    cJSON_Delete(map);
+    free(cfg_path);
+    free(map_path);
     return finish_load(tok, st, out);
 }
 

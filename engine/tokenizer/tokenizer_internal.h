@@ -553,6 +553,9 @@ typedef struct {
 } slm_detok;
 
 slm_status slm_detok_load(slm_detok *d, const cJSON *json, const char *path, slm_error *err);
+/* Appends transformers' clean_up_tokenization (tokenizer_config.json's
+ * clean_up_tokenization_spaces): " ." -> "." and the like over the whole decoded text. */
+slm_status slm_detok_add_cleanup(slm_detok *d, slm_error *err);
 void slm_detok_free(slm_detok *d);
 
 /* A running decode: pieces go in one at a time, text comes out as soon as no later piece can
@@ -577,7 +580,7 @@ typedef struct {
 typedef enum { SLM_TOK_MODEL_BPE, SLM_TOK_MODEL_WORDPIECE } slm_tok_model_kind;
 
 struct slm_tokenizer {
-    char *path;                 /* tokenizer.json, for messages */
+    char *path;                 /* tokenizer.json (or vocab.txt), for messages */
     slm_normalizer normalizer;
     slm_pretokenizer pretokenizer;
     slm_tok_model_kind model_kind;
@@ -610,6 +613,26 @@ slm_status slm_tokenizer_load_keep_config(const char *dir, slm_tokenizer **out, 
 const slm_tok_id_info *slm_tokenizer_id_info(const slm_tokenizer *tok, int32_t id);
 /* The model's vocabulary (BPE or WordPiece). */
 const slm_vocab *slm_tokenizer_model_vocab(const slm_tokenizer *tok);
+
+/* ------------------------------------------------------------------ from_vocab.c */
+
+/* Largest vocab.txt read (the multilingual BERT vocabularies are about 1 MiB). */
+#define SLM_VOCAB_TXT_MAX ((size_t)16 << 20)
+
+/* The tokenizer.json document transformers' BertTokenizer builds from vocab.txt's bytes,
+ * tokenizer_config.json's parse (NULL: none) and special_tokens_map.json's (NULL: none); the
+ * paths name the files in messages. The caller frees *out with cJSON_Delete. */
+slm_status slm_tok_vocab_document(const char *vocab, size_t vocab_len, const char *vocab_path,
+                                  const cJSON *config, const char *config_path,
+                                  const cJSON *special_map, const char *map_path, cJSON **out,
+                                  slm_error *err);
+/* The same from the files of dir (vocab.txt required, the other two optional). */
+slm_status slm_tok_vocab_load_dir(const char *dir, cJSON **out, slm_error *err);
+/* slm_tokenizer_load of a vocab.txt folder from memory (config / special_map NULL: absent);
+ * messages name dir's files (dir NULL: "<memory>"). For tests and fuzzing. */
+slm_status slm_tokenizer_load_vocab(const char *vocab, size_t vocab_len, const char *config,
+                                    size_t config_len, const char *special_map, size_t map_len,
+                                    const char *dir, slm_tokenizer **out, slm_error *err);
 
 /* ----------------------------------------------------------- stream_decoder.c */
 

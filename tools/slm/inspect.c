@@ -1,12 +1,16 @@
 /*
  * inspect.c — `slm inspect`: a model folder's architecture, hyper-parameters,
- * parameter count and tensors, without loading the weights into the engine.
+ * tokenizer, parameter count and tensors, without loading the weights into the engine.
+ * A tokenizer that does not load is shown with its error; the rest is still printed.
  */
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
 #include "config.h"
+#include "fileio.h"
 #include "quantize.h"
 #include "safetensors.h"
 
@@ -30,6 +34,30 @@ static void print_config(const slm_config *c)
     for (int i = 0; i < c->n_eos; i++)
         printf(" %d", c->eos_ids[i]);
     printf("\n");
+}
+
+/* Which file the tokenizer comes from (tokenizer.json, or vocab.txt built as transformers'
+   BertTokenizer does), its size and model_max_length. */
+static void print_tokenizer(const char *dir)
+{
+    slm_tokenizer *tok = NULL;
+    slm_error err = {0};
+    if (slm_tokenizer_load(dir, &tok, &err) != SLM_OK) {
+        printf("tokenizer         not loaded: %s\n", err.msg);
+        return;
+    }
+    char *json = slm_path_join(dir, "tokenizer.json");
+    bool from_json = json && slm_file_exists(json);
+    free(json);
+    size_t max_len = slm_tokenizer_model_max_length(tok);
+    printf("tokenizer         %s, %zu tokens, model_max_length ",
+           from_json ? "tokenizer.json" : "vocab.txt (as transformers' BertTokenizer)",
+           slm_tokenizer_vocab_size(tok));
+    if (max_len)
+        printf("%zu\n", max_len);
+    else
+        printf("none\n");
+    slm_tokenizer_free(tok);
 }
 
 /* Logical element count, dtype name and shape (slm-quantized tensors are
@@ -89,6 +117,7 @@ int cmd_inspect(int argc, char **argv)
         return cli_report(&err);
     printf("model             %s\n", dir);
     print_config(&cfg);
+    print_tokenizer(dir);
     print_tensors(st);
     slm_safetensors_free(st);
     return CLI_OK;
