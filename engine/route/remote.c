@@ -8,6 +8,7 @@
 #include "remote.h"
 
 #include <ctype.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +27,7 @@
 struct slm_remote {
     slm_remote_options o;
     char *base_url, *model, *api_key;
+    pthread_mutex_t mu; /* guards failures, cooldown_until and rng */
     int failures;
     double cooldown_until; /* monotonic seconds */
     uint64_t rng;
@@ -49,10 +51,13 @@ static void sleep_s(double s)
 
 static double next_uniform(slm_remote *r)
 {
+    pthread_mutex_lock(&r->mu);
     r->rng ^= r->rng << 13;
     r->rng ^= r->rng >> 7;
     r->rng ^= r->rng << 17;
-    return (double)(r->rng >> 11) / 9007199254740992.0;
+    double u = (double)(r->rng >> 11) / 9007199254740992.0;
+    pthread_mutex_unlock(&r->mu);
+    return u;
 }
 
 slm_remote_options slm_remote_options_default(void)
@@ -98,6 +103,10 @@ slm_status slm_remote_new(const slm_remote_options *o, slm_remote **out, slm_err
     slm_remote *r = calloc(1, sizeof *r);
     if (!r)
         return slm_fail_nomem(err, "remote client");
+    if (pthread_mutex_init(&r->mu, NULL) != 0) {
+        free(r);
+        return slm_fail_nomem(err, "remote client");
+    }
     r->o = *o;
     r->base_url = dup_s(o->base_url);
     r->model = dup_s(o->model);
@@ -132,18 +141,33 @@ void slm_remote_free(slm_remote *r)
             *k++ = 0;
         free(r->api_key);
     }
+    pthread_mutex_destroy(&r->mu);
     free(r);
 }
 
-int slm_remote_failures(const slm_remote *r)
+int slm_remote_failures(slm_remote *r)
 {
-    return r->failures;
+    pthread_mutex_lock(&r->mu);
+    int n = r->failures;
+    pthread_mutex_unlock(&r->mu);
+    return n;
 }
 
-bool slm_remote_cooling(const slm_remote *r)
+/* With r->mu held: skipped now, and for how many more seconds. */
+static bool cooling_locked(const slm_remote *r, double *left)
 {
-    return r->o.allowed_fails > 0 && r->failures >= r->o.allowed_fails &&
-           now_s() < r->cooldown_until;
+    double t = now_s();
+    *left = r->cooldown_until - t;
+    return r->o.allowed_fails > 0 && r->failures >= r->o.allowed_fails && t < r->cooldown_until;
+}
+
+bool slm_remote_cooling(slm_remote *r)
+{
+    double left;
+    pthread_mutex_lock(&r->mu);
+    bool c = cooling_locked(r, &left);
+    pthread_mutex_unlock(&r->mu);
+    return c;
 }
 
 void slm_remote_result_free(slm_remote_result *r)
@@ -461,6 +485,7 @@ static void finish_call(slm_remote *r, slm_remote_result *res, slm_remote_outcom
     res->outcome = outcome;
     res->seconds = now_s() - t_start;
     scrub(res->reason, r->api_key);
+    pthread_mutex_lock(&r->mu);
     if (outcome == SLM_REMOTE_OK) {
         r->failures = 0;
     } else if (outcome != SLM_REMOTE_COOLDOWN) {
@@ -468,6 +493,7 @@ static void finish_call(slm_remote *r, slm_remote_result *res, slm_remote_outcom
         if (r->o.allowed_fails > 0 && r->failures >= r->o.allowed_fails)
             r->cooldown_until = now_s() + r->o.cooldown_s;
     }
+    pthread_mutex_unlock(&r->mu);
 }
 
 void slm_remote_chat(slm_remote *r, const slm_oai_request *req, slm_remote_text_fn on_text,
@@ -475,10 +501,14 @@ void slm_remote_chat(slm_remote *r, const slm_oai_request *req, slm_remote_text_
 {
     double t_start = now_s();
     memset(res, 0, sizeof *res);
-    if (slm_remote_cooling(r)) {
+    double left;
+    pthread_mutex_lock(&r->mu);
+    bool cooling = cooling_locked(r, &left);
+    int failures = r->failures;
+    pthread_mutex_unlock(&r->mu);
+    if (cooling) {
         snprintf(res->reason, sizeof res->reason,
-                 "skipped: %d consecutive failures, cooling down for %.0f s more", r->failures,
-                 r->cooldown_until - now_s());
+                 "skipped: %d consecutive failures, cooling down for %.0f s more", failures, left);
         finish_call(r, res, SLM_REMOTE_COOLDOWN, t_start);
         return;
     }

@@ -18,8 +18,10 @@
  *   - The API key is sent only as "Authorization: Bearer KEY". It is never
  *     copied into a result, reason or error: text the server sends back is
  *     scrubbed of it before it is kept.
- *   - One slm_remote is used by one thread at a time; it holds the failure
- *     count and the jitter's random state, nothing global.
+ *   - One slm_remote may be used by several threads at once (`slm serve
+ *     --router`): its failure count, cooldown and the jitter's random state
+ *     are under its own mutex; each call has its own libcurl handles.
+ *     Nothing global.
  */
 #ifndef SLM_ROUTE_REMOTE_H
 #define SLM_ROUTE_REMOTE_H
@@ -84,7 +86,7 @@ void slm_remote_chat(slm_remote *r, const slm_oai_request *req, slm_remote_text_
                      void *user, slm_remote_result *res);
 
 /* Consecutive failed calls so far, and whether a call now would be skipped. */
-int slm_remote_failures(const slm_remote *r);
-bool slm_remote_cooling(const slm_remote *r);
+int slm_remote_failures(slm_remote *r);
+bool slm_remote_cooling(slm_remote *r);
 
 #endif /* SLM_ROUTE_REMOTE_H */

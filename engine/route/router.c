@@ -5,6 +5,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "router.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,9 @@
 
 struct slm_router {
     const slm_router_config *cfg;
+    bool has_backend; /* local answers from `backend`, not `session` */
+    slm_router_local_backend backend;
+    pthread_mutex_t mu; /* the classifier (load and runs) and the remote's creation */
     slm_model *local;
     slm_session *session;
     slm_model *classifier;
@@ -35,9 +39,40 @@ slm_status slm_router_new(const slm_router_config *cfg, slm_router **out, slm_er
     *out = calloc(1, sizeof **out);
     if (!*out)
         return slm_fail_nomem(err, "router");
+    if (pthread_mutex_init(&(*out)->mu, NULL) != 0) {
+        free(*out);
+        *out = NULL;
+        return slm_fail_nomem(err, "router");
+    }
     (*out)->cfg = cfg;
     (*out)->label_index = -1;
     return SLM_OK;
+}
+
+static bool ensure_classifier(slm_router *r);
+static bool ensure_remote(slm_router *r);
+
+slm_status slm_router_new_with(const slm_router_config *cfg, const slm_router_local_backend *local,
+                               slm_router **out, slm_error *err)
+{
+    slm_status st = slm_router_new(cfg, out, err);
+    if (st != SLM_OK)
+        return st;
+    slm_router *r = *out;
+    r->has_backend = true;
+    r->backend = *local;
+    if (cfg->classifier.present && !ensure_classifier(r)) {
+        *err = r->classifier_err;
+        st = err->status ? err->status : SLM_ERR_INVALID_ARG;
+    } else if (!ensure_remote(r)) {
+        *err = r->remote_err;
+        st = err->status ? err->status : SLM_ERR_INVALID_ARG;
+    }
+    if (st != SLM_OK) {
+        slm_router_free(r);
+        *out = NULL;
+    }
+    return st;
 }
 
 void slm_router_free(slm_router *r)
@@ -48,6 +83,7 @@ void slm_router_free(slm_router *r)
     slm_model_free(r->local);
     slm_model_free(r->classifier);
     slm_remote_free(r->remote);
+    pthread_mutex_destroy(&r->mu);
     free(r);
 }
 
@@ -68,7 +104,7 @@ void slm_route_result_free(slm_route_result *r)
 
 static bool ensure_local(slm_router *r)
 {
-    if (r->session)
+    if (r->has_backend || r->session)
         return true;
     if (r->local_failed)
         return false;
@@ -123,21 +159,20 @@ fail:
 
 static bool ensure_remote(slm_router *r)
 {
-    if (r->remote)
-        return true;
-    if (r->remote_failed)
-        return false;
-    slm_remote_options o = r->cfg->remote.options;
-    o.api_key = getenv(r->cfg->remote.api_key_env);
-    if (slm_remote_new(&o, &r->remote, &r->remote_err) != SLM_OK) {
-        r->remote_failed = true;
-        return false;
+    pthread_mutex_lock(&r->mu);
+    bool ok = r->remote != NULL;
+    if (!ok && !r->remote_failed) {
+        slm_remote_options o = r->cfg->remote.options;
+        o.api_key = getenv(r->cfg->remote.api_key_env);
+        ok = slm_remote_new(&o, &r->remote, &r->remote_err) == SLM_OK;
+        r->remote_failed = !ok;
     }
-    return true;
+    pthread_mutex_unlock(&r->mu);
+    return ok;
 }
 
-slm_status slm_router_classify(slm_router *r, const char *prompt, slm_route_facts *f,
-                               slm_error *err)
+static slm_status classify_locked(slm_router *r, const char *prompt, slm_route_facts *f,
+                                  slm_error *err)
 {
     if (!ensure_classifier(r)) {
         *err = r->classifier_err;
@@ -162,8 +197,24 @@ slm_status slm_router_classify(slm_router *r, const char *prompt, slm_route_fact
     return SLM_OK;
 }
 
+slm_status slm_router_classify(slm_router *r, const char *prompt, slm_route_facts *f,
+                               slm_error *err)
+{
+    pthread_mutex_lock(&r->mu);
+    slm_status st = classify_locked(r, prompt, f, err);
+    pthread_mutex_unlock(&r->mu);
+    return st;
+}
+
 int slm_router_local_ctx(slm_router *r)
 {
+    if (r->has_backend) {
+        int n_prompt, n_ctx;
+        char why[8];
+        slm_chat_message m = {.role = "user", .content = ""};
+        return r->backend.count(r->backend.user, &m, 1, &n_prompt, &n_ctx, why, sizeof why) ? n_ctx
+                                                                                             : 0;
+    }
     if (!ensure_local(r))
         return 0;
     int n = slm_model_max_positions(r->local);
@@ -172,6 +223,8 @@ int slm_router_local_ctx(slm_router *r)
 
 int slm_router_count_tokens(slm_router *r, const char *text)
 {
+    if (r->has_backend)
+        return r->backend.count_text(r->backend.user, text);
     if (!ensure_local(r))
         return -1;
     slm_tokens t = {0};
@@ -189,13 +242,20 @@ typedef struct {
     char *buf;
     size_t n, cap;
     slm_route_text_fn on_text;
+    slm_route_first_fn on_first;
     void *user;
-    bool oom;
+    const slm_route_result *res; /* for on_first */
+    bool oom, started;
 } collector;
 
 static bool collect(void *user, const char *text, size_t len)
 {
     collector *c = user;
+    if (!c->started) {
+        c->started = true;
+        if (c->on_first)
+            c->on_first(c->user, c->res);
+    }
     if (c->n + len + 1 > c->cap) {
         size_t cap = c->cap ? c->cap * 2 : 1024;
         while (cap < c->n + len + 1)
@@ -220,10 +280,25 @@ static bool local_token(void *user, int32_t id, const char *text, size_t len)
     return len == 0 || collect(user, text, len);
 }
 
-/* The local answer of the rendered prompt in *tokens; false with why. */
-static bool answer_local(slm_router *r, const slm_tokens *tokens, int max_tokens, collector *col,
+/* The local answer of msgs (rendered in *tokens unless a backend answers);
+ * false with why. */
+static bool answer_local(slm_router *r, const slm_chat_message *msgs, size_t n_msgs,
+                         const slm_tokens *tokens, int max_tokens, collector *col,
                          slm_route_result *res, char *why, size_t cap)
 {
+    if (r->has_backend) {
+        int n_prompt = 0, n_gen = 0;
+        if (!r->backend.generate(r->backend.user, msgs, n_msgs, max_tokens, collect, col,
+                                 &n_prompt, &n_gen, why, cap))
+            return false;
+        if (col->oom) {
+            snprintf(why, cap, "out of memory collecting the local answer");
+            return false;
+        }
+        res->prompt_tokens = n_prompt;
+        res->completion_tokens = n_gen;
+        return true;
+    }
     if (!ensure_local(r)) {
         snprintf(why, cap, "%s", r->local_err.msg);
         return false;
@@ -292,11 +367,45 @@ static slm_remote_outcome answer_remote(slm_router *r, const slm_chat_message *m
     return out;
 }
 
-/* Token counts the remote did not send, estimated with the local tokenizer. */
-static void estimate_usage(slm_router *r, const slm_tokens *prompt, const collector *col,
+/* What the policy knows of msgs on the local side: the rendered prompt's
+ * token count and the local context (the tokens themselves too without a
+ * backend); false with why. */
+static bool count_local(slm_router *r, const slm_chat_message *msgs, size_t n, slm_tokens *tokens,
+                        slm_route_facts *f, char *why, size_t cap)
+{
+    if (r->has_backend) {
+        f->counted = r->backend.count(r->backend.user, msgs, n, &f->n_prompt, &f->n_ctx, why, cap);
+        return f->counted;
+    }
+    slm_error e;
+    if (!ensure_local(r)) {
+        snprintf(why, cap, "%s", r->local_err.msg);
+        return false;
+    }
+    slm_tokens_free(tokens);
+    if (slm_chat_render_tokens(r->local, msgs, n, SLM_CHAT_PLAIN_FALLBACK, tokens, NULL, &e) !=
+        SLM_OK) {
+        snprintf(why, cap, "%s", e.msg);
+        return false;
+    }
+    f->counted = true;
+    f->n_prompt = (int)tokens->n;
+    f->n_ctx = slm_model_max_positions(r->local);
+    if (r->cfg->local.ctx > 0 && r->cfg->local.ctx < f->n_ctx)
+        f->n_ctx = r->cfg->local.ctx;
+    return true;
+}
+
+/* Token counts the remote did not send, estimated with the local tokenizer
+ * (the prompt rendered now if the policy did not need it). */
+static void estimate_usage(slm_router *r, const slm_chat_message *msgs, size_t n_msgs,
+                           slm_tokens *tokens, slm_route_facts *f, const collector *col,
                            slm_route_result *res)
 {
-    res->prompt_tokens = (int)prompt->n;
+    char why[256];
+    if (!f->counted)
+        count_local(r, msgs, n_msgs, tokens, f, why, sizeof why);
+    res->prompt_tokens = f->counted ? f->n_prompt : 0;
     int n = slm_router_count_tokens(r, col->buf ? col->buf : "");
     res->completion_tokens = n > 0 ? n : 0;
 }
@@ -308,23 +417,30 @@ static void append_reason(slm_route_result *res, const char *fmt, const char *a,
         snprintf(res->reason + n, sizeof res->reason - n, fmt, a, b);
 }
 
-void slm_router_answer(slm_router *r, const char *system, const char *prompt,
-                       slm_route_force force, int max_tokens, slm_route_text_fn on_text,
-                       void *user, slm_route_result *res)
+/* The last user message (the classifier's input); "" when none. */
+static const char *last_user(const slm_chat_message *msgs, size_t n)
+{
+    for (size_t i = n; i-- > 0;)
+        if (strcmp(msgs[i].role, "user") == 0)
+            return msgs[i].content;
+    return n ? msgs[n - 1].content : "";
+}
+
+void slm_router_answer_messages(slm_router *r, const slm_chat_message *msgs, size_t n,
+                                slm_route_force force, int max_tokens, slm_route_text_fn on_text,
+                                slm_route_first_fn on_first, void *user, slm_route_result *res)
 {
     const slm_router_config *c = r->cfg;
     /* one-time loads are not this query's latency */
     if (force != SLM_FORCE_REMOTE)
         ensure_local(r);
-    if (force == SLM_FORCE_NONE && c->classifier.present)
+    if (force == SLM_FORCE_NONE && c->classifier.present) {
+        pthread_mutex_lock(&r->mu);
         ensure_classifier(r);
+        pthread_mutex_unlock(&r->mu);
+    }
     double t0 = now_ms();
     memset(res, 0, sizeof *res);
-    slm_chat_message msgs[2];
-    size_t n = 0;
-    if (system && system[0])
-        msgs[n++] = (slm_chat_message){.role = "system", .content = system};
-    msgs[n++] = (slm_chat_message){.role = "user", .content = prompt};
     int local_max = max_tokens > 0 ? max_tokens : c->local.max_tokens;
     int remote_max = max_tokens > 0 ? max_tokens : c->remote.max_tokens;
 
@@ -332,18 +448,12 @@ void slm_router_answer(slm_router *r, const char *system, const char *prompt,
     slm_route_facts f = {0};
     slm_tokens tokens = {0};
     slm_error e;
-    if (force != SLM_FORCE_REMOTE && ensure_local(r) &&
-        slm_chat_render_tokens(r->local, msgs, n, SLM_CHAT_PLAIN_FALLBACK, &tokens, NULL, &e) ==
-            SLM_OK) {
-        f.counted = true;
-        f.n_prompt = (int)tokens.n;
-        f.n_ctx = slm_model_max_positions(r->local);
-        if (c->local.ctx > 0 && c->local.ctx < f.n_ctx)
-            f.n_ctx = c->local.ctx;
-    }
+    char local_why[1024] = "";
+    if (force != SLM_FORCE_REMOTE)
+        count_local(r, msgs, n, &tokens, &f, local_why, sizeof local_why);
     bool needs_classifier = force == SLM_FORCE_NONE && c->classifier.present &&
                             !(f.counted && (long long)f.n_prompt + c->local.max_tokens > f.n_ctx);
-    if (needs_classifier && slm_router_classify(r, prompt, &f, &e) != SLM_OK) {
+    if (needs_classifier && slm_router_classify(r, last_user(msgs, n), &f, &e) != SLM_OK) {
         snprintf(res->error, sizeof res->error, "%s", e.msg);
         res->answer = calloc(1, 1);
         res->latency_ms = now_ms() - t0;
@@ -356,12 +466,12 @@ void slm_router_answer(slm_router *r, const char *system, const char *prompt,
     res->decided = slm_route_decide(c, force, &f, res->reason, sizeof res->reason);
     res->route = res->decided;
 
-    collector col = {.on_text = on_text, .user = user};
+    collector col = {.on_text = on_text, .on_first = on_first, .user = user, .res = res};
     char why[1024] = "";
     if (res->route == SLM_ROUTE_LOCAL) {
         if (!f.counted) /* the local model failed to load or render */
-            snprintf(why, sizeof why, "%s", r->local_failed ? r->local_err.msg : e.msg);
-        else if (answer_local(r, &tokens, local_max, &col, res, why, sizeof why))
+            snprintf(why, sizeof why, "%s", local_why);
+        else if (answer_local(r, msgs, n, &tokens, local_max, &col, res, why, sizeof why))
             res->answered = true;
         if (!res->answered && col.n == 0 && c->fallback) {
             append_reason(res, "; local failed (%.500s) -> answered remotely%s", why, "");
@@ -383,13 +493,11 @@ void slm_router_answer(slm_router *r, const char *system, const char *prompt,
             append_reason(res, "; remote unavailable (%.500s) -> answered locally%s", why, "");
             res->fallback = true;
             res->route = SLM_ROUTE_LOCAL;
-            if (!f.counted && ensure_local(r) &&
-                slm_chat_render_tokens(r->local, msgs, n, SLM_CHAT_PLAIN_FALLBACK, &tokens, NULL,
-                                       &e) == SLM_OK)
-                f.counted = true;
             if (!f.counted)
-                snprintf(why, sizeof why, "%s", r->local_failed ? r->local_err.msg : e.msg);
-            if (f.counted && answer_local(r, &tokens, local_max, &col, res, why, sizeof why))
+                count_local(r, msgs, n, &tokens, &f, local_why, sizeof local_why);
+            if (!f.counted)
+                snprintf(why, sizeof why, "%s", local_why);
+            if (f.counted && answer_local(r, msgs, n, &tokens, local_max, &col, res, why, sizeof why))
                 res->answered = true;
             else
                 snprintf(res->error, sizeof res->error,
@@ -401,7 +509,7 @@ void slm_router_answer(slm_router *r, const char *system, const char *prompt,
                      why);
         }
         if (res->route == SLM_ROUTE_REMOTE && res->usage_estimated)
-            estimate_usage(r, &tokens, &col, res);
+            estimate_usage(r, msgs, n, &tokens, &f, &col, res);
     }
     res->answer = col.buf ? col.buf : calloc(1, 1);
     res->len = col.n;
@@ -416,4 +524,16 @@ void slm_router_answer(slm_router *r, const char *system, const char *prompt,
     res->cost_if_remote_usd = remote_cost;
     res->latency_ms = now_ms() - t0;
     slm_tokens_free(&tokens);
+}
+
+void slm_router_answer(slm_router *r, const char *system, const char *prompt,
+                       slm_route_force force, int max_tokens, slm_route_text_fn on_text,
+                       void *user, slm_route_result *res)
+{
+    slm_chat_message msgs[2];
+    size_t n = 0;
+    if (system && system[0])
+        msgs[n++] = (slm_chat_message){.role = "system", .content = system};
+    msgs[n++] = (slm_chat_message){.role = "user", .content = prompt};
+    slm_router_answer_messages(r, msgs, n, force, max_tokens, on_text, NULL, user, res);
 }

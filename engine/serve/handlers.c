@@ -24,6 +24,7 @@ void slm_serve_app_init(slm_serve_app *app, slm_sched *sched, slm_metrics *metri
     app->sched = sched;
     app->metrics = metrics;
     app->api_key = api_key && api_key[0] ? api_key : NULL;
+    app->router = NULL;
     app->created = (long long)time(NULL);
     atomic_init(&app->next_id, 1);
     atomic_init(&app->stopping, false);
@@ -441,8 +442,20 @@ static void handle_health(slm_serve_app *app, slm_http_response *resp)
 
 static void handle_metrics(slm_serve_app *app, slm_http_response *resp)
 {
-    set_body(resp, 200, "text/plain; version=0.0.4; charset=utf-8",
-             slm_metrics_render(app->metrics));
+    char *text = slm_metrics_render(app->metrics);
+    char *extra = text && app->router && app->router->metrics
+                      ? app->router->metrics(app->router->user)
+                      : NULL;
+    if (extra) {
+        size_t a = strlen(text), b = strlen(extra);
+        char *both = realloc(text, a + b + 1);
+        if (both) {
+            memcpy(both + a, extra, b + 1);
+            text = both;
+        }
+        free(extra);
+    }
+    set_body(resp, 200, "text/plain; version=0.0.4; charset=utf-8", text);
 }
 
 static void handle_models(slm_serve_app *app, const char *name, slm_http_response *resp)
@@ -543,7 +556,12 @@ void slm_serve_handle(slm_serve_app *app, const slm_http_request *req, slm_http_
     case R_METRICS: handle_metrics(app, resp); break;
     case R_MODELS: handle_models(app, NULL, resp); break;
     case R_MODEL: handle_models(app, model_name, resp); break;
-    case R_CHAT: handle_generation(app, req, resp, SLM_OAI_CHAT); break;
+    case R_CHAT:
+        if (!app->router)
+            handle_generation(app, req, resp, SLM_OAI_CHAT);
+        else if (model_ready(app, true, false, resp))
+            app->router->chat(app->router->user, app->sched, req, resp);
+        break;
     case R_COMPLETIONS: handle_generation(app, req, resp, SLM_OAI_COMPLETION); break;
     case R_TOKENIZE: handle_tokens(app, req, resp, false); break;
     case R_DETOKENIZE: handle_tokens(app, req, resp, true); break;

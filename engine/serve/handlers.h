@@ -20,9 +20,23 @@
 #include "metrics.h"
 #include "scheduler.h"
 
+/* A router in front of the model (`slm serve --router`,
+ * engine/route/route_serve.c): it answers POST /v1/chat/completions in place
+ * of the plain scheduler path, with the same contract as a handler (it may
+ * submit jobs to sched), and adds lines to /metrics. The server library
+ * itself never links the router. */
+typedef struct slm_serve_router {
+    void *user;
+    void (*chat)(void *user, slm_sched *sched, const slm_http_request *req,
+                 slm_http_response *resp);
+    /* Prometheus lines appended to /metrics (malloc'd; NULL: none). */
+    char *(*metrics)(void *user);
+} slm_serve_router;
+
 typedef struct {
     slm_sched *sched;
     slm_metrics *metrics;
+    const slm_serve_router *router; /* NULL: none */
     const char *api_key; /* NULL or "": no key required */
     long long created;   /* Unix time of the start, the models' "created" */
     atomic_ullong next_id;

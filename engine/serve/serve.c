@@ -54,6 +54,7 @@ slm_status slm_server_start(const slm_serve_config *cfg, slm_server **out, slm_e
         return st;
     }
     slm_serve_app_init(&s->app, s->sched, s->metrics, cfg->api_key);
+    s->app.router = cfg->router;
     slm_http_config hc = {
         .host = cfg->host,
         .port = cfg->port,

@@ -34,6 +34,7 @@ typedef struct {
     size_t max_body;        /* bytes (413 beyond) */
     void (*log)(void *user, const char *line);
     void *log_user;
+    const struct slm_serve_router *router; /* NULL, or handlers.h's router hook */
 } slm_serve_config;
 
 /* Defaults: loopback, port 8080, 4 slots, queue 64, no timeout, 1 MiB bodies. */

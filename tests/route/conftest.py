@@ -115,14 +115,20 @@ def route(cfg, *args, key=True, timeout=60, stdin=None):
 
 
 class Serve:
-    """A real `slm serve` (stories260K) on a free port, the stand-in large model."""
+    """A real `slm serve` (stories260K) on a free port, the stand-in large model;
+    with router=CFG, `slm serve --router CFG` (the key in its environment)."""
 
-    def __init__(self):
+    def __init__(self, router=None):
         self.log = tempfile.NamedTemporaryFile(prefix="slm-route-serve-", suffix=".log", delete=False)
         env = dict(os.environ, OPENBLAS_CORETYPE="Haswell")
         env.pop("SLM_API_KEY", None)
+        if router:
+            env[KEY_ENV] = KEY
+            args = ["--router", str(router)]
+        else:
+            args = ["-m", str(LOCAL), "--api-key", KEY]
         self.proc = subprocess.Popen(
-            [slm_bin(), "serve", "-m", str(LOCAL), "--port", "0", "-t", "1", "--api-key", KEY],
+            [slm_bin(), "serve", *args, "--port", "0", "-t", "1"],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=self.log, env=env)
         deadline = time.monotonic() + 60
         self.port = None
@@ -136,12 +142,20 @@ class Serve:
                 time.sleep(0.05)
         if self.port is None:
             raise RuntimeError("slm serve printed no listening line")
+        while time.monotonic() < deadline and "loaded, ready" not in Path(self.log.name).read_text():
+            if self.proc.poll() is not None:
+                raise RuntimeError("slm serve exited: " + Path(self.log.name).read_text())
+            time.sleep(0.05)
         self.base = f"http://127.0.0.1:{self.port}/v1"
 
     def stop(self):
+        """SIGTERM; returns (exit code, the server's stderr)."""
         self.proc.send_signal(signal.SIGTERM)
-        self.proc.wait(timeout=30)
+        rc = self.proc.wait(timeout=30)
+        text = Path(self.log.name).read_text()
+        ALL_OUTPUT.append(text)
         os.unlink(self.log.name)
+        return rc, text
 
 
 @pytest.fixture(scope="session")

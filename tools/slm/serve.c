@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "route_serve.h"
 #include "serve.h"
 
 /* Seconds a shutdown lets running generations go on before ending them. */
@@ -27,7 +28,7 @@ static void serve_help(FILE *f)
     fprintf(f,
             "usage: slm serve [-m DIR] [--host ADDR] [--port N] [--api-key KEY | --api-key-file F]\n"
             "                 [--parallel N] [--queue N] [--ctx N] [--timeout S] [--max-body BYTES]\n"
-            "                 [load options]\n"
+            "                 [--router F] [load options]\n"
             "An OpenAI-compatible HTTP server: POST /v1/chat/completions, /v1/completions\n"
             "(both with \"stream\": true as Server-Sent Events), GET /v1/models, GET /health,\n"
             "GET /metrics (Prometheus), POST /tokenize, /detokenize, /v1/classify.\n"
@@ -41,7 +42,10 @@ static void serve_help(FILE *f)
             "  --queue N            requests waiting for a slot; beyond, 429 (default 64)\n"
             "  -c, --ctx N          context per slot (default: the model's positions)\n"
             "  --timeout S          end a request after S seconds (default 0 = none)\n"
-            "  --max-body BYTES     largest request body; beyond, 413 (default 1048576)\n" CLI_LOAD_HELP
+            "  --max-body BYTES     largest request body; beyond, 413 (default 1048576)\n"
+            "  --router F           the hybrid router of router.json F in front: the model is\n"
+            "                       its local.model; chat \"model\": auto routes, local / remote\n"
+            "                       force; answers carry \"slm\" (route, reason, cost)\n" CLI_LOAD_HELP
             "SIGINT/SIGTERM stop accepting, let running requests finish (up to 10 s), exit 0.\n"
             "One access-log line per request on stderr.\n");
 }
@@ -92,6 +96,8 @@ typedef struct {
     slm_serve_config cfg;
     char *key; /* owned */
     const char *key_file;
+    const char *router; /* router.json */
+    bool model_given, ctx_given;
 } serve_opts;
 
 /* 1 parsed, 0 not a serve option, -1 usage error printed. */
@@ -104,6 +110,7 @@ static int serve_option(serve_opts *o, int argc, char **argv, int *i)
     if (!strcmp(a, "-m") || !strcmp(a, "--model")) {
         VALUE();
         o->cfg.model_dir = v;
+        o->model_given = true;
     } else if (!strcmp(a, "--host")) {
         VALUE();
         o->cfg.host = v;
@@ -134,11 +141,15 @@ static int serve_option(serve_opts *o, int argc, char **argv, int *i)
         if (!cli_int("serve", a, v, 0, 1 << 24, &l))
             return -1;
         o->cfg.n_ctx = (int)l;
+        o->ctx_given = true;
     } else if (!strcmp(a, "--timeout")) {
         VALUE();
         if (!cli_float("serve", a, v, 0, 1e7, &d))
             return -1;
         o->cfg.timeout_s = d;
+    } else if (!strcmp(a, "--router")) {
+        VALUE();
+        o->router = v;
     } else if (!strcmp(a, "--max-body")) {
         VALUE();
         if (!cli_int("serve", a, v, 64, 1L << 30, &l))
@@ -163,6 +174,10 @@ static int parse_args(serve_opts *o, int argc, char **argv)
             return CLI_USAGE;
         if (r == 0)
             return cli_unknown("serve", argv[i]);
+    }
+    if (o->router && o->model_given) {
+        fprintf(stderr, "slm serve: --router takes the model from its local.model; drop -m\n");
+        return CLI_USAGE;
     }
     if (o->key && o->key_file) {
         fprintf(stderr, "slm serve: give --api-key or --api-key-file, not both\n");
@@ -233,8 +248,25 @@ int cmd_serve(int argc, char **argv)
     sigaddset(&sigs, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     slm_error err = {0};
+    slm_router_config rcfg = {0};
+    slm_route_service *router = NULL;
+    if (o.router) {
+        if (slm_router_config_load(o.router, &rcfg, &err) != SLM_OK ||
+            slm_route_service_new(&rcfg, &router, &err) != SLM_OK) {
+            fprintf(stderr, "slm serve: --router: %s\n", err.msg);
+            slm_router_config_free(&rcfg);
+            free(o.key);
+            return CLI_FAIL;
+        }
+        o.cfg.model_dir = rcfg.local.model;
+        if (!o.ctx_given && rcfg.local.ctx > 0)
+            o.cfg.n_ctx = rcfg.local.ctx;
+        o.cfg.router = slm_route_service_hook(router);
+    }
     slm_server *srv = NULL;
     if (slm_server_start(&o.cfg, &srv, &err) != SLM_OK) {
+        slm_route_service_free(router);
+        slm_router_config_free(&rcfg);
         free(o.key);
         return cli_report(&err);
     }
@@ -242,9 +274,14 @@ int cmd_serve(int argc, char **argv)
     fprintf(stderr, "slm serve: listening on http://%s%s%s:%d (%d slots, queue %d%s)\n",
             v6 ? "[" : "", o.cfg.host, v6 ? "]" : "", slm_server_port(srv), o.cfg.n_parallel,
             o.cfg.n_queue, o.key ? ", API key required" : "");
+    if (router)
+        fprintf(stderr, "slm serve: router %s: local %s, remote %s at %s\n", o.router,
+                rcfg.local.model, rcfg.remote.model, rcfg.remote.base_url);
     fflush(stderr);
     rc = run_until_signal(srv, &sigs, o.cfg.model_dir);
     slm_server_free(srv);
+    slm_route_service_free(router);
+    slm_router_config_free(&rcfg);
     free(o.key);
     return rc;
 }
