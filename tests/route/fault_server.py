@@ -9,7 +9,9 @@ modes: ok (a well-formed answer, streamed as SSE when asked), fail500once
 retry-after-ms: 300, then ok), always500, slow (no byte for 5 s), malformed
 (200 with broken JSON), e401 (401 whose message echoes the key, as some
 servers do), cut (one SSE chunk, then the connection closes), echo (ok,
-answering with the last user message).
+answering with the last user message), judge (ok, answering "Grade: 7"),
+nousage (a non-streamed answer without usage), stall (headers, then no
+body for 5 s).
 
 GET /_stats/<mode>-<tag> -> {"count": requests seen, "auth": [Authorization
 headers], "bodies": [request bodies]}.
@@ -92,6 +94,12 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.write(b"data: " + json.dumps(u).encode() + b"\n\n")
         self.wfile.write(b"data: [DONE]\n\n")
 
+    def answer_nousage(self, req):
+        self.send_json(200, {
+            "id": "chatcmpl-1", "object": "chat.completion", "created": 1, "model": "m",
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": ANSWER},
+                         "finish_reason": "stop"}]})
+
     def do_POST(self):
         parts = self.path.split("/")
         key = parts[1] if len(parts) > 1 else ""
@@ -127,6 +135,17 @@ class Handler(BaseHTTPRequestHandler):
                 return self.send_json(429, {"error": {"message": "slow down"}},
                                       [("retry-after-ms", "300")])
             return self.answer(req)
+        if mode == "judge":
+            return self.answer(req, "Grade: 7")
+        if mode == "nousage":
+            return self.answer_nousage(req)
+        if mode == "stall":  # headers at once, the body 5 s later: the total timeout ends it
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.flush()
+            time.sleep(5)
+            return
         if mode == "slow":
             time.sleep(5)
             return self.answer(req)

@@ -331,3 +331,50 @@ def test_eval_table(tmp_path, serve):
     for s in ("| price per 1M input tokens | $0.02 | $2.50 |", "cost of 10000 req/day for 30 days",
               "latency p50 / p95", "agreement", "router: keeps"):
         assert s in md.stdout, md.stdout
+
+
+def test_total_timeout_falls_back_local(tmp_path, endpoint):
+    """Headers arrive at once (no first-byte timeout), the body never: the
+    total timeout ends the attempt, then the local model answers."""
+    url, stats = endpoint("stall")
+    cfg = config(tmp_path, url, {"retries": 0, "stream": False,
+                                 "timeout": {"connect": 1, "first_byte": 1, "total": 1.5}})
+    r = route(cfg, "--json", "--force", "remote", "Once upon a time")
+    j = r.json()
+    assert (j["route"], j["fallback"], j["attempts"]) == ("local", True, 1)
+    assert "timeout" in j["reason"].lower() or "timed out" in j["reason"].lower(), j["reason"]
+    assert 1.4 < r.seconds < 4.5
+    assert stats()["count"] == 1
+
+
+def test_usage_estimated_when_remote_sends_none(tmp_path, endpoint):
+    url, _ = endpoint("nousage")
+    j = route(config(tmp_path, url, {"stream": False}), "--json", "--force", "remote",
+              "Once upon a time").json()
+    assert (j["route"], j["fallback"]) == ("remote", False)
+    u = j["usage"]
+    assert u["estimated"] is True and u["prompt_tokens"] > 0 and u["completion_tokens"] > 0
+    assert j["cost_usd"] == pytest.approx((u["prompt_tokens"] * 2.5 + u["completion_tokens"] * 10) / 1e6,
+                                          abs=1e-15)
+
+
+def test_eval_judge(tmp_path, endpoint):
+    """--judge: the remote grades each local answer with judge.c's prompt."""
+    import subprocess
+    from conftest import ROOT, slm_bin
+    url, stats = endpoint("judge")
+    prompts = tmp_path / "p.txt"
+    prompts.write_text("What is Python?\nOnce upon a time\n")
+    env = dict(os.environ, OPENBLAS_CORETYPE="Haswell", **{KEY_ENV: KEY})
+    p = subprocess.run([slm_bin(), "eval", "--config", str(config(tmp_path, url)), "--prompts",
+                        str(prompts), "--judge", "--json"], capture_output=True, text=True,
+                       env=env, timeout=120)
+    assert p.returncode == 0, p.stderr
+    assert KEY not in p.stdout + p.stderr
+    a = json.loads(p.stdout)["agreement"]
+    assert (a["judge_n"], a["judge_mean"]) == (2, 7)
+    bodies = [json.loads(b) for b in stats()["bodies"]]
+    judged = [b for b in bodies if "Reference answer:" in b["messages"][-1]["content"]]
+    assert len(bodies) == 4 and len(judged) == 2  # 2 answers + 2 gradings
+    assert "Grade: N" in judged[0]["messages"][-1]["content"]
+    assert "Candidate answer:" in judged[0]["messages"][-1]["content"]
