@@ -5,7 +5,9 @@ of them, for tests/test_tokenizer_vocab.c.
 
 Run with the project venv (transformers 5.23.0, tokenizers 0.23.3, tools/requirements.txt):
     .venv/bin/python tools/make_wordpiece_fixtures.py
-It reads nothing outside the repository, and a rerun with the pinned versions writes the same files.
+It reads nothing outside the repository. The committed cased vocabulary is kept as it is unless
+--retrain-cased is given (tokenizers' WordPieceTrainer does not break ties the same way on every
+run), so a rerun with the pinned versions writes the same files.
 
 Writes tests/fixtures/wordpiece/<name>/{vocab.txt, tokenizer_config.json,
 special_tokens_map.json} and tests/fixtures/wordpiece/<name>.jsonl: a header line (versions, the
@@ -247,7 +249,10 @@ def write_jsonl(name, folder, texts):
 
 
 def main():
-    argparse.ArgumentParser(description=__doc__.split("\n")[0]).parse_args()
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--retrain-cased", action="store_true",
+                    help="train the cased vocabulary again instead of keeping the committed one")
+    args = ap.parse_args()
     os.makedirs(OUT, exist_ok=True)
     texts = build_texts()
     os.makedirs(os.path.join(OUT, "uncased"), exist_ok=True)
@@ -266,7 +271,8 @@ def main():
                                        "strip_accents": None, "model_max_length": 128})
     os.makedirs(os.path.join(OUT, "cased"), exist_ok=True)
     cvocab = os.path.join(OUT, "cased", "vocab.txt")
-    train_cased_vocab(texts, cvocab)
+    if args.retrain_cased or not os.path.exists(cvocab):
+        train_cased_vocab(texts, cvocab)
     decoder = {str(i): added_token(t, lstrip=(t == "[MASK]"))
                for i, t in enumerate(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"])}
     folders["cased"] = write_folder(
