@@ -1,0 +1,439 @@
+#!/usr/bin/env python3
+"""
+train_router.py — trains the router's SIMPLE/COMPLEX classifier from scratch
+and writes it as a standard Hugging Face folder (weights/router/).
+
+  1. a WordPiece vocabulary (BERT-style: lowercase, BertNormalizer,
+     BertPreTokenizer, [CLS] A [SEP]) built from the train split only,
+     deterministically (build_vocab);
+  2. DistilBertForSequenceClassification with a small config, trained on
+     CPU with fixed seeds, label smoothing and length-bucketed batches; the
+     epoch kept is the one with the best validation accuracy (ties: lower
+     validation loss);
+  3. temperature scaling: the T minimising the validation negative
+     log-likelihood, folded into the classifier head (weight and bias / T),
+     so the folder's own output is calibrated and transformers and slm
+     both give it; the test split is never used for any choice;
+  4. model.safetensors (f32), config.json, tokenizer.json,
+     tokenizer_config.json, vocab.txt, training.json;
+  5. with --slm PATH, the test split classified by slm's own forward pass
+     (`slm classify --json`) beside transformers', and README.md written
+     with both accuracies, a confusion matrix, per-category accuracy and the
+     calibration table of tools/calibrate_router.py.
+
+Usage: .venv/bin/python tools/train_router.py [--out weights/router]
+         [--slm build/release/slm] [--report-only]
+"""
+import argparse
+import json
+import os
+import random
+import subprocess
+import sys
+import time
+
+import numpy as np
+import torch
+from collections import Counter
+
+from tokenizers import BertWordPieceTokenizer, normalizers, pre_tokenizers
+from transformers import (DistilBertConfig, DistilBertForSequenceClassification,
+                          DistilBertTokenizerFast)
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+DATA = os.path.join(HERE, "data", "router")
+LABELS = ["SIMPLE", "COMPLEX"]
+SEED = 13
+SPECIALS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+N_SPECIAL = len(SPECIALS)  # ids 0..4
+HP = dict(vocab_size=4096, dim=128, hidden_dim=512, n_layers=3, n_heads=4, max_positions=256,
+          epochs=8, batch=32, lr=3e-4, warmup=0.1, weight_decay=0.01, dropout=0.3,
+          label_smoothing=0.1, token_dropout=0.25, swa_from=4)
+sys.path.insert(0, HERE)
+import calibrate_router  # noqa: E402  (the calibration table in README.md)
+
+
+def load(split):
+    with open(os.path.join(DATA, f"{split}.jsonl"), encoding="utf-8") as f:
+        return [json.loads(line) for line in f]
+
+
+def seed_all(seed):
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def build_vocab(texts, size):
+    """A WordPiece vocabulary built deterministically (the `tokenizers`
+    trainer breaks ties in hash-map order, so its vocabulary changes from
+    run to run): [PAD] [UNK] [CLS] [SEP] [MASK], the 200 most frequent
+    characters and their ## forms, then word-initial pieces (whole words and
+    prefixes) and ## continuations ranked by count x (length - 1), the
+    characters a piece saves over spelling it out; ties by the piece."""
+    norm = normalizers.BertNormalizer(clean_text=True, handle_chinese_chars=True,
+                                      strip_accents=None, lowercase=True)
+    pre = pre_tokenizers.BertPreTokenizer()
+    words = Counter(w for t in texts for w, _ in pre.pre_tokenize_str(norm.normalize_str(t)))
+    chars = Counter()
+    for w, c in words.items():
+        for ch in w:
+            chars[ch] += c
+    alphabet = sorted(chars, key=lambda ch: (-chars[ch], ch))[:200]
+    vocab = SPECIALS + alphabet + ["##" + ch for ch in alphabet]
+    pieces = Counter()
+    for w, c in words.items():
+        if c < 2 or len(w) < 2 or len(w) > 24:
+            continue
+        for k in range(2, len(w) + 1):
+            pieces[w[:k]] += c * (k - 1)
+        for k in range(1, len(w) - 1):
+            pieces["##" + w[k:]] += c * (len(w) - k - 1)
+    have = set(vocab)
+    ranked = sorted((p for p in pieces if p not in have), key=lambda p: (-pieces[p], p))
+    return vocab + ranked[:size - len(vocab)]
+
+
+def train_tokenizer(texts, out):
+    vocab = build_vocab(texts, HP["vocab_size"])
+    wp = BertWordPieceTokenizer({t: i for i, t in enumerate(vocab)}, clean_text=True,
+                                handle_chinese_chars=True, strip_accents=None, lowercase=True,
+                                wordpieces_prefix="##")
+    tok = DistilBertTokenizerFast(tokenizer_object=wp._tokenizer, do_lower_case=True,
+                                  unk_token="[UNK]", sep_token="[SEP]", pad_token="[PAD]",
+                                  cls_token="[CLS]", mask_token="[MASK]",
+                                  model_max_length=HP["max_positions"])
+    tok.save_pretrained(out)
+    # vocab.txt beside tokenizer.json (for BertTokenizer-style loaders)
+    with open(os.path.join(out, "vocab.txt"), "w", encoding="utf-8") as f:
+        for t in vocab:
+            f.write(t + "\n")
+    return DistilBertTokenizerFast.from_pretrained(out)
+
+
+def encode(tok, rows):
+    enc = tok([r["text"] for r in rows], truncation=True, max_length=HP["max_positions"])
+    y = [LABELS.index(r["label"]) for r in rows]
+    return enc["input_ids"], y
+
+
+def batches(ids, y, bs, rng=None):
+    """Padded batches; with rng, shuffled and bucketed by length (batches of
+    similar lengths, in random order) so little time goes to padding."""
+    order = list(range(len(ids)))
+    groups = [order[i:i + bs] for i in range(0, len(order), bs)]
+    if rng:
+        rng.shuffle(order)
+        pool = 8 * bs   # sort within windows of 8 batches, then shuffle batches
+        order = [j for i in range(0, len(order), pool)
+                 for j in sorted(order[i:i + pool], key=lambda j: len(ids[j]))]
+        groups = [order[i:i + bs] for i in range(0, len(order), bs)]
+        rng.shuffle(groups)
+    for idx in groups:
+        T = max(len(ids[j]) for j in idx)
+        x = torch.zeros(len(idx), T, dtype=torch.long)
+        m = torch.zeros(len(idx), T, dtype=torch.long)
+        for k, j in enumerate(idx):
+            x[k, :len(ids[j])] = torch.tensor(ids[j])
+            m[k, :len(ids[j])] = 1
+        yield x, m, torch.tensor([y[j] for j in idx])
+
+
+@torch.no_grad()
+def logits_of(model, ids, bs=64):
+    model.eval()
+    out = []
+    for x, m, _ in batches(ids, [0] * len(ids), bs):
+        out.append(model(input_ids=x, attention_mask=m).logits.double())
+    return torch.cat(out)
+
+
+def probs_of(model, ids, bs=64):
+    return torch.softmax(logits_of(model, ids, bs), -1).numpy()
+
+
+def fit_temperature(logits, y):
+    """T in [0.25, 10] minimising the NLL of softmax(logits / T) (grid, then
+    a finer grid around the best)."""
+    y = torch.tensor(y)
+    nll = lambda t: float(torch.nn.functional.cross_entropy(logits / t, y))
+    grid = [0.25 * 1.05 ** k for k in range(76)]
+    best = min(grid, key=nll)
+    best = min([best * (1 + 0.002 * k) for k in range(-25, 26)], key=nll)
+    return best, nll(1.0), nll(best)
+
+
+def train(out):
+    seed_all(SEED)
+    rows = {s: load(s) for s in ("train", "validation", "test")}
+    tok = train_tokenizer([r["text"] for r in rows["train"]], out)
+    cfg = DistilBertConfig(vocab_size=len(tok), dim=HP["dim"], hidden_dim=HP["hidden_dim"],
+                           n_layers=HP["n_layers"], n_heads=HP["n_heads"],
+                           max_position_embeddings=HP["max_positions"], dropout=HP["dropout"],
+                           attention_dropout=HP["dropout"], seq_classif_dropout=HP["dropout"],
+                           sinusoidal_pos_embds=False, activation="gelu", pad_token_id=0,
+                           id2label={i: l for i, l in enumerate(LABELS)},
+                           label2id={l: i for i, l in enumerate(LABELS)})
+    model = DistilBertForSequenceClassification(cfg)
+    tr_ids, tr_y = encode(tok, rows["train"])
+    va_ids, va_y = encode(tok, rows["validation"])
+    opt = torch.optim.AdamW(model.parameters(), lr=HP["lr"], weight_decay=HP["weight_decay"])
+    steps = HP["epochs"] * -(-len(tr_ids) // HP["batch"])
+    warm = int(steps * HP["warmup"])
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda s: min((s + 1) / max(1, warm), max(0.0, (steps - s) / max(1, steps - warm))))
+    rng = random.Random(SEED)
+    loss_fn = torch.nn.CrossEntropyLoss(label_smoothing=HP["label_smoothing"])
+    best, best_state, t0 = (-1.0, 0.0), None, time.time()
+    for ep in range(HP["epochs"]):
+        model.train()
+        total = 0.0
+        for x, m, y in batches(tr_ids, tr_y, HP["batch"], rng):
+            # token dropout: some word pieces become [MASK], so that no single
+            # cue word decides the label
+            drop = (torch.rand(x.shape) < HP["token_dropout"]) & (x >= N_SPECIAL) & (m == 1)
+            x = x.masked_fill(drop, tok.mask_token_id)
+            loss = loss_fn(model(input_ids=x, attention_mask=m).logits, y)
+            opt.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            opt.step()
+            sched.step()
+            total += loss.item() * len(y)
+        va_logits = logits_of(model, va_ids)
+        va_acc = float((va_logits.argmax(1).numpy() == np.array(va_y)).mean())
+        va_nll = float(torch.nn.functional.cross_entropy(va_logits, torch.tensor(va_y)))
+        print(f"epoch {ep + 1}: loss {total / len(tr_ids):.4f} val acc {va_acc:.4f} "
+              f"val nll {va_nll:.4f} ({time.time() - t0:.0f}s)", flush=True)
+        if (va_acc, -va_nll) > best:
+            best, best_epoch = (va_acc, -va_nll), ep + 1
+            best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        if ep + 1 >= HP["swa_from"]:   # running mean of the weights (SWA)
+            k = ep + 2 - HP["swa_from"]
+            cur = model.state_dict()
+            swa = ({n: v.detach().clone().double() for n, v in cur.items()} if k == 1 else
+                   {n: swa[n] + (cur[n].double() - swa[n]) / k for n in swa})
+    # the weight average of epochs swa_from..epochs, unless one epoch alone
+    # did better on validation
+    model.load_state_dict({n: v.to(best_state[n].dtype) for n, v in swa.items()})
+    va_logits = logits_of(model, va_ids)
+    swa_acc = float((va_logits.argmax(1).numpy() == np.array(va_y)).mean())
+    swa_nll = float(torch.nn.functional.cross_entropy(va_logits, torch.tensor(va_y)))
+    print(f"weight average of epochs {HP['swa_from']}..{HP['epochs']}: val acc {swa_acc:.4f} "
+          f"val nll {swa_nll:.4f}")
+    if (swa_acc, -swa_nll) >= best:
+        best, best_epoch = (swa_acc, -swa_nll), f"average of {HP['swa_from']}..{HP['epochs']}"
+    else:
+        model.load_state_dict(best_state)
+    # temperature scaling on the validation split, folded into the head
+    temp, nll_before, nll_after = fit_temperature(logits_of(model, va_ids), va_y)
+    with torch.no_grad():
+        model.classifier.weight.div_(temp)
+        model.classifier.bias.div_(temp)
+    print(f"kept epoch {best_epoch} (val acc {best[0]:.4f}); temperature {temp:.4f}: "
+          f"val nll {nll_before:.4f} -> {nll_after:.4f}")
+    model.save_pretrained(out, safe_serialization=True)
+    train_info = dict(hyperparameters=HP, seed=SEED, best_epoch=best_epoch,
+                      val_accuracy=best[0], temperature=temp, val_nll_before=nll_before,
+                      val_nll_after=nll_after, train_seconds=round(time.time() - t0, 1),
+                      torch=torch.__version__, threads=torch.get_num_threads())
+    with open(os.path.join(out, "training.json"), "w") as f:
+        json.dump(train_info, f, indent=1)
+
+
+# ============================================================ report
+
+
+def slm_probs(slm, folder, texts, chunk=200):
+    """P(label) per text from `slm classify --json` (texts as arguments)."""
+    out = []
+    env = dict(os.environ, OPENBLAS_CORETYPE="Haswell")
+    for i in range(0, len(texts), chunk):
+        r = subprocess.run([slm, "classify", "-m", folder, "--json", "-t", "2", "--"]
+                           + texts[i:i + chunk], capture_output=True, text=True, env=env,
+                           check=True)
+        for line in r.stdout.splitlines():
+            o = json.loads(line)
+            out.append([o["scores"][l] for l in LABELS])
+    assert len(out) == len(texts)
+    return np.array(out)
+
+
+def confusion(y, pred):
+    c = np.zeros((2, 2), dtype=int)
+    for a, b in zip(y, pred):
+        c[a, b] += 1
+    return c
+
+
+def per_category(rows, pred):
+    acc = {}
+    for r, p in zip(rows, pred):
+        a = acc.setdefault(r["category"], [r["label"], 0, 0])
+        a[1] += int(LABELS[p] == r["label"])
+        a[2] += 1
+    return acc
+
+
+def length_baseline(train_rows, test_rows):
+    """Best single threshold on character length (either side), fitted on train."""
+    best = (0.0, 0, 1)
+    for t in range(1, 1000):
+        for d in (1, -1):
+            acc = np.mean([(d * (len(r["text"]) - t) > 0) == (r["label"] == "COMPLEX")
+                           for r in train_rows])
+            if acc > best[0]:
+                best = (acc, t, d)
+    _, t, d = best
+    test = np.mean([(d * (len(r["text"]) - t) > 0) == (r["label"] == "COMPLEX")
+                    for r in test_rows])
+    return float(test), t, d
+
+
+def report(out, slm):
+    rows = {s: load(s) for s in ("train", "validation", "test")}
+    tok = DistilBertTokenizerFast.from_pretrained(out)
+    model = DistilBertForSequenceClassification.from_pretrained(out).float()
+    te_ids, te_y = encode(tok, rows["test"])
+    hf = probs_of(model, te_ids)
+    va_ids, _ = encode(tok, rows["validation"])
+    hf_val = probs_of(model, va_ids)
+    texts = [r["text"] for r in rows["test"]]
+    sl = slm_probs(slm, out, texts)
+    y = np.array(te_y)
+    m = dict(n_test=len(texts),
+             hf_accuracy=float((hf.argmax(1) == y).mean()),
+             slm_accuracy=float((sl.argmax(1) == y).mean()),
+             max_abs_prob_diff=float(np.abs(hf - sl).max()),
+             length_baseline=length_baseline(rows["train"], rows["test"]),
+             max_tokens=int(max(len(i) for i in te_ids)))
+    conf = confusion(te_y, sl.argmax(1))
+    cats = per_category(rows["test"], sl.argmax(1))
+    with open(os.path.join(out, "training.json")) as f:
+        info = json.load(f)
+    cal = calibrate_router.table(hf_val[:, 0], [0.3, 0.5, 0.7, 0.8])
+    m["confusion_slm"] = conf.tolist()
+    m["per_category_slm"] = {k: v[1] / v[2] for k, v in cats.items()}
+    m["training"] = info
+    with open(os.path.join(out, "metrics.json"), "w") as f:
+        json.dump(m, f, indent=1)
+    write_readme(out, rows, m, conf, cats, info, cal)
+    print(json.dumps({k: m[k] for k in ("hf_accuracy", "slm_accuracy", "max_abs_prob_diff",
+                                        "length_baseline")}, indent=1))
+
+
+def counts(rows):
+    c = {}
+    for r in rows:
+        c.setdefault((r["label"], r["category"]), 0)
+        c[(r["label"], r["category"])] += 1
+    return c
+
+
+def write_readme(out, rows, m, conf, cats, info, cal):
+    hp = info["hyperparameters"]
+    size = os.path.getsize(os.path.join(out, "model.safetensors"))
+    n_params = sum(p.numel() for p in DistilBertForSequenceClassification.from_pretrained(out)
+                   .parameters())
+    all_rows = rows["train"] + rows["validation"] + rows["test"]
+    c_all = counts(all_rows)
+    c_split = {s: counts(rows[s]) for s in rows}
+    L = []
+    L.append("# router — SIMPLE / COMPLEX query classifier\n")
+    L.append("Trained from scratch by the project (no pretrained weights) for the router: "
+             "`SIMPLE` queries are answered by the local model, `COMPLEX` ones go to the "
+             "large remote model. `id2label` {0: SIMPLE, 1: COMPLEX}.\n")
+    L.append("```sh\n./build/release/slm classify -m weights/router \"What is Python?\"\n"
+             "./build/release/slm classify -m weights/router \"Design a distributed RAG system "
+             "with fault tolerance\"\n```\n")
+    L.append("## Model\n")
+    L.append(f"`DistilBertForSequenceClassification`: {hp['n_layers']} layers, dim {hp['dim']}, "
+             f"FFN {hp['hidden_dim']}, {hp['n_heads']} heads, GELU, learned positions "
+             f"(max {hp['max_positions']} tokens), {n_params:,} parameters, f32 safetensors "
+             f"({size / 1e6:.1f} MB). WordPiece vocabulary of {len(open(os.path.join(out, 'vocab.txt')).read().splitlines())} "
+             "tokens trained on the train split with `tokenizers` (BertNormalizer lowercase, "
+             "BertPreTokenizer, `[CLS] A [SEP]`); `tokenizer.json`, `tokenizer_config.json` and "
+             "`vocab.txt` hold the same vocabulary.\n")
+    L.append("## Data\n")
+    L.append("`tools/data/router/{train,validation,test}.jsonl`, written by "
+             "`tools/make_router_data.py` (deterministic): hand-written templates per category "
+             "filled from hand-written pools (entities, topics, pasted reviews, emails, news "
+             "paragraphs, documents for RAG questions, code snippets, error messages), then "
+             "seeded surface transforms (greetings, politeness, typos, lower/upper case, dropped "
+             "punctuation). **Split by template**: within each category the templates are "
+             "shuffled with seed 13 and dealt ~70/15/15 to train/validation/test, so every test "
+             "phrasing is unseen in training. The test split was used for no choice (the epoch "
+             "kept is the best on validation).\n")
+    L.append("| label | category | train | validation | test |\n|---|---|---|---|---|")
+    for (lab, cat) in sorted(c_all, key=lambda k: (LABELS.index(k[0]), k[1])):
+        L.append(f"| {lab} | {cat} | " + " | ".join(str(c_split[s].get((lab, cat), 0))
+                                                 for s in ("train", "validation", "test")) + " |")
+    tot = {s: len(rows[s]) for s in rows}
+    L.append(f"| | **total** | {tot['train']} | {tot['validation']} | {tot['test']} |\n")
+    acc_len, t, d = m["length_baseline"]
+    L.append(f"Length-only baseline (best character-length threshold fitted on train: "
+             f"COMPLEX when length {'>' if d > 0 else '<'} {t}): **{acc_len:.1%}** on test.\n")
+    L.append("## Training\n")
+    L.append("```sh\n.venv/bin/python tools/make_router_data.py\n"
+             ".venv/bin/python tools/train_router.py --slm build/release/slm\n```\n")
+    L.append(f"AdamW lr {hp['lr']}, weight decay {hp['weight_decay']}, batch {hp['batch']}, "
+             f"{hp['epochs']} epochs with linear warm-up/decay, dropout {hp['dropout']}, seed "
+             f"{info['seed']}, torch {info['torch']} on CPU with {info['threads']} threads: "
+             f"{info['train_seconds']:.0f} s. Kept epoch {info['best_epoch']} "
+             f"(validation accuracy {info['val_accuracy']:.1%}).\n")
+    L.append("## Metrics (test split, never used for choices)\n")
+    L.append(f"| forward pass | accuracy |\n|---|---|\n| slm (`slm classify`) | "
+             f"**{m['slm_accuracy']:.2%}** |\n| transformers | {m['hf_accuracy']:.2%} |\n")
+    L.append(f"Largest |P_slm - P_transformers| over the {m['n_test']} test queries: "
+             f"{m['max_abs_prob_diff']:.2e}.\n")
+    L.append("Confusion matrix (slm; rows true, columns predicted):\n")
+    L.append("| | SIMPLE | COMPLEX |\n|---|---|---|")
+    for i, lab in enumerate(LABELS):
+        L.append(f"| **{lab}** | {conf[i, 0]} | {conf[i, 1]} |")
+    L.append("\nPer category (slm):\n")
+    L.append("| label | category | accuracy | n |\n|---|---|---|---|")
+    for cat, (lab, ok, n) in sorted(cats.items(), key=lambda kv: (LABELS.index(kv[1][0]), kv[0])):
+        L.append(f"| {lab} | {cat} | {ok / n:.1%} | {n} |")
+    L.append("\n## Calibration\n")
+    L.append("`tools/calibrate_router.py` (RouteLLM-style): the threshold on P(SIMPLE) that keeps "
+             "a chosen share of the validation queries local (query local when P(SIMPLE) >= "
+             "threshold), and the expected cost per 1,000 queries with the default prices "
+             f"(remote gpt-4o ${calibrate_router.REMOTE_IN:.2f}/${calibrate_router.REMOTE_OUT:.2f} "
+             f"per 1M input/output tokens, local ${calibrate_router.LOCAL_IN:.2f}/"
+             f"${calibrate_router.LOCAL_OUT:.2f}; {calibrate_router.IN_TOKENS} input and "
+             f"{calibrate_router.OUT_TOKENS} output tokens per query):\n")
+    L.append("| local share | threshold P(SIMPLE) | cost / 1k queries | all remote |\n|---|---|---|---|")
+    for row in cal:
+        L.append(f"| {row['share']:.0%} | {row['threshold']:.4f} | ${row['cost_per_1k']:.4f} | "
+                 f"${row['remote_cost_per_1k']:.4f} |")
+    L.append("\n```sh\n.venv/bin/python tools/calibrate_router.py --local-share 0.5\n```\n")
+    L.append("## Speed\n")
+    L.append("`slm bench -m weights/router -p 32 -b 1,64 -t 2`: see bench/RESULTS.md.\n")
+    with open(os.path.join(out, "README.md"), "w") as f:
+        f.write("\n".join(L) + "\n")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--out", default=os.path.join(ROOT, "weights", "router"))
+    ap.add_argument("--slm", help="slm binary: also evaluate and write README.md")
+    ap.add_argument("--report-only", action="store_true")
+    ap.add_argument("--hp", action="append", default=[], metavar="KEY=VALUE",
+                    help="override a hyperparameter (experiments; the shipped model uses the defaults)")
+    a = ap.parse_args()
+    for kv in a.hp:
+        k, v = kv.split("=", 1)
+        if k not in HP:
+            ap.error(f"--hp: unknown hyperparameter {k}")
+        HP[k] = type(HP[k])(v)
+    torch.set_num_threads(2)
+    os.makedirs(a.out, exist_ok=True)
+    if not a.report_only:
+        train(a.out)
+    if a.slm:
+        report(a.out, a.slm)
+
+
+if __name__ == "__main__":
+    main()
