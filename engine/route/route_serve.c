@@ -23,6 +23,7 @@
 #include "render.h"
 #include "report.h"
 #include "router.h"
+#include "sse_buffer.h"
 
 #define POLL_S 0.1
 
@@ -434,22 +435,12 @@ typedef struct {
     slm_oai_meta meta;
     char id[64];
     bool include_usage, started, finished;
-    char *out;
-    size_t out_len, out_pos;
+    slm_sse_buffer out; /* formatted bytes not yet read */
 } route_stream;
 
 static void out_append(route_stream *st, char *event)
 {
-    if (!event)
-        return;
-    size_t n = strlen(event);
-    char *o = realloc(st->out, st->out_len + n + 1);
-    if (o) {
-        memcpy(o + st->out_len, event, n + 1);
-        st->out = o;
-        st->out_len += n;
-    }
-    free(event);
+    (void)slm_sse_buffer_append(&st->out, event);
 }
 
 /* Formats what the request produced since the last read (q->mu held). */
@@ -501,24 +492,16 @@ static void stream_produce(route_stream *st)
 static long stream_read(slm_http_stream *base, char *buf, size_t cap)
 {
     route_stream *st = (route_stream *)base;
-    if (st->out_pos == st->out_len) {
-        free(st->out);
-        st->out = NULL;
-        st->out_len = st->out_pos = 0;
+    if (slm_sse_buffer_drained(&st->out)) {
         if (st->finished)
             return -1;
         pthread_mutex_lock(&st->q->mu);
         stream_produce(st);
         pthread_mutex_unlock(&st->q->mu);
-        if (st->out_len == 0)
+        if (st->out.len == 0)
             return 0;
     }
-    size_t n = st->out_len - st->out_pos;
-    if (n > cap)
-        n = cap;
-    memcpy(buf, st->out + st->out_pos, n);
-    st->out_pos += n;
-    return (long)n;
+    return (long)slm_sse_buffer_take(&st->out, buf, cap);
 }
 
 static void stream_close(slm_http_stream *base)
@@ -528,7 +511,7 @@ static void stream_close(slm_http_stream *base)
     st->q->cancelled = true;
     pthread_mutex_unlock(&st->q->mu);
     routed_release(st->q);
-    free(st->out);
+    slm_sse_buffer_free(&st->out);
     free(st);
 }
 

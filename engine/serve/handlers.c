@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "error.h"
+#include "sse_buffer.h"
 
 /* How long a handler waits between checks that its client is still there. */
 #define POLL_S 0.1
@@ -97,8 +98,7 @@ typedef struct {
     char id[48];
     bool include_usage;
     bool started, finished;
-    char *out; /* formatted bytes not yet read */
-    size_t out_len, out_pos;
+    slm_sse_buffer out; /* formatted bytes not yet read */
 } sse_stream;
 
 static void usage_of(const slm_job_counts *c, slm_oai_usage *u)
@@ -111,19 +111,7 @@ static void usage_of(const slm_job_counts *c, slm_oai_usage *u)
 /* Appends an SSE event (taking ownership); false when out of memory. */
 static bool sse_append(sse_stream *st, char *event)
 {
-    if (!event)
-        return false;
-    size_t n = strlen(event);
-    char *o = realloc(st->out, st->out_len + n + 1);
-    if (!o) {
-        free(event);
-        return false;
-    }
-    memcpy(o + st->out_len, event, n + 1);
-    st->out = o;
-    st->out_len += n;
-    free(event);
-    return true;
+    return slm_sse_buffer_append(&st->out, event);
 }
 
 /* Formats what the job produced since the last read. */
@@ -166,29 +154,21 @@ static void sse_produce(sse_stream *st)
 static long sse_read(slm_http_stream *base, char *buf, size_t cap)
 {
     sse_stream *st = (sse_stream *)base;
-    if (st->out_pos == st->out_len) {
-        free(st->out);
-        st->out = NULL;
-        st->out_len = st->out_pos = 0;
+    if (slm_sse_buffer_drained(&st->out)) {
         if (st->finished)
             return -1;
         sse_produce(st);
-        if (st->out_len == 0)
+        if (st->out.len == 0)
             return 0;
     }
-    size_t n = st->out_len - st->out_pos;
-    if (n > cap)
-        n = cap;
-    memcpy(buf, st->out + st->out_pos, n);
-    st->out_pos += n;
-    return (long)n;
+    return (long)slm_sse_buffer_take(&st->out, buf, cap);
 }
 
 static void sse_close(slm_http_stream *base)
 {
     sse_stream *st = (sse_stream *)base;
     slm_job_release(st->job);
-    free(st->out);
+    slm_sse_buffer_free(&st->out);
     free(st);
 }
 
