@@ -5,7 +5,7 @@
  * chat and completions (whole and streamed, the same text at temperature 0),
  * context_length_exceeded, 429 when slots and queue are full, prefix reuse
  * of a re-sent conversation, tokenize / detokenize, classify on a
- * generator (400), metrics.
+ * generator (400), metrics, response ids unique across two servers.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <setjmp.h>
@@ -285,6 +285,74 @@ static void test_generation(void **state)
     stop(f);
 }
 
+/* The "id" of a whole answer (malloc'd). */
+static char *answer_id(fixture *f, const char *path, const char *body)
+{
+    slm_http_response r;
+    call(f, "POST", path, body, NULL, &r);
+    assert_int_equal(r.status, 200);
+    cJSON *j = json_of(&r);
+    cJSON *id = cJSON_GetObjectItem(j, "id");
+    assert_true(cJSON_IsString(id));
+    char *s = strdup(id->valuestring);
+    cJSON_Delete(j);
+    slm_http_response_free(&r);
+    return s;
+}
+
+/* prefix-<29 base-62 characters>, as OpenAI's ids look. */
+static void assert_id_shape(const char *id, const char *prefix)
+{
+    size_t n = strlen(prefix);
+    assert_memory_equal(id, prefix, n);
+    assert_int_equal(strlen(id + n), SLM_RESPONSE_ID_KEY_LEN + SLM_RESPONSE_ID_COUNTER_LEN);
+    for (const char *c = id + n; *c; c++)
+        assert_true((*c >= '0' && *c <= '9') || (*c >= 'a' && *c <= 'z') ||
+                    (*c >= 'A' && *c <= 'Z'));
+}
+
+/* Two servers started in the same second (replicas behind one nginx) hand
+ * out different ids: the ids do not come from the start time. Both apps get
+ * the same clock value, so an id built from it and a counter collides. */
+static void test_ids_unique_across_servers(void **state)
+{
+    (void)state;
+    fixture *f[2] = {start(1, 0, NULL), start(1, 0, NULL)};
+    f[1]->app.created = f[0]->app.created;
+    const char *chat = "{\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}],\"max_tokens\":1}";
+    const char *comp = "{\"prompt\":\"Hi\",\"max_tokens\":1}";
+    char *ids[8];
+    int n = 0;
+    for (int round = 0; round < 2; round++)
+        for (int s = 0; s < 2; s++) {
+            ids[n] = answer_id(f[s], "/v1/chat/completions", chat);
+            assert_id_shape(ids[n++], "chatcmpl-");
+            ids[n] = answer_id(f[s], "/v1/completions", comp);
+            assert_id_shape(ids[n++], "cmpl-");
+        }
+    /* Unique also after the kind prefix (the random key differs). */
+    for (int i = 0; i < n; i++)
+        for (int j = i + 1; j < n; j++)
+            assert_string_not_equal(strchr(ids[i], '-'), strchr(ids[j], '-'));
+    for (int i = 0; i < n; i++)
+        free(ids[i]);
+    stop(f[0]);
+    stop(f[1]);
+
+    /* The source itself: two keys differ; one source never repeats. */
+    slm_response_id_source a, b;
+    slm_response_id_source_init(&a);
+    slm_response_id_source_init(&b);
+    assert_string_not_equal(a.key, b.key);
+    char x[48], y[48], z[48];
+    slm_response_id_make(&a, "cmpl", x, sizeof x);
+    slm_response_id_make(&a, "cmpl", y, sizeof y);
+    slm_response_id_make(&b, "cmpl", z, sizeof z);
+    assert_string_not_equal(x, y);
+    assert_string_not_equal(x, z);
+    assert_memory_equal(x, y, 5 + SLM_RESPONSE_ID_KEY_LEN); /* same key, next count */
+}
+
 static void test_context_and_reuse(void **state)
 {
     (void)state;
@@ -548,6 +616,7 @@ int main(void)
         cmocka_unit_test(test_tokens_and_classify), cmocka_unit_test(test_template_model),
         cmocka_unit_test(test_classifier_model), cmocka_unit_test(test_broken_template),
         cmocka_unit_test(test_client_gone_whole), cmocka_unit_test(test_timeout),
+        cmocka_unit_test(test_ids_unique_across_servers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -22,6 +22,7 @@
 #include "error.h"
 #include "render.h"
 #include "report.h"
+#include "response_id.h"
 #include "router.h"
 #include "sse_buffer.h"
 
@@ -32,8 +33,7 @@ struct slm_route_service {
     slm_router *router;
     slm_serve_router hook;
     _Atomic(slm_sched *) sched; /* the server's, set by every request */
-    atomic_ullong next_id;
-    long long created;
+    slm_response_id_source ids; /* random key + counter: unique across replicas */
     char local_name[128];
     pthread_mutex_t mu; /* active and the counters */
     pthread_cond_t idle;
@@ -401,8 +401,7 @@ static const char *finish_of(const slm_route_result *r, int max_tokens, const sl
 static void make_meta(slm_route_service *s, const slm_route_result *r, char *id, size_t cap,
                       slm_oai_meta *m)
 {
-    unsigned long long n = atomic_fetch_add(&s->next_id, 1);
-    snprintf(id, cap, "chatcmpl-route-%llx%06llx", (unsigned long long)s->created, n);
+    slm_response_id_make(&s->ids, "chatcmpl-route", id, cap);
     m->kind = SLM_OAI_CHAT;
     m->id = id;
     m->created = (long long)time(NULL);
@@ -683,8 +682,7 @@ slm_status slm_route_service_new(const slm_router_config *cfg, slm_route_service
     }
     pthread_cond_init(&s->idle, NULL);
     s->cfg = cfg;
-    s->created = (long long)time(NULL);
-    atomic_init(&s->next_id, 1);
+    slm_response_id_source_init(&s->ids);
     atomic_init(&s->sched, NULL);
     snprintf(s->local_name, sizeof s->local_name, "%s", base_name(cfg->local.model));
     slm_router_local_backend b = {.user = s,

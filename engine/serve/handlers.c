@@ -27,7 +27,7 @@ void slm_serve_app_init(slm_serve_app *app, slm_sched *sched, slm_metrics *metri
     app->api_key = api_key && api_key[0] ? api_key : NULL;
     app->router = NULL;
     app->created = (long long)time(NULL);
-    atomic_init(&app->next_id, 1);
+    slm_response_id_source_init(&app->ids);
     atomic_init(&app->stopping, false);
 }
 
@@ -175,9 +175,7 @@ static void sse_close(slm_http_stream *base)
 static void make_meta(slm_serve_app *app, slm_oai_kind kind, char *id, size_t cap,
                       slm_oai_meta *m)
 {
-    unsigned long long n = atomic_fetch_add(&app->next_id, 1);
-    snprintf(id, cap, "%s-%llx%06llx", kind == SLM_OAI_CHAT ? "chatcmpl" : "cmpl",
-             (unsigned long long)app->created, n);
+    slm_response_id_make(&app->ids, kind == SLM_OAI_CHAT ? "chatcmpl" : "cmpl", id, cap);
     m->kind = kind;
     m->id = id;
     m->created = (long long)time(NULL);

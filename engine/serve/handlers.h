@@ -18,6 +18,7 @@
 
 #include "http.h"
 #include "metrics.h"
+#include "response_id.h"
 #include "scheduler.h"
 
 /* A router in front of the model (`slm serve --router`,
@@ -39,7 +40,7 @@ typedef struct {
     const slm_serve_router *router; /* NULL: none */
     const char *api_key; /* NULL or "": no key required */
     long long created;   /* Unix time of the start, the models' "created" */
-    atomic_ullong next_id;
+    slm_response_id_source ids; /* random key + counter: unique across replicas */
     atomic_bool stopping; /* set on SIGTERM: new requests get 503 */
 } slm_serve_app;
 

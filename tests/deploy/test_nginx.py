@@ -227,7 +227,8 @@ def answer_text(kind, obj):
 def ask(port, prompt, kind, stream):
     """One request; a dict with status, upstream, t_headers, text, finish, error."""
     r = {"kind": kind, "stream": stream, "prompt": prompt, "status": None,
-         "upstream": "", "t_headers": None, "text": None, "finish": None, "error": None}
+         "upstream": "", "t_headers": None, "text": None, "finish": None, "error": None,
+         "id": None}
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=REQUEST_TIMEOUT_S)
     try:
         conn.request("POST", PATHS[kind], body=json.dumps(request_body(prompt, kind, stream)),
@@ -241,6 +242,7 @@ def ask(port, prompt, kind, stream):
             if resp.status == 200:
                 r["text"] = answer_text(kind, obj)
                 r["finish"] = obj["choices"][0]["finish_reason"]
+                r["id"] = obj["id"]
             else:
                 r["error"] = f"status {resp.status}: {obj}"
             return r
@@ -266,6 +268,7 @@ def ask(port, prompt, kind, stream):
             r["error"] = f"chunks carry {len(ids)} ids"
         else:
             r["text"] = "".join(parts)
+            r["id"] = ids.pop()
     except (OSError, http.client.HTTPException, ValueError, KeyError) as e:
         r["error"] = f"{type(e).__name__}: {e}"
     finally:
@@ -358,6 +361,10 @@ def scenario(slm, nginx_bin, sig):
             raise Failure(f"{name}: {label} not answered correctly: status {r['status']}, "
                           f"upstream {r['upstream']!r}, error {r['error']}, "
                           f"text {r['text']!r} (expected {want[(r['prompt'], r['kind'])]!r})")
+        # the two replicas start within a second or so: ids must still differ
+        ids = [r["id"] for r in results if r["id"] is not None]
+        check(len(set(ids)) == len(ids),
+              f"{name}: {len(ids) - len(set(ids))} response ids repeated across the replicas")
         check(retried >= 1, f"{name}: no request was retried on B after A stopped")
         check(after_b >= 1, f"{name}: B answered nothing after A stopped")
         check(cut <= CONCURRENCY, f"{name}: {cut} streams cut, more than were running")
