@@ -102,7 +102,7 @@ slm_status slm_model_load(const char *dir, const slm_load_options *opts, slm_mod
     slm_isa forced;
     if (slm_isa_from_env(&forced) < 0) {
         slm_status bad = slm_fail(err, SLM_ERR_INVALID_ARG,
-                                  "SLM_ISA='%s' is not one of scalar, avx2, avx512, neon",
+                                  "SLM_ISA='%s' is not one of scalar, avx2, avx512, neon, amx",
                                   getenv("SLM_ISA"));
         free(m->dir);
         free(m);

@@ -15,6 +15,13 @@
  *   avx512  AVX-512 F/BW/VL + VNNI (+ the AVX2 set); BF16 is not used: bf16
  *           weights are widened to f32 with a shift so products stay exact
  *   neon    AdvSIMD (+ dotprod when the build enables __ARM_FEATURE_DOTPROD)
+ *   amx     the avx512 set + AMX-TILE/AMX-INT8, the OS's XTILE state, and the
+ *           process's permission to use it (asked for with
+ *           arch_prctl(ARCH_REQ_XCOMP_PERM) when probed: Linux grants tile
+ *           state only on request). The avx512 table with the integer part of
+ *           its x8-packed batch products on tiles: the same bits (amx_gemm.c).
+ * slm_isa_best's order is measured, not assumed (see dispatch.c): amx is
+ * supported but not preferred where its tiles measured no faster.
  */
 #ifndef SLM_DISPATCH_H
 #define SLM_DISPATCH_H
@@ -22,7 +29,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-typedef enum { SLM_ISA_SCALAR, SLM_ISA_AVX2, SLM_ISA_AVX512, SLM_ISA_NEON, SLM_ISA_COUNT } slm_isa;
+typedef enum {
+    SLM_ISA_SCALAR,
+    SLM_ISA_AVX2,
+    SLM_ISA_AVX512,
+    SLM_ISA_NEON,
+    SLM_ISA_AMX,
+    SLM_ISA_COUNT
+} slm_isa;
 
 /* Tiled product, for one token (decode, nt == 1) or a batch: for r < nr and
  * t < nt
@@ -102,5 +116,6 @@ extern const slm_kernel_table slm_kernels_scalar;
 const slm_kernel_table *slm_kernels_avx2(void);
 const slm_kernel_table *slm_kernels_avx512(void);
 const slm_kernel_table *slm_kernels_neon(void);
+const slm_kernel_table *slm_kernels_amx(void);
 
 #endif
