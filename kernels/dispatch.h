@@ -85,6 +85,13 @@ typedef struct slm_kernel_table {
     /* 1 when the x8 products are the faster ones on this table: the loader
        then packs every packable quantized matrix (measured, bench_kernels) */
     int prefers_x8;
+    /* y (+)= x · wᵀ in f32, single-threaded: x is n x k (row stride ldx), w
+       rows x k (ldw), y n x rows (ldy), accumulate = 1 adds to y. For the
+       encoder's products (slm_matmul_f32_bias), which need no batch
+       invariance; NULL where OpenBLAS's sgemm is the one used. Returns 0,
+       or -1 when its scratch could not be allocated. */
+    int (*sgemm_nt)(float *y, size_t ldy, const float *x, size_t ldx, const float *w,
+                    size_t ldw, int n, int rows, int k, int accumulate);
 } slm_kernel_table;
 
 /* True when the running CPU (and OS) supports the ISA. */

@@ -17,17 +17,19 @@
 /* ------------------------------------------------------------- products */
 
 /* y[n][rows] = x[n][cols] · W[rows][cols]ᵀ, f32 throughout.
- * n == 1 runs a threaded matrix-vector product; n > 1 uses BLAS sgemm. */
-void slm_matmul_f32(float *y, const float *x, const float *w, int n, int rows, int cols,
-                    int n_threads);
+ * n == 1 runs a threaded matrix-vector product; n > 1 the kernel table's
+ * sgemm_nt (dispatch.h) or, where it has none, BLAS sgemm. Returns 0, or -1
+ * when a product's scratch could not be allocated. */
+int slm_matmul_f32(float *y, const float *x, const float *w, int n, int rows, int cols,
+                   int n_threads);
 
 /* Element-wise work fused after a product. */
 typedef enum { SLM_ACT_NONE, SLM_ACT_GELU } slm_act;
 
 /* y = act(x · Wᵀ + bias) for the shapes of slm_matmul_f32 (bias[rows] may be
  * NULL); each thread applies bias and act to its own slice of y. */
-void slm_matmul_f32_bias(float *y, const float *x, const float *w, const float *bias,
-                         slm_act act, int n, int rows, int cols, int n_threads);
+int slm_matmul_f32_bias(float *y, const float *x, const float *w, const float *bias,
+                        slm_act act, int n, int rows, int cols, int n_threads);
 
 /* Scalar reference of the above, single-threaded. */
 void slm_matmul_f32_ref(float *y, const float *x, const float *w, int n, int rows, int cols);

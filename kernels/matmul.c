@@ -5,6 +5,9 @@
  * slm_matmul_f32_bias adds an epilogue (bias, GELU) that each thread runs on
  * its own slice of the output right after its product, so the encoder's
  * element-wise work is split over the team like the product itself.
+ * The product of a slice is the kernel table's own sgemm where it has one
+ * (AVX-512: the same speed whatever OPENBLAS_CORETYPE says, which on some
+ * CPUs decides between SSE3 and AVX-512 kernels), else OpenBLAS's.
  */
 #include <cblas.h>
 #include <string.h>
@@ -12,6 +15,7 @@
 #include <omp.h>
 #endif
 
+#include "dispatch.h"
 #include "kernels.h"
 
 static float dot_f32(const float *a, const float *b, int n)
@@ -50,24 +54,32 @@ static void thread_slice(int rows, int tid, int team, int *r0, int *r1)
    bias, the slice is first filled with it and the product accumulated on
    top (beta = 1): that replaces the zeroing pass sgemm does for beta = 0,
    so the bias costs no extra pass over y. */
-static void slice_product(float *y, const float *x, const float *w, const float *bias,
-                          slm_act act, int n, int rows, int cols, int r0, int r1)
+static int slice_product(float *y, const float *x, const float *w, const float *bias,
+                         slm_act act, int n, int rows, int cols, int r0, int r1,
+                         const slm_kernel_table *k)
 {
     if (r0 >= r1)
-        return;
+        return 0;
     int width = r1 - r0;
     if (bias)
         for (int t = 0; t < n; t++)
             memcpy(y + (size_t)t * rows + r0, bias + r0, (size_t)width * sizeof(float));
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, width, cols, 1.0f, x, cols,
-                w + (size_t)r0 * cols, cols, bias ? 1.0f : 0.0f, y + r0, rows);
+    if (k->sgemm_nt) {
+        if (k->sgemm_nt(y + r0, (size_t)rows, x, (size_t)cols, w + (size_t)r0 * cols,
+                        (size_t)cols, n, width, cols, bias != NULL) != 0)
+            return -1;
+    } else {
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, width, cols, 1.0f, x, cols,
+                    w + (size_t)r0 * cols, cols, bias ? 1.0f : 0.0f, y + r0, rows);
+    }
     if (act == SLM_ACT_GELU)
         for (int t = 0; t < n; t++)
             slm_gelu(y + (size_t)t * rows + r0, (size_t)width);
+    return 0;
 }
 
-void slm_matmul_f32_bias(float *y, const float *x, const float *w, const float *bias,
-                         slm_act act, int n, int rows, int cols, int n_threads)
+int slm_matmul_f32_bias(float *y, const float *x, const float *w, const float *bias,
+                        slm_act act, int n, int rows, int cols, int n_threads)
 {
     if (n_threads < 1)
         n_threads = 1;
@@ -77,8 +89,10 @@ void slm_matmul_f32_bias(float *y, const float *x, const float *w, const float *
             slm_add_bias(y, bias, 1, rows);
         if (act == SLM_ACT_GELU)
             slm_gelu(y, (size_t)rows);
-        return;
+        return 0;
     }
+    const slm_kernel_table *k = slm_kernels_select();
+    int failed = 0;
     /* slm owns the threading: each OpenMP thread runs a single-threaded
        sgemm on its slice of W's rows (see blas.c) */
     slm_blas_single_threaded();
@@ -91,12 +105,16 @@ void slm_matmul_f32_bias(float *y, const float *x, const float *w, const float *
 #endif
         int r0, r1;
         thread_slice(rows, tid, team, &r0, &r1);
-        slice_product(y, x, w, bias, act, n, rows, cols, r0, r1);
+        if (slice_product(y, x, w, bias, act, n, rows, cols, r0, r1, k) != 0) {
+#pragma omp atomic write
+            failed = 1;
+        }
     }
+    return failed ? -1 : 0;
 }
 
-void slm_matmul_f32(float *y, const float *x, const float *w, int n, int rows, int cols,
-                    int n_threads)
+int slm_matmul_f32(float *y, const float *x, const float *w, int n, int rows, int cols,
+                   int n_threads)
 {
-    slm_matmul_f32_bias(y, x, w, NULL, SLM_ACT_NONE, n, rows, cols, n_threads);
+    return slm_matmul_f32_bias(y, x, w, NULL, SLM_ACT_NONE, n, rows, cols, n_threads);
 }

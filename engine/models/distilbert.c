@@ -168,7 +168,8 @@ static void apply_linear(scratch *s, float *y, const float *x, const linear *l, 
 {
     int rows = l->w.rows;
     if (l->w.type == SLM_WEIGHT_F32 && n > 1) {
-        slm_matmul_f32_bias(y, x, l->w.data, l->b, act, n, rows, l->w.cols, s->mm.n_threads);
+        s->failed |= slm_matmul_f32_bias(y, x, l->w.data, l->b, act, n, rows, l->w.cols,
+                                         s->mm.n_threads) != 0;
         return;
     }
     s->failed |= slm_matmul(y, x, &l->w, n, &s->mm) != 0;

@@ -40,6 +40,7 @@
 #include <string.h>
 
 #include "amx_gemm.h"
+#include "avx512_sgemm.h"
 #include "dispatch.h"
 #include "dtype.h"
 #include "weight.h"
@@ -607,7 +608,14 @@ static void gemm_q4_0x8(float *y, size_t ldy, const void *w, size_t gs, const vo
     .dot_f32 = dot_f32, .dot_f16 = dot_f16, .dot_bf16 = dot_bf16, .dot_q8_0 = dot_q8_0,     \
     .dot_q4_0 = dot_q4_0, .quantize_act_q8 = quantize_act_q8, .f16_to_f32 = f16_to_f32,     \
     .bf16_to_f32 = bf16_to_f32, .gemm_f32 = gemm_f32, .gemm_f16 = gemm_f16,                 \
-    .gemm_bf16 = gemm_bf16, .gemm_q8_0 = gemm_q8_0, .gemm_q4_0 = gemm_q4_0
+    .gemm_bf16 = gemm_bf16, .gemm_q8_0 = gemm_q8_0, .gemm_q4_0 = gemm_q4_0,                \
+    .sgemm_nt = AVX512_SGEMM
+
+#ifdef SLM_AVX512_EMULATED /* the emulated table must not reach native code */
+#define AVX512_SGEMM NULL
+#else
+#define AVX512_SGEMM slm_sgemm_nt_avx512
+#endif
 
 static const slm_kernel_table table = {
     .isa = SLM_ISA_AVX512,

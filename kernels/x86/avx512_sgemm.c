@@ -1,0 +1,130 @@
+/*
+ * avx512_sgemm.c — y (+)= x · wᵀ in f32 on AVX-512, for the encoder's
+ * products (slm_matmul_f32_bias), in place of OpenBLAS's sgemm.
+ *
+ * Why slm has its own: OpenBLAS picks its kernels by CPU model, and the
+ * Debian build takes a recent Intel Xeon for an SSE3-only "Prescott" unless
+ * OPENBLAS_CORETYPE says otherwise (Haswell: AVX2; SkylakeX: AVX-512). A
+ * user should get the AVX-512 path whatever their environment says.
+ * Not batch invariant (nor needed: the encoder runs each request's batch
+ * alone); decoder products use the table's tiles (dispatch.h).
+ *
+ * Shapes: x is n tokens x k (row stride ldx floats), w is rows x k (ldw),
+ * y is n x rows (ldy); all row-major, as the model stores them.
+ *
+ * Method (one thread; callers split rows between threads): tokens in
+ * panels of 32, packed k-major (xp[i][0..31] = token 0..31's element i,
+ * zero for missing tokens), so one k step of a panel is two zmm loads.
+ * Output tiles are 12 rows x 32 tokens: 24 accumulators, tokens in the
+ * lanes; each k step is 2 loads of xp and 12 FMAs with w[r][i] broadcast
+ * from memory per row: 24 FMAs per 14 loads, no horizontal sums (each lane
+ * holds one output's whole sum, in k order). The 12 x 32 result is
+ * transposed through a small buffer into y.
+ */
+#include <immintrin.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "avx512_sgemm.h"
+
+#define INLINE static inline __attribute__((always_inline))
+
+#define PANEL 32 /* tokens per packed panel: 2 zmm */
+#define TILE_R 12
+
+/* Tokens [0, nt) (nt <= 32) of x, elements [0, k), into xp[k][32]. */
+static void pack_panel(float *xp, const float *x, size_t ldx, int nt, int k)
+{
+    for (int i0 = 0; i0 < k; i0 += 16) {
+        int ni = k - i0 < 16 ? k - i0 : 16;
+        __mmask16 live = (__mmask16)((1u << ni) - 1);
+        float buf[PANEL][16];
+        for (int t = 0; t < PANEL; t++) {
+            __m512 v = t < nt ? _mm512_maskz_loadu_ps(live, x + (size_t)t * ldx + i0)
+                              : _mm512_setzero_ps();
+            _mm512_storeu_ps(buf[t], v);
+        }
+        for (int i = 0; i < ni; i++)
+            for (int t = 0; t < PANEL; t++)
+                xp[(size_t)(i0 + i) * PANEL + t] = buf[t][i];
+    }
+}
+
+/* R rows of w (from w, stride ldw) x the 32-token panel: out[r][t]. */
+INLINE void tile(float out[TILE_R][PANEL], const float *xp, const float *w, size_t ldw, int k,
+                 int R)
+{
+    __m512 lo[TILE_R], hi[TILE_R];
+    for (int r = 0; r < R; r++)
+        lo[r] = hi[r] = _mm512_setzero_ps();
+    for (int i = 0; i < k; i++) {
+        __m512 a = _mm512_load_ps(xp + (size_t)i * PANEL);
+        __m512 b = _mm512_load_ps(xp + (size_t)i * PANEL + 16);
+        for (int r = 0; r < R; r++) {
+            __m512 wv = _mm512_set1_ps(w[(size_t)r * ldw + i]);
+            lo[r] = _mm512_fmadd_ps(a, wv, lo[r]);
+            hi[r] = _mm512_fmadd_ps(b, wv, hi[r]);
+        }
+    }
+    for (int r = 0; r < R; r++) {
+        _mm512_storeu_ps(out[r], lo[r]);
+        _mm512_storeu_ps(out[r] + 16, hi[r]);
+    }
+}
+
+/* out (R rows x 32 tokens) into y's rows r0.. for tokens [0, nt). */
+static void store_tile(float *y, size_t ldy, float out[TILE_R][PANEL], int R, int nt,
+                       int accumulate)
+{
+    for (int t = 0; t < nt; t++) {
+        float *yt = y + (size_t)t * ldy;
+        for (int r = 0; r < R; r++)
+            yt[r] = accumulate ? yt[r] + out[r][t] : out[r][t];
+    }
+}
+
+static void panel_rows(float *y, size_t ldy, const float *xp, const float *w, size_t ldw,
+                       int nt, int rows, int k, int accumulate)
+{
+    float out[TILE_R][PANEL];
+    int r = 0;
+    for (; r + TILE_R <= rows; r += TILE_R) {
+        tile(out, xp, w + (size_t)r * ldw, ldw, k, TILE_R);
+        store_tile(y + r, ldy, out, TILE_R, nt, accumulate);
+    }
+    int R = rows - r;
+    const float *wr = w + (size_t)r * ldw;
+    switch (R) { /* a constant R per call keeps the accumulators in registers */
+    case 11: tile(out, xp, wr, ldw, k, 11); break;
+    case 10: tile(out, xp, wr, ldw, k, 10); break;
+    case 9: tile(out, xp, wr, ldw, k, 9); break;
+    case 8: tile(out, xp, wr, ldw, k, 8); break;
+    case 7: tile(out, xp, wr, ldw, k, 7); break;
+    case 6: tile(out, xp, wr, ldw, k, 6); break;
+    case 5: tile(out, xp, wr, ldw, k, 5); break;
+    case 4: tile(out, xp, wr, ldw, k, 4); break;
+    case 3: tile(out, xp, wr, ldw, k, 3); break;
+    case 2: tile(out, xp, wr, ldw, k, 2); break;
+    case 1: tile(out, xp, wr, ldw, k, 1); break;
+    default: return;
+    }
+    store_tile(y + r, ldy, out, R, nt, accumulate);
+}
+
+int slm_sgemm_nt_avx512(float *y, size_t ldy, const float *x, size_t ldx, const float *w,
+                        size_t ldw, int n, int rows, int k, int accumulate)
+{
+    if (n <= 0 || rows <= 0)
+        return 0;
+    size_t kp = (size_t)(k > 0 ? k : 1);
+    float *xp = aligned_alloc(64, kp * PANEL * sizeof(float));
+    if (!xp)
+        return -1;
+    for (int t0 = 0; t0 < n; t0 += PANEL) {
+        int nt = n - t0 < PANEL ? n - t0 : PANEL;
+        pack_panel(xp, x + (size_t)t0 * ldx, ldx, nt, k);
+        panel_rows(y + (size_t)t0 * ldy, ldy, xp, w, ldw, nt, rows, k, accumulate);
+    }
+    free(xp);
+    return 0;
+}

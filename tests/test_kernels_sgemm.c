@@ -1,0 +1,112 @@
+/*
+ * test_kernels_sgemm.c — every kernel table's own f32 product (sgemm_nt,
+ * dispatch.h) against the scalar reference: y = x · wᵀ and y += x · wᵀ, on
+ * shapes across its 32-token panels and 12-row tiles (edges of 1 .. 31
+ * tokens and 1 .. 11 rows, k = 0, 1, odd, long), with row strides larger
+ * than the rows (a slice of a wider matrix, as slm_matmul_f32_bias's
+ * threads pass), and nothing outside the slice written. Tolerance: the
+ * terms are at most 1 in magnitude, so summation order moves a result by at
+ * most k · 2^-22 (+1e-6 absolute), as test_kernels' sgemm bound.
+ */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "dispatch.h"
+#include "kernels.h"
+
+static float uniform(uint64_t *s) /* [-1, 1) */
+{
+    *s ^= *s << 13, *s ^= *s >> 7, *s ^= *s << 17;
+    return (float)((double)(*s >> 11) / 4503599627370496.0 - 1.0);
+}
+
+static void check(const slm_kernel_table *t, int n, int rows, int k, int accumulate,
+                  uint64_t *s)
+{
+    /* x and w in wider rows (pad 3), y a slice at column 2 of a wider y */
+    int ldx = k + 3, ldw = k + 3, ldy = rows + 5, col = 2;
+    float *x = malloc(sizeof(float) * (size_t)(n * ldx + 1));
+    float *w = malloc(sizeof(float) * (size_t)(rows * ldw + 1));
+    float *y = malloc(sizeof(float) * (size_t)(n * ldy));
+    float *y0 = malloc(sizeof(float) * (size_t)(n * ldy));
+    float *ref = malloc(sizeof(float) * (size_t)(n * rows + 1));
+    float *xc = malloc(sizeof(float) * (size_t)(n * k + 1));
+    float *wc = malloc(sizeof(float) * (size_t)(rows * k + 1));
+    for (int i = 0; i < n * ldx; i++)
+        x[i] = uniform(s);
+    for (int i = 0; i < rows * ldw; i++)
+        w[i] = uniform(s);
+    for (int i = 0; i < n * ldy; i++)
+        y[i] = y0[i] = uniform(s);
+    for (int a = 0; a < n; a++)
+        memcpy(xc + (size_t)a * k, x + (size_t)a * ldx, sizeof(float) * (size_t)k);
+    for (int r = 0; r < rows; r++)
+        memcpy(wc + (size_t)r * k, w + (size_t)r * ldw, sizeof(float) * (size_t)k);
+    slm_matmul_f32_ref(ref, xc, wc, n, rows, k);
+    assert_int_equal(t->sgemm_nt(y + col, (size_t)ldy, x, (size_t)ldx, w, (size_t)ldw, n, rows,
+                                 k, accumulate),
+                     0);
+    float bound = (float)k * 2.4e-7f + 1e-6f;
+    for (int a = 0; a < n; a++)
+        for (int c = 0; c < ldy; c++) {
+            float got = y[(size_t)a * ldy + c], was = y0[(size_t)a * ldy + c];
+            if (c < col || c >= col + rows) {
+                if (memcmp(&got, &was, sizeof got) != 0)
+                    fail_msg("%s n=%d rows=%d k=%d: wrote outside its slice (token %d col %d)",
+                             t->name, n, rows, k, a, c);
+                continue;
+            }
+            float want = ref[(size_t)a * rows + c - col] + (accumulate ? was : 0.0f);
+            if (!(fabsf(got - want) <= bound + (accumulate ? 1e-6f : 0.0f)))
+                fail_msg("%s n=%d rows=%d k=%d acc=%d: token %d row %d: %.9g vs %.9g", t->name,
+                         n, rows, k, accumulate, a, c - col, got, want);
+        }
+    free(x), free(w), free(y), free(y0), free(ref), free(xc), free(wc);
+}
+
+static void test_sgemm_nt(void **state)
+{
+    (void)state;
+    uint64_t s = 77;
+    int tested = 0;
+    for (int i = 0; i < SLM_ISA_COUNT; i++) {
+        slm_isa isa = (slm_isa)i;
+        if (!slm_isa_supported(isa)) {
+            printf("[  SKIP    ] %s: not supported by this CPU/build\n", slm_isa_name(isa));
+            continue;
+        }
+        const slm_kernel_table *t = slm_kernels_for(isa);
+        if (!t->sgemm_nt) {
+            printf("%s: no sgemm_nt of its own (OpenBLAS's sgemm is used)\n", t->name);
+            continue;
+        }
+        static const int ns[] = {1, 2, 31, 32, 33, 70};
+        static const int rs[] = {1, 11, 12, 13, 40};
+        static const int ks[] = {0, 1, 17, 300};
+        for (size_t a = 0; a < sizeof ns / sizeof ns[0]; a++)
+            for (size_t b = 0; b < sizeof rs / sizeof rs[0]; b++)
+                for (size_t c = 0; c < sizeof ks / sizeof ks[0]; c++)
+                    check(t, ns[a], rs[b], ks[c], (int)((a + b + c) % 2), &s);
+        check(t, 128, 768, 768, 1, &s); /* DistilBERT-base's shape */
+        printf("sgemm_nt: %s ok\n", t->name);
+        tested++;
+    }
+    if (!tested)
+        printf("[  SKIP    ] no table here has its own sgemm_nt\n");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_sgemm_nt),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
