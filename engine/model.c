@@ -124,6 +124,9 @@ slm_status slm_model_load(const char *dir, const slm_load_options *opts, slm_mod
         snprintf(where, sizeof where, "%s/config.json", dir);
         s = slm_rope_init(&m->rope, &m->cfg, where, err);
     }
+    /* a decoder's float matrices go x16 where the kernels prefer it; an
+       encoder hands its f32 matrices to sgemm as rows (distilbert.c) */
+    m->pack_x16 = s == SLM_OK && m->arch->forward && slm_kernels_select()->prefers_x16;
     if (s == SLM_OK)
         s = m->arch->load(m, err);
     if (s == SLM_OK && o.progress) /* unused extra tensors count as done */
@@ -314,15 +317,17 @@ static slm_status encode_matrix(slm_model *m, const slm_tensor *t, slm_weight *w
     return SLM_OK;
 }
 
-/* Quantized matrices of whole groups of 8 rows are interleaved (pack.c) when
-   the kernels run faster on that layout. In place when the bytes are ours
+/* Quantized matrices of whole groups of 8 rows (x8), and a decoder's float
+   matrices of whole groups of 16 (x16), are interleaved (pack.c) when the
+   kernels run faster on that layout. In place when the bytes are ours
    (converted, or read in: each tensor is turned into a matrix once, so no
    one else reads the file's row layout afterwards); into a copy when they
    are the file's read-only mapping. */
 static slm_status pack_matrix(slm_model *m, slm_weight *w, bool bytes_are_ours, const char *name,
                               slm_error *err)
 {
-    if (!m->pack_x8 || !slm_weight_packable(w))
+    bool quant = w->type == SLM_WEIGHT_Q8_0 || w->type == SLM_WEIGHT_Q4_0;
+    if (!(quant ? m->pack_x8 : m->pack_x16) || !slm_weight_packable(w))
         return SLM_OK;
     void *dst = bytes_are_ours ? (void *)w->data
                                : own_buffer(m, slm_weight_row_bytes(w->type, w->cols) * w->rows);
@@ -402,7 +407,8 @@ static slm_status load_matrix(slm_model *m, const char *name, int64_t rows, int6
     m->weight_bytes += slm_weight_row_bytes(out->type, out->cols) * (size_t)out->rows;
     size_t align = t->dtype == SLM_DTYPE_F32 ? 4 : 2;
     if (out->type == stored_type(t->dtype) && (uintptr_t)t->data % align == 0) {
-        out->data = t->data; /* zero copy (a float type: never packed) */
+        out->data = t->data; /* zero copy */
+        *ours = !m->opts.use_mmap; /* read-in bytes may be packed in place, as quantized ones */
         return SLM_OK;
     }
     *ours = true;

@@ -41,6 +41,7 @@ struct slm_model {
     int n_threads_batch; /* prompt processing */
     size_t weight_bytes; /* bytes of the weights as computed with */
     bool pack_x8;        /* interleave quantized matrices (the kernels prefer it) */
+    bool pack_x16;       /* interleave a decoder's float matrices (likewise) */
     size_t n_loaded;     /* tensors mapped so far (progress) */
     slm_rope rope;
     void **owned;         /* buffers of converted tensors, freed with the model */

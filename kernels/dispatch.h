@@ -82,9 +82,19 @@ typedef struct slm_kernel_table {
        token (nt == 1) this is the decode matvec. */
     slm_gemm_fn gemm_q8_0x8;
     slm_gemm_fn gemm_q4_0x8;
+    /* the same over x16-packed F32/F16/BF16 weights (pack.c): w points at a
+       group of 16 rows, w_stride is the bytes of one group, nr % 16 == 0;
+       x is f32 tokens. Each output is one FMA chain over k in element order
+       (no lane split), the same for every nt. */
+    slm_gemm_fn gemm_f32x16;
+    slm_gemm_fn gemm_f16x16;
+    slm_gemm_fn gemm_bf16x16;
     /* 1 when the x8 products are the faster ones on this table: the loader
        then packs every packable quantized matrix (measured, bench_kernels) */
     int prefers_x8;
+    /* 1 when the x16 float products are the faster ones: the loader then
+       packs a decoder's float matrices (measured, bench_kernels) */
+    int prefers_x16;
     /* y (+)= x · wᵀ in f32, single-threaded: x is n x k (row stride ldx), w
        rows x k (ldw), y n x rows (ldy), accumulate = 1 adds to y. For the
        encoder's products (slm_matmul_f32_bias), which need no batch
@@ -110,7 +120,13 @@ const slm_kernel_table *slm_kernels_for(slm_isa isa);
  * CPUID each call, so callers keep the pointer (slm_matmul_ctx does). */
 const slm_kernel_table *slm_kernels_select(void);
 
-/* The scalar x8 products (dot_ref.c), for tables without their own. */
+/* The scalar x8 and x16 products (dot_ref.c), for tables without their own. */
+void slm_gemm_f32x16_ref(float *y, size_t ldy, const void *w, size_t w_stride, const void *x,
+                         size_t x_stride, int nr, int nt, int k);
+void slm_gemm_f16x16_ref(float *y, size_t ldy, const void *w, size_t w_stride, const void *x,
+                         size_t x_stride, int nr, int nt, int k);
+void slm_gemm_bf16x16_ref(float *y, size_t ldy, const void *w, size_t w_stride, const void *x,
+                          size_t x_stride, int nr, int nt, int k);
 void slm_gemm_q8_0x8_ref(float *y, size_t ldy, const void *w, size_t w_stride, const void *x,
                          size_t x_stride, int nr, int nt, int k);
 void slm_gemm_q4_0x8_ref(float *y, size_t ldy, const void *w, size_t w_stride, const void *x,

@@ -19,7 +19,8 @@
  * gets alone. Activations are quantized (q8_0/q4_0) once per call, for all
  * tokens, by the team before the products start (per token, so that is
  * invariant too). x8-packed quantized weights (pack.c) go to the table's x8
- * entries, split between threads in whole groups of 8 rows.
+ * entries, split between threads in whole groups of 8 rows; x16-packed float
+ * weights to its x16 entries, in whole groups of 16.
  * slm_matmul_multi runs several products of one x in one team.
  */
 #include <stdlib.h>
@@ -81,10 +82,26 @@ static void thread_rows(int rows, int g, int tid, int nt, int *r0, int *r1)
     *r1 = (int)(b1 * g < rows ? b1 * g : rows);
 }
 
+static slm_gemm_fn packed_gemm_of(const slm_kernel_table *k, slm_weight_type t)
+{
+    switch (t) {
+    case SLM_WEIGHT_F32:
+        return k->gemm_f32x16;
+    case SLM_WEIGHT_F16:
+        return k->gemm_f16x16;
+    case SLM_WEIGHT_BF16:
+        return k->gemm_bf16x16;
+    case SLM_WEIGHT_Q8_0:
+        return k->gemm_q8_0x8;
+    default:
+        return k->gemm_q4_0x8;
+    }
+}
+
 static slm_gemm_fn gemm_of(const slm_kernel_table *k, const slm_weight *w)
 {
     if (w->packed)
-        return w->type == SLM_WEIGHT_Q8_0 ? k->gemm_q8_0x8 : k->gemm_q4_0x8;
+        return packed_gemm_of(k, w->type);
     switch (w->type) {
     case SLM_WEIGHT_F32:
         return k->gemm_f32;
@@ -111,7 +128,8 @@ static void decode_rows(float *y, const slm_weight *w, const void *x, int r0, in
         return;
     size_t rb = slm_weight_row_bytes(w->type, w->cols);
     const uint8_t *row = (const uint8_t *)w->data + (size_t)r0 * rb;
-    size_t ws = w->packed ? 8 * rb : rb; /* a packed group of 8 rows is 8 rows' bytes */
+    /* a packed group of g rows takes g rows' bytes */
+    size_t ws = w->packed ? (size_t)slm_weight_pack_rows(w->type) * rb : rb;
     gemm_of(k, w)(y + r0, 0, row, ws, x, 0, r1 - r0, 1, w->cols);
 }
 
@@ -124,7 +142,7 @@ static void batch_rows(float *y, const slm_weight *w, const void *x, size_t xs, 
     size_t rb = slm_weight_row_bytes(w->type, w->cols);
     slm_gemm_fn gemm = gemm_of(k, w);
     int chunk = is_quantized(w->type) ? TOKENS_Q8 : TOKENS_F32;
-    size_t ws = w->packed ? 8 * rb : rb; /* a packed group of 8 rows is 8 rows' bytes */
+    size_t ws = w->packed ? (size_t)slm_weight_pack_rows(w->type) * rb : rb;
     const uint8_t *wr = (const uint8_t *)w->data + (size_t)r0 * rb;
     for (int t0 = 0; t0 < n; t0 += chunk) {
         int nt = n - t0 < chunk ? n - t0 : chunk;
@@ -155,10 +173,10 @@ static void run_team(float *const *y, const float *x, const slm_weight *const *w
                 k->quantize_act_q8(x + (size_t)t * cols, (uint8_t *)xq + (size_t)t * xs, cols);
         } /* the omp for's barrier: every token is quantized before use */
         for (int i = 0; i < count; i++) {
-            /* decode rows come in groups of 16 (a cache line of y), batch
-               rows in 12s (whole tiles of 3 or 4 rows), packed rows in
-               whole groups of 8 */
-            int g = n == 1 ? 16 : w[i]->packed ? 8 : 12, r0, r1;
+            /* decode rows come in groups of 16 (a cache line of y, and a
+               whole x8 or x16 group), batch rows in 12s (whole tiles of 3
+               or 4 rows), packed rows in whole groups (8 or 16) */
+            int g = n == 1 ? 16 : w[i]->packed ? slm_weight_pack_rows(w[i]->type) : 12, r0, r1;
             thread_rows(w[i]->rows, g, tid, team, &r0, &r1);
             if (n == 1)
                 decode_rows(y[i], w[i], xa, r0, r1, k);
@@ -174,7 +192,7 @@ static int valid(const slm_weight *w, int n)
         return 0;
     if (is_quantized(w->type) && w->cols % SLM_QBLOCK != 0)
         return 0;
-    return !w->packed || (is_quantized(w->type) && w->rows % 8 == 0);
+    return !w->packed || w->rows % slm_weight_pack_rows(w->type) == 0;
 }
 
 int slm_matmul_multi(float *const *y, const float *x, const slm_weight *const *w, int count, int n,
@@ -224,6 +242,24 @@ int slm_matmul(float *y, const float *x, const slm_weight *w, int n, slm_matmul_
 void slm_matmul_ref(float *y, const float *x, const slm_weight *w, int n)
 {
     const slm_kernel_table *k = &slm_kernels_scalar;
+    if (w->packed && !is_quantized(w->type)) {
+        /* x16 floats: the reference over the same values as rows again (so
+           it is bit for bit the row-major reference) */
+        size_t rb = slm_weight_row_bytes(w->type, w->cols), es = w->type == SLM_WEIGHT_F32 ? 4 : 2;
+        uint8_t *rows = malloc(rb * (size_t)w->rows + 1);
+        if (!rows)
+            return;
+        for (int r = 0; r < w->rows; r++)
+            for (int i = 0; i < w->cols; i++)
+                memcpy(rows + (size_t)r * rb + (size_t)i * es,
+                       (const uint8_t *)w->data + (size_t)(r - r % 16) * rb +
+                           ((size_t)i * 16 + (size_t)(r % 16)) * es,
+                       es);
+        slm_weight u = {w->type, rows, w->rows, w->cols, 0};
+        slm_matmul_ref(y, x, &u, n);
+        free(rows);
+        return;
+    }
     if (w->type == SLM_WEIGHT_F32) {
         slm_matmul_f32_ref(y, x, w->data, n, w->rows, w->cols);
         return;

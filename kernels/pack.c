@@ -23,6 +23,15 @@
  * 16 + 8·32 = 272 = 8 x 34 bytes (Q8_0) and 16 + 4·32 = 144 = 8 x 18 (Q4_0):
  * a group takes exactly the bytes of its 8 rows, so a slice of whole groups
  * (slm_weight_rows) is still a contiguous range.
+ *
+ * The x16 layout of F32/F16/BF16 matrices: group g holds rows 16g .. 16g+15
+ * as cols vectors of 16 elements, vector i = element i of each of the 16
+ * rows (elements of the type's size, 16 x cols of them: the group's bytes).
+ * Why: a product then keeps one accumulator lane per row and reads one
+ * vector per element, so each output is one FMA chain in element order
+ * with no horizontal sums, for one token (decode: a contiguous stream) as
+ * for a batch (a register tile of rows x tokens, the weight vector reused
+ * by every token of the tile, the token's element broadcast).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -30,16 +39,34 @@
 #include "weight.h"
 
 #define X8 8
+#define X16 16
 
 static int quant_bytes(slm_weight_type t) /* quant bytes per block (no scale) */
 {
     return t == SLM_WEIGHT_Q8_0 ? SLM_Q8_0_BYTES - 2 : SLM_Q4_0_BYTES - 2;
 }
 
+static int is_quant(slm_weight_type t) { return t == SLM_WEIGHT_Q8_0 || t == SLM_WEIGHT_Q4_0; }
+
+static size_t elem_bytes(slm_weight_type t) { return t == SLM_WEIGHT_F32 ? 4 : 2; }
+
+int slm_weight_pack_rows(slm_weight_type t) { return is_quant(t) ? X8 : X16; }
+
 int slm_weight_packable(const slm_weight *w)
 {
-    return !w->packed && (w->type == SLM_WEIGHT_Q8_0 || w->type == SLM_WEIGHT_Q4_0) &&
-           w->rows % X8 == 0 && w->cols % SLM_QBLOCK == 0;
+    if (w->packed || (unsigned)w->type >= SLM_WEIGHT_TYPE_COUNT || w->rows <= 0)
+        return 0;
+    if (is_quant(w->type))
+        return w->rows % X8 == 0 && w->cols % SLM_QBLOCK == 0;
+    return w->rows % X16 == 0 && w->cols > 0;
+}
+
+/* One x16 group: 16 row-major rows (src, rb bytes apart) into dst. */
+static void pack_group16(const uint8_t *src, size_t rb, size_t es, uint8_t *dst, int cols)
+{
+    for (int i = 0; i < cols; i++)
+        for (int j = 0; j < X16; j++, dst += es)
+            memcpy(dst, src + j * rb + (size_t)i * es, es);
 }
 
 /* One group: 8 row-major rows (src, rb bytes apart) into dst. */
@@ -61,15 +88,19 @@ int slm_weight_pack(slm_weight *w, void *dst)
 {
     if (!slm_weight_packable(w))
         return -1;
-    size_t rb = slm_weight_row_bytes(w->type, w->cols), gb = X8 * rb;
+    int per = slm_weight_pack_rows(w->type);
+    size_t rb = slm_weight_row_bytes(w->type, w->cols), gb = (size_t)per * rb;
     uint8_t *rows = malloc(gb);
     if (!rows)
         return -1;
     int nb = w->cols / SLM_QBLOCK;
-    for (int g = 0; g < w->rows / X8; g++) {
+    for (int g = 0; g < w->rows / per; g++) {
         /* through a copy: dst may be the source itself */
         memcpy(rows, (const uint8_t *)w->data + g * gb, gb);
-        pack_group(w->type, rows, rb, (uint8_t *)dst + g * gb, nb);
+        if (per == X8)
+            pack_group(w->type, rows, rb, (uint8_t *)dst + g * gb, nb);
+        else
+            pack_group16(rows, rb, elem_bytes(w->type), (uint8_t *)dst + g * gb, w->cols);
     }
     free(rows);
     w->data = dst;
@@ -99,11 +130,24 @@ void slm_weight_row_blocks(const slm_weight *w, int r, void *dst)
         slm_weight_block(w, r, b, (uint8_t *)dst + (size_t)b * bb);
 }
 
+/* Row r of an x16-packed float matrix: every 16th element of its group. */
+static void row_f32_x16(const slm_weight *w, int r, float *dst)
+{
+    size_t rb = slm_weight_row_bytes(w->type, w->cols), es = elem_bytes(w->type);
+    const uint8_t *p = (const uint8_t *)w->data + (size_t)(r - r % X16) * rb + (r % X16) * es;
+    for (int i = 0; i < w->cols; i++, p += X16 * es)
+        slm_dequantize_row(w->type, p, dst + i, 1);
+}
+
 void slm_weight_row_f32(const slm_weight *w, int r, float *dst)
 {
     if (!w->packed) {
         size_t rb = slm_weight_row_bytes(w->type, w->cols);
         slm_dequantize_row(w->type, (const uint8_t *)w->data + (size_t)r * rb, dst, w->cols);
+        return;
+    }
+    if (!is_quant(w->type)) {
+        row_f32_x16(w, r, dst);
         return;
     }
     for (int b = 0; b < w->cols / SLM_QBLOCK; b++) { /* no row-sized buffer needed */

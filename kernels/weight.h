@@ -15,8 +15,10 @@
  * Quantizing (round to nearest, d = max|w| / 127 for Q8_0; d = signed max / -8
  * for Q4_0 so the extreme maps to -8 exactly) is in quant.c. In memory, a
  * quantized matrix may also be `packed`: its rows interleaved 8 at a time
- * (pack.c), the layout the AVX2/AVX-512 products read fastest; files always
- * hold the row-major blocks above.
+ * (pack.c), the layout the AVX2/AVX-512 products read fastest; a float
+ * matrix (F32/F16/BF16) packed has its rows interleaved 16 at a time,
+ * element by element (x16, pack.c), the layout the AVX-512 products read
+ * fastest. Files always hold the row-major rows above.
  *
  * Products against quantized weights quantize the activations on the fly to
  * SLM_ACT_Q8 blocks (slm_act_q8 below: per 32 values, 40 bytes: float d,
@@ -59,7 +61,8 @@ typedef struct {
     const void *data; /* rows x slm_weight_row_bytes(type, cols) bytes */
     int rows;
     int cols;
-    int packed; /* Q8_0/Q4_0 only: rows interleaved in groups of 8 (pack.c) */
+    int packed; /* rows interleaved: Q8_0/Q4_0 in groups of 8 (x8), F32/F16/BF16
+                   in groups of 16 (x16); see pack.c */
 } slm_weight;
 
 const char *slm_weight_type_name(slm_weight_type t); /* "f32", "f16", "bf16", "q8_0", "q4_0" */
@@ -83,12 +86,19 @@ void slm_encode_row(slm_weight_type t, const float *x, void *dst, int n);
  * same number of bytes; a product then reads the group front to back and one
  * SIMD lane per row. Only the in-memory layout changes: files keep rows. */
 
-/* 1 when w (unpacked) can be interleaved: quantized, rows % 8 == 0. */
+/* The x16 layout (pack.c) stores each group of 16 rows of a float matrix
+ * element by element: element i of the 16 rows, then element i + 1, ...; a
+ * product reads one vector of 16 rows per element. */
+
+/* Rows per packed group: 8 for Q8_0/Q4_0, 16 for the float types. */
+int slm_weight_pack_rows(slm_weight_type t);
+/* 1 when w (unpacked) can be interleaved: rows % slm_weight_pack_rows == 0
+ * (and, quantized, cols % 32 == 0). */
 int slm_weight_packable(const slm_weight *w);
 /* Interleaves w's rows into dst (w->rows x row bytes; may equal w->data: the
- * packing goes group by group through an 8-row buffer). On success w->data =
- * dst and w->packed = 1. Returns 0, or -1 if w is not packable or the buffer
- * could not be allocated. */
+ * packing goes group by group through a group-sized buffer). On success
+ * w->data = dst and w->packed = 1. Returns 0, or -1 if w is not packable or
+ * the buffer could not be allocated. */
 int slm_weight_pack(slm_weight *w, void *dst);
 /* Quantized w, packed or not: block b of row r in the row-major block
  * layout (34 / 18 bytes at dst), and the whole row r (row bytes at dst). */
@@ -97,7 +107,7 @@ void slm_weight_row_blocks(const slm_weight *w, int r, void *dst);
 /* Row r of w decoded to f32 (cols floats), packed or not. */
 void slm_weight_row_f32(const slm_weight *w, int r, float *dst);
 /* Rows [first, first + count) of w as a matrix of their own (first and count
- * multiples of 8 when w is packed). */
+ * multiples of slm_weight_pack_rows when w is packed). */
 slm_weight slm_weight_rows(const slm_weight *w, int first, int count);
 
 /* ------------------------------------------------------------- products */

@@ -420,6 +420,38 @@ static void test_pack_layout(void **state)
         assert_false(slm_weight_packable(&w)); /* already packed */
         free(src), free(dst), free(row), free(a), free(b);
     }
+    /* x16 floats: group g's vector i holds element i of its 16 rows */
+    for (int wt = SLM_WEIGHT_F32; wt <= SLM_WEIGHT_BF16; wt++) {
+        const int frows = 32, fcols = 37;
+        size_t rb = slm_weight_row_bytes((slm_weight_type)wt, fcols), es = rb / fcols;
+        uint8_t *src = malloc(rb * frows), *dst = malloc(rb * frows);
+        float *v = malloc(sizeof(float) * fcols), *a = malloc(sizeof(float) * fcols);
+        for (int i = 0; i < frows; i++) {
+            for (int j = 0; j < fcols; j++)
+                v[j] = (float)uniform(&r);
+            slm_encode_row((slm_weight_type)wt, v, src + i * rb, fcols);
+        }
+        slm_weight w = {(slm_weight_type)wt, src, frows, fcols, 0};
+        assert_true(slm_weight_packable(&w));
+        slm_weight odd = {(slm_weight_type)wt, src, 24, fcols, 0};
+        assert_false(slm_weight_packable(&odd)); /* 24 rows: not whole groups of 16 */
+        assert_int_equal(slm_weight_pack(&w, dst), 0);
+        for (int g = 0; g < 2; g++)
+            for (int i = 0; i < fcols; i++)
+                for (int j = 0; j < 16; j++)
+                    assert_memory_equal(dst + g * 16 * rb + (i * 16 + j) * es,
+                                        src + (g * 16 + j) * rb + i * es, es);
+        for (int i = 0; i < frows; i++) {
+            slm_weight_row_f32(&w, i, a);
+            slm_dequantize_row((slm_weight_type)wt, src + i * rb, v, fcols);
+            assert_memory_equal(a, v, sizeof(float) * fcols);
+        }
+        slm_weight half = slm_weight_rows(&w, 16, 16);
+        slm_weight_row_f32(&half, 5, a);
+        slm_dequantize_row((slm_weight_type)wt, src + 21 * rb, v, fcols);
+        assert_memory_equal(a, v, sizeof(float) * fcols);
+        free(src), free(dst), free(v), free(a);
+    }
 }
 
 /* Activation quantization is bit-identical in every table, and its error
@@ -693,7 +725,7 @@ static void check_matmul(const isa_case *c, slm_weight_type wt, shape s, int thr
             /* every table sums a float element in at least 8 lanes (f32
                batches too: the table's tiles, no longer sgemm), a quantized
                one block term per lane at most nb times */
-            double terms = quant ? nb : s.cols / 8.0;
+            double terms = quant ? nb : packed ? s.cols : s.cols / 8.0; /* x16: one chain */
             double bound = (terms + 64) * 2 * U * mag + 1e-30;
             double bound_ref = (quant ? nb + 8 : s.cols + 2.0) * 2 * U * mag + 1e-30;
             float got = y[(size_t)t * s.rows + i], rf = ref[(size_t)t * s.rows + i];
@@ -701,7 +733,7 @@ static void check_matmul(const isa_case *c, slm_weight_type wt, shape s, int thr
                 !(fabs(got - f32) <= bound + qerr))
                 fail_msg("%s matmul %s%s n=%d rows=%d cols=%d thr=%d at [%d][%d]: got %.9g ref "
                          "%.9g exact %.9g f32 %.9g (bound %g, +q %g)",
-                         c->label, slm_weight_type_name(wt), packed ? " x8" : "", s.n, s.rows,
+                         c->label, slm_weight_type_name(wt), packed ? " packed" : "", s.n, s.rows,
                          s.cols, threads, t, i, got, rf, exact, f32, bound, qerr);
         }
     }
@@ -728,8 +760,8 @@ static void test_matmul(void **state)
                     for (int packed = 0; packed <= 1; packed++) {
                         if (emulated && th == 2 && shapes[i].n * shapes[i].rows > 1000)
                             continue; /* the emulation is slow; 1 thread covers the code */
-                        if (packed && (wt < SLM_WEIGHT_Q8_0 || shapes[i].rows % 8 != 0))
-                            continue; /* only quantized matrices of whole groups pack */
+                        if (packed && shapes[i].rows % slm_weight_pack_rows((slm_weight_type)wt))
+                            continue; /* only matrices of whole groups pack */
                         check_matmul(&cs[c], (slm_weight_type)wt, shapes[i], th, packed, &r);
                     }
         printf("matmul: %s ok\n", cs[c].label);
@@ -843,7 +875,7 @@ static void assert_same_bits(const float *got, const float *want, size_t count, 
     for (size_t i = 0; i < count; i++)
         if (memcmp(&got[i], &want[i], sizeof(float)) != 0)
             fail_msg("%s %s%s rows=%d cols=%d n=%d: %s differs at token %zu row %zu: %a vs %a",
-                     c->label, slm_weight_type_name(wt), packed ? " x8" : "", rows, cols, n, what,
+                     c->label, slm_weight_type_name(wt), packed ? " packed" : "", rows, cols, n, what,
                      i / row_len, i % row_len, (double)got[i], (double)want[i]);
 }
 
@@ -905,14 +937,18 @@ static void check_invariance(const isa_case *c, slm_weight_type wt, int packed, 
     uint8_t *xa = quant ? malloc(xstride * (size_t)n) : (uint8_t *)x;
     for (int t = 0; quant && t < n; t++)
         c->t->quantize_act_q8(x + (size_t)t * cols, xa + (size_t)t * xstride, cols);
-    slm_gemm_fn gemm = packed ? (wt == SLM_WEIGHT_Q8_0 ? c->t->gemm_q8_0x8 : c->t->gemm_q4_0x8)
+    slm_gemm_fn gemm = packed ? (wt == SLM_WEIGHT_Q8_0  ? c->t->gemm_q8_0x8
+                                 : wt == SLM_WEIGHT_Q4_0 ? c->t->gemm_q4_0x8
+                                 : wt == SLM_WEIGHT_F32  ? c->t->gemm_f32x16
+                                 : wt == SLM_WEIGHT_F16  ? c->t->gemm_f16x16
+                                                         : c->t->gemm_bf16x16)
                        : wt == SLM_WEIGHT_F32  ? c->t->gemm_f32
                        : wt == SLM_WEIGHT_F16  ? c->t->gemm_f16
                        : wt == SLM_WEIGHT_BF16 ? c->t->gemm_bf16
                        : wt == SLM_WEIGHT_Q8_0 ? c->t->gemm_q8_0
                                                : c->t->gemm_q4_0;
     assert_non_null(gemm);
-    int g = packed ? 8 : 1;
+    int g = packed ? slm_weight_pack_rows(wt) : 1;
     for (int rep = 0; rep < 2; rep++) {
         memset(got, 0xff, sizeof(float) * ny);
         for (int r0 = 0; r0 < rows;) {
@@ -920,7 +956,7 @@ static void check_invariance(const isa_case *c, slm_weight_type wt, int packed, 
             for (int t0 = 0; t0 < n;) {
                 int t1 = t0 + rand_int(r, 1, n - t0 < 9 ? n - t0 : 9);
                 gemm(got + (size_t)t0 * rows + r0, (size_t)rows, enc + (size_t)r0 * rb,
-                     packed ? 8 * rb : rb, xa + (size_t)t0 * xstride, xstride, r1 - r0, t1 - t0,
+                     g * rb, xa + (size_t)t0 * xstride, xstride, r1 - r0, t1 - t0,
                      cols);
                 t0 = t1;
             }
@@ -951,20 +987,21 @@ static void test_batch_invariance(void **state)
     for (int c = 0; c < nc; c++) {
         int emulated = strstr(cs[c].label, "emulation") != NULL;
         for (int wt = 0; wt < SLM_WEIGHT_TYPE_COUNT; wt++)
-            for (int packed = 0; packed <= (wt >= SLM_WEIGHT_Q8_0); packed++) {
+            for (int packed = 0; packed <= 1; packed++) {
                 int quant = wt >= SLM_WEIGHT_Q8_0;
                 /* n = 1 .. 20 on small random shapes (rows off the tiles,
                    float k with tails, odd block counts), then sizes that
                    cross batch_rows's token chunks (64 float, 256 quantized)
                    and one big enough to be split between threads */
                 for (int n = 1; n <= 22; n++) {
-                    int rows = packed ? 8 * rand_int(&r, 1, 5) : rand_int(&r, 1, 45);
+                    int per = slm_weight_pack_rows((slm_weight_type)wt);
+                    int rows = packed ? per * rand_int(&r, 1, quant ? 5 : 3) : rand_int(&r, 1, 45);
                     int cols = quant ? 32 * rand_int(&r, 1, 9) : rand_int(&r, 1, 300);
                     int nn = n <= 20 ? n : n == 21 ? 67 : 260;
                     if (n == 22 && !quant)
                         nn = 131;
                     if (emulated && nn > 67)
-                        rows = packed ? 8 : 5, cols = quant ? 64 : 37;
+                        rows = packed ? per : 5, cols = quant ? 64 : 37;
                     check_invariance(&cs[c], (slm_weight_type)wt, packed, rows, cols, nn, &r);
                 }
                 int big_rows = packed ? 48 : 45, big_cols = quant ? 32 * 13 : 2048 + 13;

@@ -235,6 +235,46 @@ void slm_gemm_q4_0x8_ref(float *y, size_t ldy, const void *w, size_t ws, const v
     gemm_x8(y, ldy, w, ws, x, xs, nr, nt, k, 1);
 }
 
+/* x16-packed float products (layout in pack.c): per row, one fmaf chain
+   over the elements in order, from zero. */
+static void gemm_x16(float *y, size_t ldy, const uint8_t *w, size_t gs, const uint8_t *x,
+                     size_t xs, int nr, int nt, int k, slm_weight_type type)
+{
+    size_t es = type == SLM_WEIGHT_F32 ? 4 : 2;
+    for (int g = 0; g < nr / 16; g++)
+        for (int t = 0; t < nt; t++) {
+            const float *xt = (const float *)(x + t * xs);
+            const uint8_t *p = w + g * gs;
+            for (int j = 0; j < 16; j++) {
+                float acc = 0.0f;
+                for (int i = 0; i < k; i++) {
+                    float v;
+                    slm_dequantize_row(type, p + ((size_t)i * 16 + j) * es, &v, 1);
+                    acc = fmaf(v, xt[i], acc);
+                }
+                y[t * ldy + g * 16 + j] = acc;
+            }
+        }
+}
+
+void slm_gemm_f32x16_ref(float *y, size_t ldy, const void *w, size_t ws, const void *x,
+                         size_t xs, int nr, int nt, int k)
+{
+    gemm_x16(y, ldy, w, ws, x, xs, nr, nt, k, SLM_WEIGHT_F32);
+}
+
+void slm_gemm_f16x16_ref(float *y, size_t ldy, const void *w, size_t ws, const void *x,
+                         size_t xs, int nr, int nt, int k)
+{
+    gemm_x16(y, ldy, w, ws, x, xs, nr, nt, k, SLM_WEIGHT_F16);
+}
+
+void slm_gemm_bf16x16_ref(float *y, size_t ldy, const void *w, size_t ws, const void *x,
+                          size_t xs, int nr, int nt, int k)
+{
+    gemm_x16(y, ldy, w, ws, x, xs, nr, nt, k, SLM_WEIGHT_BF16);
+}
+
 const slm_kernel_table slm_kernels_scalar = {
     .isa = SLM_ISA_SCALAR,
     .name = "scalar",
@@ -253,5 +293,9 @@ const slm_kernel_table slm_kernels_scalar = {
     .gemm_q4_0 = gemm_q4_0,
     .gemm_q8_0x8 = slm_gemm_q8_0x8_ref,
     .gemm_q4_0x8 = slm_gemm_q4_0x8_ref,
+    .gemm_f32x16 = slm_gemm_f32x16_ref,
+    .gemm_f16x16 = slm_gemm_f16x16_ref,
+    .gemm_bf16x16 = slm_gemm_bf16x16_ref,
     .prefers_x8 = 0, /* the scalar row dots are no slower: keep files' layout */
+    .prefers_x16 = 0,
 };

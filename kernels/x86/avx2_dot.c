@@ -793,6 +793,9 @@ static const slm_kernel_table table = {
     .gemm_q4_0 = gemm_q4_0,
     .gemm_q8_0x8 = gemm_q8_0x8,
     .gemm_q4_0x8 = gemm_q4_0x8,
+    .gemm_f32x16 = slm_gemm_f32x16_ref, /* x16 floats: not preferred here */
+    .gemm_f16x16 = slm_gemm_f16x16_ref,
+    .gemm_bf16x16 = slm_gemm_bf16x16_ref,
     .prefers_x8 = 1,
 };
 

@@ -373,6 +373,100 @@ GEMM_ENTRY(gemm_q8_0, K_Q8)
 GEMM_ENTRY(gemm_q4_0, K_Q4)
 #undef GEMM_ENTRY
 
+/* ------------------------------------ x16-packed float products (pack.c) */
+
+/* One lane per row: a group's vector i holds element i of its 16 rows, so
+   lane j of the accumulator takes fma(w[j][i], x[i], acc) for i = 0 .. k-1
+   in order, from zero, and is stored as is (no horizontal sum): exactly
+   the scalar reference's fmaf chain, bit for bit. Tiles are G groups x T
+   tokens of accumulators (batches 2 x 12: 24 registers, each weight vector
+   used by 12 tokens and each broadcast token element by 2 groups; decode
+   4 x 1: four streams and four independent chains). */
+#define XF_G 2  /* batch tiles: groups */
+#define XF_T 12 /* batch tiles: tokens */
+#define XF_DG 4 /* decode tiles: groups */
+#define XF_PREFETCH 1024 /* decode: bytes ahead in each group's stream */
+
+INLINE __m512 load_xf(const uint8_t *p, int kind)
+{
+    if (kind == K_F32)
+        return _mm512_loadu_ps((const float *)p);
+    return kind == K_F16 ? load_f16x16((const uint16_t *)p) : load_bf16x16((const uint16_t *)p);
+}
+
+INLINE void xf_tile(float *y, size_t ldy, const uint8_t *p, size_t gs, const uint8_t *x,
+                    size_t xs, int k, int kind, int G, int T)
+{
+    size_t vb = 16 * (size_t)(kind == K_F32 ? 4 : 2); /* bytes of one vector */
+    __m512 acc[XF_DG][XF_T];
+    for (int g = 0; g < G; g++)
+        for (int t = 0; t < T; t++)
+            acc[g][t] = _mm512_setzero_ps();
+    for (int i = 0; i < k; i++) {
+        __m512 w[XF_DG];
+        for (int g = 0; g < G; g++) {
+            const uint8_t *pg = p + g * gs + (size_t)i * vb;
+            if (T == 1 && ((size_t)i * vb) % 64 == 0)
+                DECODE_PREFETCH(pg, XF_PREFETCH);
+            w[g] = load_xf(pg, kind);
+        }
+        for (int t = 0; t < T; t++) {
+            __m512 xv = _mm512_set1_ps(((const float *)(x + t * xs))[i]);
+            for (int g = 0; g < G; g++)
+                acc[g][t] = _mm512_fmadd_ps(w[g], xv, acc[g][t]);
+        }
+    }
+    for (int t = 0; t < T; t++)
+        for (int g = 0; g < G; g++)
+            _mm512_storeu_ps(y + t * ldy + 16 * g, acc[g][t]);
+}
+
+/* Tokens of G groups: XF_T at a time, then one smaller constant tile. */
+INLINE void xf_tokens(float *y, size_t ldy, const uint8_t *p, size_t gs, const uint8_t *x,
+                      size_t xs, int nt, int k, int kind, int G)
+{
+    int t = 0;
+    for (; t + XF_T <= nt; t += XF_T)
+        xf_tile(y + t * ldy, ldy, p, gs, x + t * xs, xs, k, kind, G, XF_T);
+    y += t * ldy;
+    x += t * xs;
+    switch (nt - t) {
+#define XF_CASE(n) case n: xf_tile(y, ldy, p, gs, x, xs, k, kind, G, n); break;
+        XF_CASE(11) XF_CASE(10) XF_CASE(9) XF_CASE(8) XF_CASE(7) XF_CASE(6)
+        XF_CASE(5) XF_CASE(4) XF_CASE(3) XF_CASE(2) XF_CASE(1)
+#undef XF_CASE
+    default: break;
+    }
+}
+
+INLINE void gemm_xf_grid(float *y, size_t ldy, const uint8_t *w, size_t gs, const uint8_t *x,
+                         size_t xs, int nr, int nt, int k, int kind)
+{
+    int ng = nr / 16, g = 0;
+    if (nt == 1) {
+        for (; g + XF_DG <= ng; g += XF_DG)
+            xf_tile(y + 16 * g, ldy, w + g * gs, gs, x, xs, k, kind, XF_DG, 1);
+        for (; g < ng; g++)
+            xf_tile(y + 16 * g, ldy, w + g * gs, gs, x, xs, k, kind, 1, 1);
+        return;
+    }
+    for (; g + XF_G <= ng; g += XF_G)
+        xf_tokens(y + 16 * g, ldy, w + g * gs, gs, x, xs, nt, k, kind, XF_G);
+    for (; g < ng; g++)
+        xf_tokens(y + 16 * g, ldy, w + g * gs, gs, x, xs, nt, k, kind, 1);
+}
+
+#define XF_ENTRY(name, kind)                                                                \
+    static void name(float *y, size_t ldy, const void *w, size_t gs, const void *x,         \
+                     size_t xs, int nr, int nt, int k)                                      \
+    {                                                                                       \
+        gemm_xf_grid(y, ldy, w, gs, x, xs, nr, nt, k, kind);                                \
+    }
+XF_ENTRY(gemm_f32x16, K_F32)
+XF_ENTRY(gemm_f16x16, K_F16)
+XF_ENTRY(gemm_bf16x16, K_BF16)
+#undef XF_ENTRY
+
 /* ------------------------------------------- x8-packed products (pack.c) */
 
 /* As in avx2_dot.c: a 32-byte load is chunk c of the group's 8 rows and
@@ -609,6 +703,7 @@ static void gemm_q4_0x8(float *y, size_t ldy, const void *w, size_t gs, const vo
     .dot_q4_0 = dot_q4_0, .quantize_act_q8 = quantize_act_q8, .f16_to_f32 = f16_to_f32,     \
     .bf16_to_f32 = bf16_to_f32, .gemm_f32 = gemm_f32, .gemm_f16 = gemm_f16,                 \
     .gemm_bf16 = gemm_bf16, .gemm_q8_0 = gemm_q8_0, .gemm_q4_0 = gemm_q4_0,                \
+    .gemm_f32x16 = gemm_f32x16, .gemm_f16x16 = gemm_f16x16, .gemm_bf16x16 = gemm_bf16x16,   \
     .sgemm_nt = AVX512_SGEMM
 
 #ifdef SLM_AVX512_EMULATED /* the emulated table must not reach native code */
@@ -626,6 +721,7 @@ static const slm_kernel_table table = {
     /* measured: the x8 products are the faster ones (bench_kernels, and slm
        bench avx2 vs avx512 on a Zen 4 and an Intel Xeon with AMX) */
     .prefers_x8 = 1,
+    .prefers_x16 = 1,
 };
 
 const slm_kernel_table *slm_kernels_avx512(void) { return &table; }
@@ -646,6 +742,7 @@ static const slm_kernel_table table_amx = {
     .gemm_q8_0x8 = slm_amx_gemm_q8_0x8,
     .gemm_q4_0x8 = slm_amx_gemm_q4_0x8,
     .prefers_x8 = 1,
+    .prefers_x16 = 1,
 };
 
 const slm_kernel_table *slm_kernels_amx(void) { return &table_amx; }
