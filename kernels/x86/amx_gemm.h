@@ -12,11 +12,9 @@
 void slm_avx512_gemm_x8(float *y, size_t ldy, const void *w, size_t gs, const void *x,
                         size_t xs, int nr, int nt, int k, int q4);
 
-/* The amx table's x8 entries (slm_gemm_fn, dispatch.h): the same bits as
-   the avx512 table's. */
+/* The amx table's Q8_0 x8 entry (slm_gemm_fn, dispatch.h): the same bits
+   as the avx512 table's. */
 void slm_amx_gemm_q8_0x8(float *y, size_t ldy, const void *w, size_t gs, const void *x,
-                         size_t xs, int nr, int nt, int k);
-void slm_amx_gemm_q4_0x8(float *y, size_t ldy, const void *w, size_t gs, const void *x,
                          size_t xs, int nr, int nt, int k);
 
 #endif
