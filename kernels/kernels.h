@@ -126,9 +126,20 @@ typedef struct {
 /* Position t of a view decoded to d floats (attention_ref.c). */
 void slm_kv_row_f32(const slm_kv_view *kv, int t, int d, float *out);
 
-/* slm_attention_head over a KV cache of any element type (online softmax). */
+/* slm_attention_head over a KV cache of any element type (online softmax
+ * over blocks of SLM_ATT_BLOCK keys; the scalar reference, attention_ref.c). */
+#define SLM_ATT_BLOCK 16
 void slm_attention_head_kv(float *out, const float *q, const slm_kv_view *k,
                            const slm_kv_view *v, int n_pos, int head_dim, float scale);
+
+/* The same with a kernel table's ISA (dispatch.h; NULL: the scalar code),
+ * bit-identical to slm_attention_head_kv (attention_head.c): on the AVX2 and
+ * AVX-512 tables an f16 cache is read in place, its halves widened in
+ * registers (F16C), instead of each row being decoded into a buffer. */
+struct slm_kernel_table;
+void slm_attention_head_kv_with(const struct slm_kernel_table *kt, float *out, const float *q,
+                                const slm_kv_view *k, const slm_kv_view *v, int n_pos,
+                                int head_dim, float scale);
 
 /* Encodes one head's row of head_dim floats into the element type; for Q8
  * the scale (max|x| / 127) is written to *scale. */

@@ -201,8 +201,9 @@ static void attention_head(const pass *p, const slm_session *s, int l, int row, 
     slm_kv_view k = slm_kv_keys(&s->kv, l, kvh, first);
     slm_kv_view v = slm_kv_values(&s->kv, l, kvh, first);
     size_t at = (size_t)row * Hd + (size_t)h * d;
-    slm_attention_head_kv(p->sc->att + at, p->sc->q + at, &k, &v, pos + 1 - first, d,
-                          1.0f / sqrtf((float)d));
+    /* the products' table (set by the QKV products before): its ISA's kernel */
+    slm_attention_head_kv_with(p->sc->mm.kernels, p->sc->att + at, p->sc->q + at, &k, &v,
+                               pos + 1 - first, d, 1.0f / sqrtf((float)d));
 }
 
 /* Causal attention of every sequence over its own cache: prompt chunks one

@@ -4,6 +4,8 @@
  * the accumulated output when the max grows (no T-sized score buffer).
  * Plain C written so the compiler vectorises the dot products and the
  * weighted sums; f32 caches are read in place, f16/q8 rows decoded first.
+ * This is also the scalar reference of the ISA versions, which reproduce its
+ * arithmetic exactly (slm_attention_head_kv_with, attention_head.c).
  */
 #include <math.h>
 #include <stdint.h>
@@ -48,22 +50,36 @@ static float dot8(const float *a, const float *b, int n)
     return s;
 }
 
-/* The f32 cache read in place, keys in blocks of ATT_BLOCK: the block's
-   scores first, then one max/rescale and the weighted sum of its values
-   (fewer rescales and no per-key copies than the generic path). */
-#define ATT_BLOCK 16
-static void attention_f32(float *out, const float *q, const slm_kv_view *k,
-                          const slm_kv_view *v, int n_pos, int d, float scale)
+/* A position's row as f32: in place for an f32 cache, else decoded into buf. */
+static const float *row_f32(const slm_kv_view *kv, int t, int d, float *buf)
 {
-    float m = -INFINITY, l = 0.0f, sc[ATT_BLOCK];
+    if (kv->type == SLM_KV_ELEM_F32)
+        return (const float *)((const char *)kv->data + (size_t)t * kv->stride);
+    slm_kv_row_f32(kv, t, d, buf);
+    return buf;
+}
+
+/* Keys in blocks of SLM_ATT_BLOCK: the block's scores first, then one
+ * max/rescale and the weighted sum of its values (fewer rescales than one
+ * per key, and the exponentials vectorise). The arithmetic, which the ISA
+ * versions (kernels/x86/avx2_attention.c) repeat bit for bit:
+ *   s_j  = dot8(q, k_j) · scale            (8 lanes, the tree of dot8)
+ *   bmax = max_j s_j; if bmax > m: c = expf(m - bmax), l *= c, out *= c, m = bmax
+ *   p_j  = slm_exp_shifted(s_j, m)
+ *   then per key j in order: l += p_j, out[i] += p_j · v_j[i] (a product, then a sum)
+ *   finally out[i] /= l (when l > 0). */
+void slm_attention_head_kv(float *out, const float *q, const slm_kv_view *k,
+                           const slm_kv_view *v, int n_pos, int d, float scale)
+{
+    float m = -INFINITY, l = 0.0f, sc[SLM_ATT_BLOCK];
+    float buf[512]; /* head_dim <= 512 is checked at model load */
     for (int i = 0; i < d; i++)
         out[i] = 0.0f;
-    for (int t0 = 0; t0 < n_pos; t0 += ATT_BLOCK) {
-        int nb = n_pos - t0 < ATT_BLOCK ? n_pos - t0 : ATT_BLOCK;
+    for (int t0 = 0; t0 < n_pos; t0 += SLM_ATT_BLOCK) {
+        int nb = n_pos - t0 < SLM_ATT_BLOCK ? n_pos - t0 : SLM_ATT_BLOCK;
         float bmax = -INFINITY;
         for (int j = 0; j < nb; j++) {
-            const float *kt = (const float *)((const char *)k->data + (size_t)(t0 + j) * k->stride);
-            sc[j] = dot8(q, kt, d) * scale;
+            sc[j] = dot8(q, row_f32(k, t0 + j, d, buf), d) * scale;
             bmax = sc[j] > bmax ? sc[j] : bmax;
         }
         if (bmax > m) { /* new max: rescale what was accumulated so far */
@@ -75,7 +91,7 @@ static void attention_f32(float *out, const float *q, const slm_kv_view *k,
         }
         slm_exp_shifted(sc, nb, m);
         for (int j = 0; j < nb; j++) {
-            const float *vt = (const float *)((const char *)v->data + (size_t)(t0 + j) * v->stride);
+            const float *vt = row_f32(v, t0 + j, d, buf);
             l += sc[j];
             for (int i = 0; i < d; i++)
                 out[i] += sc[j] * vt[i];
@@ -84,38 +100,6 @@ static void attention_f32(float *out, const float *q, const slm_kv_view *k,
     if (l > 0.0f)
         for (int i = 0; i < d; i++)
             out[i] /= l;
-}
-
-void slm_attention_head_kv(float *out, const float *q, const slm_kv_view *k,
-                           const slm_kv_view *v, int n_pos, int head_dim, float scale)
-{
-    if (k->type == SLM_KV_ELEM_F32 && v->type == SLM_KV_ELEM_F32) {
-        attention_f32(out, q, k, v, n_pos, head_dim, scale);
-        return;
-    }
-    float krow[512], vrow[512]; /* head_dim <= 512 is checked at model load */
-    float m = -INFINITY, l = 0.0f;
-    for (int d = 0; d < head_dim; d++)
-        out[d] = 0.0f;
-    for (int t = 0; t < n_pos; t++) {
-        slm_kv_row_f32(k, t, head_dim, krow);
-        float s = dot8(q, krow, head_dim) * scale;
-        if (s > m) {
-            float c = expf(m - s);
-            l *= c;
-            for (int d = 0; d < head_dim; d++)
-                out[d] *= c;
-            m = s;
-        }
-        float p = expf(s - m);
-        l += p;
-        slm_kv_row_f32(v, t, head_dim, vrow);
-        for (int d = 0; d < head_dim; d++)
-            out[d] += p * vrow[d];
-    }
-    if (l > 0.0f)
-        for (int d = 0; d < head_dim; d++)
-            out[d] /= l;
 }
 
 void slm_kv_encode(slm_kv_elem type, const float *x, void *dst, float *scale, int head_dim)
@@ -149,5 +133,5 @@ void slm_attention_head(float *out, const float *q, const float *k, const float 
 {
     slm_kv_view kv_k = {SLM_KV_ELEM_F32, k, stride * sizeof(float), NULL, 0};
     slm_kv_view kv_v = {SLM_KV_ELEM_F32, v, stride * sizeof(float), NULL, 0};
-    attention_f32(out, q, &kv_k, &kv_v, n_pos, head_dim, scale);
+    slm_attention_head_kv(out, q, &kv_k, &kv_v, n_pos, head_dim, scale);
 }
