@@ -16,6 +16,7 @@
 #include "error.h"
 #include "kernels.h"
 #include "quantize.h"
+#include "weight_alloc.h"
 #include "tokenizer/tokenizer_internal.h"
 
 static const slm_arch *const arch_table[] = {&slm_arch_llama, &slm_arch_phi3,
@@ -186,7 +187,7 @@ static void *own_buffer(slm_model *m, size_t bytes)
     if (!owned)
         return NULL;
     m->owned = owned;
-    void *buf = malloc(bytes ? bytes : 1);
+    void *buf = slm_weight_alloc(bytes);
     if (buf)
         m->owned[m->n_owned++] = buf;
     return buf;
