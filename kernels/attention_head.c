@@ -20,8 +20,9 @@ void slm_attention_head_kv_with(const struct slm_kernel_table *kt, float *out, c
                                 int head_dim, float scale)
 {
 #ifdef SLM_ATTENTION_X86
-    /* Both tables imply AVX2 + FMA + F16C (dispatch.h). */
-    bool x86 = kt && (kt->isa == SLM_ISA_AVX2 || kt->isa == SLM_ISA_AVX512);
+    /* These tables imply AVX2 + FMA + F16C (dispatch.h: amx has the avx512 set). */
+    bool x86 = kt && (kt->isa == SLM_ISA_AVX2 || kt->isa == SLM_ISA_AVX512 ||
+                      kt->isa == SLM_ISA_AMX);
     if (x86 && k->type == SLM_KV_ELEM_F16 && v->type == SLM_KV_ELEM_F16 && head_dim % 8 == 0) {
         slm_attention_head_f16_avx2(out, q, k, v, n_pos, head_dim, scale);
         return;
