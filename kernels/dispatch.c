@@ -118,8 +118,9 @@ int slm_isa_supported(slm_isa isa)
 /* Preference by measurement (slm bench, TinyLlama shape, 2 threads): avx512
    before avx2 on a Zen 4 and on an Intel Xeon with AMX (decode and prefill,
    every quantized format); amx before avx512 where the CPU has it: the same
-   table but Q8_0 prompt products on tiles, pp128 302-308 -> 337-348 tok/s,
-   pp512 286-289 -> 298-317 on that Xeon, every other path unchanged. */
+   table but quantized prompt products on tiles, on that Xeon pp128 q8_0
+   302-308 -> 337-348 tok/s (pp512 286-289 -> 298-317), q4_0 314-337 ->
+   363-382 (pp512 the same within noise); every other path unchanged. */
 slm_isa slm_isa_best(void)
 {
     static const slm_isa order[] = {SLM_ISA_AMX, SLM_ISA_AVX512, SLM_ISA_AVX2, SLM_ISA_NEON};

@@ -19,7 +19,7 @@
  *           process's permission to use it (asked for with
  *           arch_prctl(ARCH_REQ_XCOMP_PERM) when probed: Linux grants tile
  *           state only on request). The avx512 table with the integer part of
- *           its x8-packed Q8_0 batch products on tiles: the same bits
+ *           its x8-packed Q8_0/Q4_0 batch products on tiles: the same bits
  *           (amx_gemm.c).
  * slm_isa_best's order is measured, not assumed (see dispatch.c).
  */

@@ -16,5 +16,7 @@ void slm_avx512_gemm_x8(float *y, size_t ldy, const void *w, size_t gs, const vo
    as the avx512 table's. */
 void slm_amx_gemm_q8_0x8(float *y, size_t ldy, const void *w, size_t gs, const void *x,
                          size_t xs, int nr, int nt, int k);
+void slm_amx_gemm_q4_0x8(float *y, size_t ldy, const void *w, size_t gs, const void *x,
+                         size_t xs, int nr, int nt, int k);
 
 #endif

@@ -733,15 +733,14 @@ void slm_avx512_gemm_x8(float *y, size_t ldy, const void *w, size_t gs, const vo
     gemm_x8_grid(y, ldy, w, gs, x, xs, nr, nt, k, q4);
 }
 
-/* The amx table (dispatch.h): this one with the Q8_0 x8 batch product's
-   integer part on tiles (amx_gemm.c), the same bits; Q4_0 stays on VNNI
-   (its tile version measured slower, see amx_gemm.c). */
+/* The amx table (dispatch.h): this one with the x8 batch products' integer
+   part on tiles (amx_gemm.c), the same bits. */
 static const slm_kernel_table table_amx = {
     .isa = SLM_ISA_AMX,
     .name = "amx",
     AVX512_TABLE_ENTRIES,
     .gemm_q8_0x8 = slm_amx_gemm_q8_0x8,
-    .gemm_q4_0x8 = gemm_q4_0x8,
+    .gemm_q4_0x8 = slm_amx_gemm_q4_0x8,
     .prefers_x8 = 1,
     .prefers_x16 = 1,
 };
