@@ -6,10 +6,20 @@ the router's SIMPLE/COMPLEX query corpus (issue 13, part 2).
 Every query comes from a hand-written template of one category, filled from
 hand-written pools (topics, entities, pasted paragraphs, code snippets), then
 passed through seeded surface transforms (greetings, politeness, typos,
-casing, punctuation). The split is by TEMPLATE: within each category the
-templates are shuffled with a fixed seed and dealt ~70% train, ~15%
-validation, ~15% test, so no phrasing of the test split is seen in training
-(only the shared slot pools are). Deterministic: the same file every run.
+casing, punctuation) and, for some, a long chatty or constraint-laden
+background in front. The templates and pools are in this file and in
+router_data_more.py (its second, larger half: 32-105 templates per
+category, short fixed queries of both labels).
+
+The split is by TEMPLATE GROUP: within each category the templates are
+grouped (one wording inside another stays together), shuffled with a fixed
+seed and dealt ~80% train, ~10% validation, ~10% test, so no phrasing of the
+test split is seen in training. Whole-request pool items (word problems,
+agent tasks, systems, symptoms...) and pasted documents and news paragraphs
+are dealt to one split each too; short shared entities (countries, words,
+units) and review/email sentences are shared. Held-out queries still within
+word-set Jaccard 0.8 of a train query are dropped. Deterministic: the same
+files every run.
 
 Each line: {"text", "label" (SIMPLE|COMPLEX), "category", "template"}.
 Usage: python tools/make_router_data.py [--out tools/data/router] [--seed 13]
@@ -480,7 +490,7 @@ COMPLEX_CONTEXTS = [
 
 # Pools whose items are whole requests (a word problem, an agent task, a
 # legal or medical situation, a theorem, a goal...): each item belongs to ONE
-# split (dealt with the seed, ~70/15/15, at least 2 per split), so a test
+# split (dealt with the seed, ~80/10/10, at least 2 per split), so a test
 # request is never a train request under another wrapper. Pasted material
 # (reviews, emails, articles, documents, code, error messages) and short
 # entities (countries, concepts, words, units) are shared, like the material
@@ -937,6 +947,74 @@ MORE_COMPLEX_PASTE = {
 for _cat, _ts in MORE_COMPLEX_PASTE.items():
     COMPLEX[_cat].extend(_ts)
 
+# ------------------------------------------------------------- second half
+# tools/router_data_more.py: more entities, whole-request items and about
+# three times the templates per category (so that each split holds many
+# phrasings per category, not a handful); merged in place, so the SLOTS
+# above (which read the pools by name) see the longer pools.
+import router_data_more as _more  # noqa: E402
+
+for _pool, _add in ((COUNTRIES, _more.COUNTRIES), (PEOPLE, _more.PEOPLE),
+                    (THINGS_INVENTED, _more.THINGS_INVENTED), (CONCEPTS, _more.CONCEPTS),
+                    (WORDS, _more.WORDS), (LANGS, _more.LANGS), (PHRASES, _more.PHRASES),
+                    (FOREIGN, _more.FOREIGN), (BAD_SENTENCES, _more.BAD_SENTENCES),
+                    (MISSPELLED, _more.MISSPELLED), (CONVERSIONS, _more.CONVERSIONS),
+                    (NUMS, _more.NUMS), (PRODUCTS, _more.PRODUCTS), (PREAMBLES, _more.PREAMBLES),
+                    (THEOREMS, _more.THEOREMS), (WORD_PROBLEMS, _more.WORD_PROBLEMS),
+                    (PUZZLES, _more.PUZZLES), (ALGOS, _more.ALGOS), (SYSTEMS, _more.SYSTEMS),
+                    (STORY_SUBJECTS, _more.STORY_SUBJECTS), (ANALYSIS_TOPICS, _more.ANALYSIS_TOPICS),
+                    (GOALS, _more.GOALS), (GOALS_N, _more.GOALS_N), (AGENT_TASKS, _more.AGENT_TASKS),
+                    (LEGAL_MED, _more.LEGAL_MED), (SCRIPT_TASKS, _more.SCRIPT_TASKS),
+                    (COMPLEX_CONTEXTS, _more.COMPLEX_CONTEXTS)):
+    _pool.extend(x for x in _add if x not in _pool)
+assert len(GOALS) == len(GOALS_N)
+SPLIT_POOLS.update(_more.NEW_SPLIT_POOLS)
+# pasted documents and news paragraphs are dealt too (the leakage filter
+# dropped nearly every held-out RAG and summary query, whose long shared
+# paste made it a near-duplicate of a train query): a held-out RAG, summary
+# or extraction query is about a text never seen in training
+DOCS.extend(_more.DOCS)
+NEWS.extend(_more.NEWS)
+TEXTS_TO_SUMMARIZE[:] = NEWS + [d for d, _ in DOCS]
+SPLIT_POOLS.update({"docs": DOCS, "news": NEWS})
+SLOTS.update(_more.slots(SLOTS))
+SIMPLE_CONTEXTS = _more.SIMPLE_CONTEXTS
+_dealt_rag = rag
+
+
+def rag(rng, style):   # noqa: F811  (half the documents composite)
+    if rng.random() < 0.5:
+        doc, q = _more.composite_doc(rng, SLOTS)
+        return style.format(doc=doc, q=q)
+    return _dealt_rag(rng, style)
+
+
+def _half(composite, dealt):
+    return lambda r: composite(r, SLOTS) if r.random() < 0.5 else dealt(r)
+
+
+SLOTS["news"] = _half(_more.composite_news, SLOTS["news"])
+SLOTS["doc"] = _half(lambda r, b: _more.composite_doc(r, b)[0], SLOTS["doc"])
+SLOTS["text"] = _half(lambda r, b: (_more.composite_news(r, b) if r.random() < 0.5
+                                    else _more.composite_doc(r, b)[0]), SLOTS["text"])
+
+
+def _rag_style(style):
+    return lambda r: rag(r, style)
+
+
+for _table, _add in ((SIMPLE, _more.SIMPLE), (COMPLEX, _more.COMPLEX),
+                     (SIMPLE, _more.SHORT_SIMPLE), (COMPLEX, _more.SHORT_COMPLEX),
+                     (SIMPLE, _more.SHORT_SIMPLE_2), (COMPLEX, _more.SHORT_COMPLEX_2),
+                     (SIMPLE, _more.MORE_SIMPLE_3), (COMPLEX, _more.MORE_COMPLEX_3),
+                     (SIMPLE, _more.MORE_SIMPLE_4), (COMPLEX, _more.MORE_COMPLEX_4)):
+    for _cat, _ts in _add.items():
+        for _t in _ts:
+            if "{q}" in _t:   # a RAG question must be about its own document
+                _t = _rag_style(_t)
+            if callable(_t) or _t not in _table[_cat]:
+                _table[_cat].append(_t)
+
 # ============================================================ surface transforms
 
 GREETINGS = ["", "", "", "", "", "Hi, ", "Hey ", "hello! ", "Quick question: ", "Hi there. ", "yo ",
@@ -1029,13 +1107,18 @@ def template_groups(templates):
     return list(groups.values())
 
 
+# share of each category's template groups (and of each dealt pool) held out
+# for validation and again for test
+HELD_OUT = 0.10
+
+
 def split_templates(rng, templates):
     """Indices of one category's templates dealt to train/validation/test
-    (~15% test, ~15% validation, by groups of template_groups)."""
+    (~10% test, ~10% validation, by groups of template_groups)."""
     groups = template_groups(templates)
     rng.shuffle(groups)
     n = len(templates)
-    want = {"test": max(2, round(n * 0.15)), "validation": max(2, round(n * 0.15))}
+    want = {"test": max(2, round(n * HELD_OUT)), "validation": max(2, round(n * HELD_OUT))}
     out = {"test": [], "validation": [], "train": []}
     for g in groups:
         split = next((s for s in ("test", "validation") if len(out[s]) < want[s]), "train")
@@ -1053,8 +1136,8 @@ def deal_pools(seed):
     for name, pool in SPLIT_POOLS.items():
         idx = list(range(len(pool)))
         random.Random(f"{seed}/pool/{name}").shuffle(idx)
-        n_test = max(2, round(len(pool) * 0.15))
-        n_val = max(2, round(len(pool) * 0.15))
+        n_test = max(2, round(len(pool) * HELD_OUT))
+        n_val = max(2, round(len(pool) * HELD_OUT))
         for k, i in enumerate(idx):
             where[item_key(pool[i])] = ("test" if k < n_test else
                                         "validation" if k < n_test + n_val else "train")
@@ -1098,16 +1181,31 @@ def generate(seed, per_label):
         for cat, templates in cats.items():
             rng = SplitRandom(f"{seed}/{cat}", where)
             parts = split_templates(rng, templates)
-            per_template = -(-per_category // len(templates))
+            fixed = [t for t in templates if not callable(t) and not SLOT_RE.search(t)]
+            # fixed queries take 2 each, the slotted templates share the rest
+            per_template = -(-max(per_category - 2 * len(fixed), 0)
+                             // max(1, len(templates) - len(fixed)))
             for split, idxs in parts.items():
                 rng.split = split
                 for t in sorted(idxs):
+                    # a fixed query (no slots) is one request: at most 2
+                    # surface variants of it, so that it does not count
+                    # (and weigh in training) like a whole template's fills
+                    want = per_template
+                    if not callable(templates[t]) and not SLOT_RE.search(templates[t]):
+                        want = 2
                     made, tries = 0, 0
-                    while made < per_template and tries < per_template * 8:
+                    while made < want and tries < want * 8:
                         tries += 1
                         text = fill(rng, templates[t])
-                        if label == "COMPLEX" and rng.random() < 0.2:
+                        # long background before the request, for both labels
+                        # (the SIMPLE contexts are chat, the COMPLEX ones
+                        # constraints; a few chatty ones precede COMPLEX too)
+                        u = rng.random()
+                        if label == "COMPLEX" and u < 0.12:
                             text = rng.choice(COMPLEX_CONTEXTS) + " " + text
+                        elif (label == "COMPLEX" and u < 0.22) or (label == "SIMPLE" and u < 0.12):
+                            text = rng.choice(SIMPLE_CONTEXTS) + " " + text
                         text = surface(rng, text)
                         key = text.lower()
                         if key in seen:
@@ -1129,7 +1227,8 @@ def generate(seed, per_label):
 def normalized(text):
     """Lowercase words of a query without preamble, greeting or sign-off."""
     s = text.lower()
-    for p in sorted([p.lower() for p in PREAMBLES] + [g.strip().lower() for g in GREETINGS + ENDINGS
+    for p in sorted([p.lower() for p in PREAMBLES + COMPLEX_CONTEXTS + SIMPLE_CONTEXTS]
+                    + [g.strip().lower() for g in GREETINGS + ENDINGS
                                                       if g.strip()], key=len, reverse=True):
         s = s.replace(p, " ")
     return re.sub(r"[^a-z0-9]+", " ", s).split()
@@ -1153,11 +1252,15 @@ def leakage(data, jaccard=0.8, limit=5):
 
 
 def main():
+    global HELD_OUT
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "data", "router"))
     ap.add_argument("--seed", type=int, default=13)
-    ap.add_argument("--per-label", type=int, default=2400)
+    ap.add_argument("--per-label", type=int, default=3000)
+    ap.add_argument("--held-out", type=float, default=HELD_OUT,
+                    help="share of templates for validation, and again for test")
     a = ap.parse_args()
+    HELD_OUT = a.held_out
     data = generate(a.seed, a.per_label)
     os.makedirs(a.out, exist_ok=True)
     for split, rows in data.items():

@@ -43,6 +43,7 @@ from transformers import (DistilBertConfig, DistilBertForSequenceClassification,
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 DATA = os.path.join(HERE, "data", "router")
+EXPERIMENT = False  # --data: a candidate corpus, validation only
 LABELS = ["SIMPLE", "COMPLEX"]
 SEED = 13
 SPECIALS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
@@ -55,6 +56,7 @@ import calibrate_router  # noqa: E402  (the calibration table in README.md)
 
 
 def load(split):
+    assert split != "test" or not EXPERIMENT, "experiments (--data) never read the test split"
     with open(os.path.join(DATA, f"{split}.jsonl"), encoding="utf-8") as f:
         return [json.loads(line) for line in f]
 
@@ -166,7 +168,7 @@ def fit_temperature(logits, y):
 
 def train(out):
     seed_all(SEED)
-    rows = {s: load(s) for s in ("train", "validation", "test")}
+    rows = {s: load(s) for s in ("train", "validation")}
     tok = train_tokenizer([r["text"] for r in rows["train"]], out)
     cfg = DistilBertConfig(vocab_size=len(tok), dim=HP["dim"], hidden_dim=HP["hidden_dim"],
                            n_layers=HP["n_layers"], n_heads=HP["n_heads"],
@@ -337,6 +339,7 @@ def write_readme(out, rows, m, conf, cats, info, cal):
     n_params = sum(p.numel() for p in DistilBertForSequenceClassification.from_pretrained(out)
                    .parameters())
     all_rows = rows["train"] + rows["validation"] + rows["test"]
+    n_templates = len({r["template"] for r in all_rows})
     c_all = counts(all_rows)
     c_split = {s: counts(rows[s]) for s in rows}
     L = []
@@ -357,14 +360,20 @@ def write_readme(out, rows, m, conf, cats, info, cal):
              "`vocab.txt` hold the same vocabulary.\n")
     L.append("## Data\n")
     L.append("`tools/data/router/{train,validation,test}.jsonl`, written by "
-             "`tools/make_router_data.py` (deterministic): hand-written templates per category "
-             "filled from hand-written pools (entities, topics, pasted reviews, emails, news "
-             "paragraphs, documents for RAG questions, code snippets, error messages), then "
-             "seeded surface transforms (greetings, politeness, typos, lower/upper case, dropped "
-             "punctuation). **Split by template**: within each category the templates are "
-             "shuffled with seed 13 and dealt ~70/15/15 to train/validation/test, so every test "
-             "phrasing is unseen in training. The test split was used for no choice (the epoch "
-             "kept is the best on validation).\n")
+             "`tools/make_router_data.py` with `tools/router_data_more.py` (deterministic): "
+             f"{n_templates} hand-written templates in 21 categories (short fixed queries of "
+             "both labels among them) filled from hand-written pools (entities, topics, pasted "
+             "reviews, emails, news paragraphs, documents for RAG questions, code snippets, "
+             "error messages, symptoms), then seeded surface transforms (greetings, politeness, "
+             "typos, lower/upper case, dropped punctuation) and, for some queries, a long chatty "
+             "or constraint-laden background in front (chatty backgrounds precede both labels). "
+             "**Split by template group**: within each category the templates are grouped (one "
+             "wording inside another stays together), shuffled with seed 13 and dealt ~80/10/10 "
+             "to train/validation/test, so every test phrasing is unseen in training; "
+             "whole-request items (word problems, agent tasks, systems, cases, symptoms...) and "
+             "pasted documents and news paragraphs are dealt to one split each as well, and "
+             "held-out queries within word-set Jaccard 0.8 of a train query are dropped. "
+             "Choices (data, hyper-parameters, the epoch kept) were made on validation only.\n")
     L.append("| label | category | train | validation | test |\n|---|---|---|---|---|")
     for (lab, cat) in sorted(c_all, key=lambda k: (LABELS.index(k[0]), k[1])):
         L.append(f"| {lab} | {cat} | " + " | ".join(str(c_split[s].get((lab, cat), 0))
@@ -421,7 +430,14 @@ def main():
     ap.add_argument("--report-only", action="store_true")
     ap.add_argument("--hp", action="append", default=[], metavar="KEY=VALUE",
                     help="override a hyperparameter (experiments; the shipped model uses the defaults)")
+    ap.add_argument("--data", help="corpus folder for experiments (default tools/data/router); "
+                    "training and validation only, the test split is not read")
     a = ap.parse_args()
+    if a.data:
+        global DATA, EXPERIMENT
+        DATA, EXPERIMENT = a.data, True
+        if a.slm:
+            ap.error("--data is for experiments: no test-split report (--slm)")
     for kv in a.hp:
         k, v = kv.split("=", 1)
         if k not in HP:
