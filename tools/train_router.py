@@ -49,8 +49,8 @@ SEED = 13
 SPECIALS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
 N_SPECIAL = len(SPECIALS)  # ids 0..4
 HP = dict(vocab_size=4096, dim=128, hidden_dim=512, n_layers=3, n_heads=4, max_positions=256,
-          epochs=8, batch=32, lr=3e-4, warmup=0.1, weight_decay=0.01, dropout=0.3,
-          label_smoothing=0.1, token_dropout=0.25, swa_from=4)
+          epochs=12, batch=32, lr=3e-4, warmup=0.1, weight_decay=0.01, dropout=0.3,
+          label_smoothing=0.1, token_dropout=0.25, swa_from=6)
 sys.path.insert(0, HERE)
 import calibrate_router  # noqa: E402  (the calibration table in README.md)
 
