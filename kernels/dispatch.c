@@ -48,7 +48,8 @@ typedef struct {
 
 /* Linux hands out AMX tile state per process, on request (arch_prctl
    ARCH_REQ_XCOMP_PERM for XFEATURE_XTILEDATA); asking again once granted
-   is a no-op that succeeds, so probing may ask every time. */
+   is a no-op that succeeds, so probing the amx table asks every time (the
+   other tables' probes make no system call). */
 static int amx_permitted(void)
 {
 #if defined(__linux__) && defined(__x86_64__)
@@ -82,7 +83,7 @@ static x86_caps x86_probe(void)
     c.avx2 = ymm_os && avx2 && fma && f16c;
     c.avx512 = c.avx2 && zmm_os && f && bw && vl && vnni;
     int amx_tile = (d >> 24) & 1, amx_int8 = (d >> 25) & 1;
-    c.amx = c.avx512 && tile_os && amx_tile && amx_int8 && amx_permitted();
+    c.amx = c.avx512 && tile_os && amx_tile && amx_int8; /* + amx_permitted(), when asked */
     return c;
 }
 #endif
@@ -98,7 +99,7 @@ int slm_isa_supported(slm_isa isa)
     case SLM_ISA_AVX512:
         return x86_probe().avx512 && slm_kernels_avx512() != NULL;
     case SLM_ISA_AMX:
-        return x86_probe().amx && slm_kernels_amx() != NULL;
+        return x86_probe().amx && slm_kernels_amx() != NULL && amx_permitted();
 #endif
 #ifdef SLM_ARM64
     case SLM_ISA_NEON: {

@@ -217,53 +217,59 @@ static void amx_q4_pair(float *y, size_t ldy, const uint8_t *p0, const uint8_t *
         _mm512_storeu_ps(y + t * ldy, _mm512_load_ps(acc[t]));
 }
 
-void slm_amx_gemm_q4_0x8(float *y, size_t ldy, const void *wv, size_t gs, const void *xv,
-                         size_t xs, int nr, int nt, int k)
+/* Q8_0 on tiles: every pair of groups, 16 tokens at a time. */
+static void q8_tiles(float *y, size_t ldy, const uint8_t *w, size_t gs, const uint8_t *x,
+                     size_t xs, int pairs, int full, int nb)
 {
-    const uint8_t *w = wv, *x = xv;
-    int nb = k / SLM_QBLOCK, ng = nr / 8, pairs = ng / 2;
-    int full = pairs > 0 ? nt / AMX_T * AMX_T : 0;
-    if (full == 0) {
-        slm_avx512_gemm_x8(y, ldy, w, gs, x, xs, nr, nt, k, 1);
-        return;
-    }
-    tiles_configure();
+    for (int g = 0; g < 2 * pairs; g += 2)
+        for (int t = 0; t < full; t += AMX_T)
+            amx_tile16(y + 8 * g + (size_t)t * ldy, ldy, w + g * gs, w + (g + 1) * gs,
+                       x + (size_t)t * xs, xs, nb);
+}
+
+/* Q4_0 on tiles: every pair of groups, up to Q4_MAX_TILES token tiles per
+   pass. */
+static void q4_tiles(float *y, size_t ldy, const uint8_t *w, size_t gs, const uint8_t *x,
+                     size_t xs, int pairs, int full, int nb)
+{
     for (int t0 = 0; t0 < full; t0 += Q4_MAX_TILES * AMX_T) {
         int tiles = (full - t0) / AMX_T < Q4_MAX_TILES ? (full - t0) / AMX_T : Q4_MAX_TILES;
         for (int g = 0; g < 2 * pairs; g += 2)
             amx_q4_pair(y + 8 * g + (size_t)t0 * ldy, ldy, w + g * gs, w + (g + 1) * gs,
                         x + (size_t)t0 * xs, xs, nb, tiles);
     }
-    tiles_release();
-    if (full < nt)
-        slm_avx512_gemm_x8(y + (size_t)full * ldy, ldy, w, gs, x + (size_t)full * xs, xs,
-                           16 * pairs, nt - full, k, 1);
-    if (ng % 2)
-        slm_avx512_gemm_x8(y + 8 * (ng - 1), ldy, w + (ng - 1) * gs, gs, x, xs, 8, nt, k, 1);
 }
 
 /* Whole 16-token tiles of every pair of groups on AMX; the rest (the last
    nt % 16 tokens of the paired rows, an odd last group, decode) through
    avx512's x8 grid. */
-void slm_amx_gemm_q8_0x8(float *y, size_t ldy, const void *wv, size_t gs, const void *xv,
-                         size_t xs, int nr, int nt, int k)
+static void amx_grid(float *y, size_t ldy, const uint8_t *w, size_t gs, const uint8_t *x,
+                     size_t xs, int nr, int nt, int k, int q4)
 {
-    const uint8_t *w = wv, *x = xv;
     int nb = k / SLM_QBLOCK, ng = nr / 8, pairs = ng / 2;
     int full = pairs > 0 ? nt / AMX_T * AMX_T : 0;
     if (full == 0) {
-        slm_avx512_gemm_x8(y, ldy, w, gs, x, xs, nr, nt, k, 0);
+        slm_avx512_gemm_x8(y, ldy, w, gs, x, xs, nr, nt, k, q4);
         return;
     }
     tiles_configure();
-    for (int g = 0; g < 2 * pairs; g += 2)
-        for (int t = 0; t < full; t += AMX_T)
-            amx_tile16(y + 8 * g + (size_t)t * ldy, ldy, w + g * gs, w + (g + 1) * gs,
-                       x + (size_t)t * xs, xs, nb);
+    (q4 ? q4_tiles : q8_tiles)(y, ldy, w, gs, x, xs, pairs, full, nb);
     tiles_release();
     if (full < nt)
         slm_avx512_gemm_x8(y + (size_t)full * ldy, ldy, w, gs, x + (size_t)full * xs, xs,
-                           16 * pairs, nt - full, k, 0);
+                           16 * pairs, nt - full, k, q4);
     if (ng % 2)
-        slm_avx512_gemm_x8(y + 8 * (ng - 1), ldy, w + (ng - 1) * gs, gs, x, xs, 8, nt, k, 0);
+        slm_avx512_gemm_x8(y + 8 * (ng - 1), ldy, w + (ng - 1) * gs, gs, x, xs, 8, nt, k, q4);
+}
+
+void slm_amx_gemm_q8_0x8(float *y, size_t ldy, const void *w, size_t gs, const void *x,
+                         size_t xs, int nr, int nt, int k)
+{
+    amx_grid(y, ldy, w, gs, x, xs, nr, nt, k, 0);
+}
+
+void slm_amx_gemm_q4_0x8(float *y, size_t ldy, const void *w, size_t gs, const void *x,
+                         size_t xs, int nr, int nt, int k)
+{
+    amx_grid(y, ldy, w, gs, x, xs, nr, nt, k, 1);
 }

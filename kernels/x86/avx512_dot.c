@@ -486,65 +486,63 @@ INLINE __m256i bcast4(const int8_t *q)
     return _mm256_set1_epi32(v);
 }
 
+/* Block group p's weights as unsigned bytes: Q4_0's lo/hi nibbles per
+   chunk (u[2c], u[2c + 1]), Q8_0's w + 128 (u[c]). */
+INLINE void x8_unpack(const uint8_t *p, __m256i u[8], int q4)
+{
+    const __m256i m = _mm256_set1_epi8(15), flip = _mm256_set1_epi8((char)0x80);
+    for (int c = 0; c < (q4 ? 4 : 8); c++) {
+        __m256i v = _mm256_loadu_si256((const __m256i *)(p + 16 + 32 * c));
+        if (q4) {
+            u[2 * c] = _mm256_and_si256(v, m);
+            u[2 * c + 1] = _mm256_and_si256(_mm256_srli_epi16(v, 4), m);
+        } else {
+            u[c] = _mm256_xor_si256(v, flip);
+        }
+    }
+}
+
+/* One block of one token into its 8 rows' accumulator: the offset's
+   correction as the starting value, the dpbusd chain in chunk order, then
+   fma(sum, d_w·d_x, acc). Every x8 path runs exactly this per lane. */
+INLINE __m256 x8_block(__m256 acc, const __m256i u[8], __m256 dw, const slm_act_q8 *a, int q4)
+{
+    __m256i s = _mm256_set1_epi32(-(q4 ? 8 : 128) * a->sum);
+    for (int c = 0; c < (q4 ? 4 : 8); c++) {
+        if (q4) {
+            s = _mm256_dpbusd_epi32(s, u[2 * c], bcast4(a->q + 4 * c));
+            s = _mm256_dpbusd_epi32(s, u[2 * c + 1], bcast4(a->q + 16 + 4 * c));
+        } else {
+            s = _mm256_dpbusd_epi32(s, u[c], bcast4(a->q + 4 * c));
+        }
+    }
+    return _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), _mm256_mul_ps(dw, _mm256_set1_ps(a->d)), acc);
+}
+
 INLINE void x8_tile(float *y, size_t ldy, const uint8_t *p, const uint8_t *x, size_t xs, int nb,
                     int T, int q4)
 {
-    const __m256i m = _mm256_set1_epi8(15), flip = _mm256_set1_epi8((char)0x80);
-    int chunks = q4 ? 4 : 8, off = q4 ? 8 : 128;
     size_t gb = 8 * (q4 ? SLM_Q4_0_BYTES : SLM_Q8_0_BYTES);
     __m256 acc[X8_T];
     for (int t = 0; t < T; t++)
         acc[t] = _mm256_setzero_ps();
     for (int b = 0; b < nb; b++, p += gb) {
-        __m256i u[8]; /* unsigned weights: Q4_0 lo/hi nibbles per chunk, Q8_0 w + 128 */
-        for (int c = 0; c < chunks; c++) {
-            __m256i v = _mm256_loadu_si256((const __m256i *)(p + 16 + 32 * c));
-            if (q4) {
-                u[2 * c] = _mm256_and_si256(v, m);
-                u[2 * c + 1] = _mm256_and_si256(_mm256_srli_epi16(v, 4), m);
-            } else {
-                u[c] = _mm256_xor_si256(v, flip);
-            }
-        }
+        __m256i u[8];
+        x8_unpack(p, u, q4);
         __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)p));
-        for (int t = 0; t < T; t++) {
-            const slm_act_q8 *a = (const slm_act_q8 *)(x + t * xs) + b;
-            __m256i s = _mm256_set1_epi32(-off * a->sum);
-            for (int c = 0; c < chunks; c++) {
-                if (q4) {
-                    s = _mm256_dpbusd_epi32(s, u[2 * c], bcast4(a->q + 4 * c));
-                    s = _mm256_dpbusd_epi32(s, u[2 * c + 1], bcast4(a->q + 16 + 4 * c));
-                } else {
-                    s = _mm256_dpbusd_epi32(s, u[c], bcast4(a->q + 4 * c));
-                }
-            }
-            acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s),
-                                     _mm256_mul_ps(dw, _mm256_set1_ps(a->d)), acc[t]);
-        }
+        for (int t = 0; t < T; t++)
+            acc[t] = x8_block(acc[t], u, dw, (const slm_act_q8 *)(x + t * xs) + b, q4);
     }
     for (int t = 0; t < T; t++)
         _mm256_storeu_ps(y + t * ldy, acc[t]);
 }
 
-/* One block group of 8 rows x one token into acc: x8_tile's arithmetic
-   for T = 1 (the same starting value, dpbusd order, scale and fma). */
+/* One block group of 8 rows x one token into acc (decode). */
 INLINE __m256 x8_step(__m256 acc, const uint8_t *p, const slm_act_q8 *a, int q4)
 {
-    const __m256i m = _mm256_set1_epi8(15), flip = _mm256_set1_epi8((char)0x80);
-    int off = q4 ? 8 : 128;
-    __m256i s = _mm256_set1_epi32(-off * a->sum);
-    for (int c = 0; c < (q4 ? 4 : 8); c++) {
-        __m256i v = _mm256_loadu_si256((const __m256i *)(p + 16 + 32 * c));
-        if (q4) {
-            s = _mm256_dpbusd_epi32(s, _mm256_and_si256(v, m), bcast4(a->q + 4 * c));
-            s = _mm256_dpbusd_epi32(s, _mm256_and_si256(_mm256_srli_epi16(v, 4), m),
-                                    bcast4(a->q + 16 + 4 * c));
-        } else {
-            s = _mm256_dpbusd_epi32(s, _mm256_xor_si256(v, flip), bcast4(a->q + 4 * c));
-        }
-    }
-    __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)p));
-    return _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), _mm256_mul_ps(dw, _mm256_set1_ps(a->d)), acc);
+    __m256i u[8];
+    x8_unpack(p, u, q4);
+    return x8_block(acc, u, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)p)), a, q4);
 }
 
 /* Decode over one group: blocks two at a time (two dot chains and their
