@@ -173,6 +173,11 @@ static const slm_kernel_table *table_of(slm_isa isa)
     }
 }
 
+int slm_isa_compiled(slm_isa isa)
+{
+    return (unsigned)isa < SLM_ISA_COUNT && table_of(isa) != NULL;
+}
+
 const slm_kernel_table *slm_kernels_for(slm_isa isa)
 {
     if ((unsigned)isa >= SLM_ISA_COUNT || !slm_isa_supported(isa))

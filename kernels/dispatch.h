@@ -106,6 +106,8 @@ typedef struct slm_kernel_table {
 
 /* True when the running CPU (and OS) supports the ISA. */
 int slm_isa_supported(slm_isa isa);
+/* True when this build holds the ISA's table (whatever the CPU). */
+int slm_isa_compiled(slm_isa isa);
 slm_isa slm_isa_best(void);
 const char *slm_isa_name(slm_isa isa);
 int slm_isa_parse(const char *name, slm_isa *out); /* 0 ok, -1 unknown */

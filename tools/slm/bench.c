@@ -53,6 +53,7 @@ static void bench_help(FILE *f)
                "                 [-r 5] [-o md|json] [--mmap] [--parallel 1,2,4,8]\n"
                "Measures prompt processing (ppN) and generation (tgN) tokens/s like llama-bench;\n"
                "for a sequence classifier, clsN: one batch of B sequences of N tokens (ms).\n"
+               "  -m, --model DIR  model folder (default: $SLM_MODEL or the bundled model)\n"
                "  -p LIST        prompt lengths (default 128,512; 0 skips)\n"
                "  -n N           generated tokens (default 64; 0 skips)\n"
                "  -t LIST        thread counts (default: all cores)\n"
@@ -62,6 +63,7 @@ static void bench_help(FILE *f)
                "  --parallel LIST  also tgN with P sequences decoding together in one batch\n"
                "                 per step, for each P (aggregate tok/s over all P)\n"
                "  -r N           repetitions (default 5)\n"
+               "  --mmap         map the weights instead of reading them in\n"
                "  -o md|json     markdown table (default) or one JSON object per line\n");
 }
 

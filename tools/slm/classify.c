@@ -12,6 +12,8 @@
 #include "cli.h"
 
 #define DEFAULT_CLASSIFIER SLM_DEFAULT_CLASSIFIER_DIR
+/* An encoder has no KV cache, and one thread count serves the whole batch. */
+#define CLASSIFY_LOAD (CLI_LOAD_THREADS | CLI_LOAD_WEIGHTS | CLI_LOAD_MMAP)
 
 static void classify_help(FILE *f)
 {
@@ -21,7 +23,8 @@ static void classify_help(FILE *f)
                "  -m, --model DIR  a sequence-classification folder (default: $SLM_CLASSIFIER or\n"
                "                   " DEFAULT_CLASSIFIER ")\n"
                "  --json           one JSON object per text: every label's score and the logits\n"
-               CLI_LOAD_HELP);
+               "  -t, --threads N  threads (default: all cores)\n"
+               CLI_WEIGHTS_HELP CLI_MMAP_HELP);
 }
 
 typedef struct {
@@ -163,7 +166,7 @@ int cmd_classify(int argc, char **argv)
                 rc = CLI_USAGE;
         } else if (!strcmp(a, "--json")) {
             json = true;
-        } else if ((r = cli_load_option("classify", argc, argv, &i, &lo)) != 0) {
+        } else if ((r = cli_load_option_in(CLASSIFY_LOAD, "classify", argc, argv, &i, &lo)) != 0) {
             rc = r < 0 ? CLI_USAGE : CLI_OK;
         } else if (!strcmp(a, "-")) {
             from_stdin = true;

@@ -221,17 +221,19 @@ int cli_sampling_option(const char *verb, int argc, char **argv, int *i, slm_sam
 }
 
 
-int cli_load_option(const char *verb, int argc, char **argv, int *i, slm_load_options *lo)
+int cli_load_option_in(unsigned groups, const char *verb, int argc, char **argv, int *i,
+                       slm_load_options *lo)
 {
     const char *a = argv[*i], *v;
     long l;
-    if (!strcmp(a, "--mmap") || !strcmp(a, "--no-mmap")) {
+    if ((groups & CLI_LOAD_MMAP) && (!strcmp(a, "--mmap") || !strcmp(a, "--no-mmap"))) {
         lo->use_mmap = !strcmp(a, "--mmap");
         return 1;
     }
-    bool threads = !strcmp(a, "-t") || !strcmp(a, "--threads");
-    bool batch = !strcmp(a, "--threads-batch");
-    bool weights = !strcmp(a, "--weights"), kv = !strcmp(a, "--kv");
+    bool threads = (groups & CLI_LOAD_THREADS) && (!strcmp(a, "-t") || !strcmp(a, "--threads"));
+    bool batch = (groups & CLI_LOAD_THREADS_BATCH) && !strcmp(a, "--threads-batch");
+    bool weights = (groups & CLI_LOAD_WEIGHTS) && !strcmp(a, "--weights");
+    bool kv = (groups & CLI_LOAD_KV) && !strcmp(a, "--kv");
     if (!threads && !batch && !weights && !kv)
         return 0;
     if (!(v = cli_value(verb, argc, argv, i)))
@@ -247,6 +249,11 @@ int cli_load_option(const char *verb, int argc, char **argv, int *i, slm_load_op
         return -1;
     }
     return 1;
+}
+
+int cli_load_option(const char *verb, int argc, char **argv, int *i, slm_load_options *lo)
+{
+    return cli_load_option_in(CLI_LOAD_ALL, verb, argc, argv, i, lo);
 }
 
 void cli_progress_bar(void *user, size_t done, size_t total)

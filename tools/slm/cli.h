@@ -70,15 +70,29 @@ int cli_stop_option(const char *verb, int argc, char **argv, int *i, cli_stops *
     "  --stop TEXT          end the reply where TEXT first appears, TEXT not printed\n"       \
     "                       (repeatable, up to 16)\n"
 
-/* Model-loading options shared by the verbs (-t/--threads, --threads-batch,
- * --mmap/--no-mmap, --weights, --kv): same contract as cli_sampling_option. */
+/* Model-loading options, in groups: each verb takes (and its --help lists)
+ * only the groups it uses, e.g. a classifier has no KV cache. Same contract
+ * as cli_sampling_option; cli_load_option takes every group. */
+enum {
+    CLI_LOAD_THREADS = 1,       /* -t, --threads */
+    CLI_LOAD_THREADS_BATCH = 2, /* --threads-batch */
+    CLI_LOAD_WEIGHTS = 4,       /* --weights */
+    CLI_LOAD_KV = 8,            /* --kv */
+    CLI_LOAD_MMAP = 16,         /* --mmap, --no-mmap */
+    CLI_LOAD_ALL = 31
+};
+int cli_load_option_in(unsigned groups, const char *verb, int argc, char **argv, int *i,
+                       slm_load_options *lo);
 int cli_load_option(const char *verb, int argc, char **argv, int *i, slm_load_options *lo);
-#define CLI_LOAD_HELP                                                                          \
-    "  -t, --threads N      decode threads (default: all cores)\n"                             \
-    "  --threads-batch N    prompt-processing threads (default: --threads)\n"                  \
-    "  --weights FMT        auto|f32|f16|bf16|q8_0|q4_0: convert/quantize at load (default auto)\n" \
-    "  --kv FMT             KV cache f32|f16|q8 (default f32)\n"                               \
+#define CLI_THREADS_HELP "  -t, --threads N      decode threads (default: all cores)\n"
+#define CLI_THREADS_BATCH_HELP "  --threads-batch N    prompt-processing threads (default: --threads)\n"
+#define CLI_WEIGHTS_HELP                                                                       \
+    "  --weights FMT        auto|f32|f16|bf16|q8_0|q4_0: convert/quantize at load (default auto)\n"
+#define CLI_KV_HELP "  --kv FMT             KV cache f32|f16|q8 (default f32)\n"
+#define CLI_MMAP_HELP                                                                          \
     "  --mmap / --no-mmap   map weights instead of reading them in (default: --no-mmap)\n"
+#define CLI_LOAD_HELP                                                                          \
+    CLI_THREADS_HELP CLI_THREADS_BATCH_HELP CLI_WEIGHTS_HELP CLI_KV_HELP CLI_MMAP_HELP
 
 /* A progress bar on stderr when it is a terminal (user: a label or NULL);
  * nothing when output is redirected. */
@@ -100,6 +114,11 @@ int cli_context_size(const char *verb, const slm_model *m, long requested);
 /* SLM_ISA: false after printing an error naming the valid values when it is
  * set to an unknown name; a warning when the CPU lacks the one named. */
 bool cli_check_isa_env(void);
+
+/* "slm VERSION (commit HASH, TYPE build)" (version.c), and `slm --version`:
+ * that line and the kernel tables compiled in; returns CLI_OK. */
+const char *cli_build_line(void);
+int cli_print_version(void);
 
 /* Prints "slm: <message>" from an slm_error to stderr and returns CLI_FAIL. */
 int cli_report(const slm_error *err);

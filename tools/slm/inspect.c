@@ -99,7 +99,9 @@ int cmd_inspect(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         if (cli_is_help(argv[i])) {
             printf("usage: slm inspect [-m DIR]\n"
-                   "Shows the architecture, hyper-parameters, parameter count and tensors.\n");
+                   "Shows the architecture, hyper-parameters, parameter count and tensors.\n"
+                   "  -m, --model DIR      model or tokenizer folder (default: $SLM_MODEL or the\n"
+                   "                       bundled model)\n");
             return CLI_OK;
         } else if (!strcmp(argv[i], "-m") || !strcmp(argv[i], "--model")) {
             if (!(dir = cli_value("inspect", argc, argv, &i)))

@@ -15,8 +15,10 @@ static void logits_help(FILE *f)
     fprintf(f, "usage: slm logits [-m DIR] (--ids \"1 2 3\" | -p TEXT) [options]\n"
                "Prints the logits of the last position, one value per line (%%.6e);\n"
                "for a sequence classifier, the label logits of the whole sequence.\n"
+               "  -m, --model DIR      model folder (default: $SLM_MODEL or the bundled model)\n"
                "  --ids IDS            token ids, space or comma separated\n"
-               "  -p TEXT              tokenize TEXT (with special tokens) instead\n" CLI_LOAD_HELP);
+               "  -p, --prompt TEXT    tokenize TEXT (with special tokens) instead\n"
+               CLI_LOAD_HELP);
 }
 
 static int print_logits(const char *dir, const slm_load_options *lo, const char *ids,

@@ -32,11 +32,40 @@ static const verb verbs[] = {
     {"eval", cmd_eval, "compare the local and the remote model on a prompts file"},
 };
 
+#define N_VERBS (sizeof verbs / sizeof verbs[0])
+
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: slm <command> [options]   (slm <command> --help for details)\n\ncommands:\n");
-    for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
+    fprintf(f, "usage: slm <command> [options]   (slm help <command> or slm <command> --help)\n"
+               "       slm --version\n\ncommands:\n");
+    for (size_t i = 0; i < N_VERBS; i++)
         fprintf(f, "  %-11s %s\n", verbs[i].name, verbs[i].summary);
+}
+
+static const verb *find_verb(const char *name)
+{
+    for (size_t i = 0; i < N_VERBS; i++)
+        if (strcmp(name, verbs[i].name) == 0)
+            return &verbs[i];
+    return NULL;
+}
+
+/* `slm help` lists the commands; `slm help VERB` is `slm VERB --help`, so
+   there is one help text per verb. */
+static int help(int argc, char **argv)
+{
+    if (argc < 3) {
+        usage(stdout);
+        return CLI_OK;
+    }
+    const verb *v = find_verb(argv[2]);
+    if (!v) {
+        fprintf(stderr, "slm help: unknown command '%s'\n", argv[2]);
+        usage(stderr);
+        return CLI_USAGE;
+    }
+    char *args[] = {argv[2], "--help", NULL};
+    return v->fn(2, args);
 }
 
 int main(int argc, char **argv)
@@ -49,9 +78,13 @@ int main(int argc, char **argv)
         usage(stdout);
         return CLI_OK;
     }
-    for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
-        if (strcmp(argv[1], verbs[i].name) == 0)
-            return cli_check_isa_env() ? verbs[i].fn(argc - 1, argv + 1) : CLI_USAGE;
+    if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version"))
+        return cli_print_version();
+    if (!strcmp(argv[1], "help"))
+        return help(argc, argv);
+    const verb *v = find_verb(argv[1]);
+    if (v)
+        return cli_check_isa_env() ? v->fn(argc - 1, argv + 1) : CLI_USAGE;
     fprintf(stderr, "slm: unknown command '%s'\n", argv[1]);
     usage(stderr);
     return CLI_USAGE;

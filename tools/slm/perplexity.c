@@ -15,7 +15,8 @@ static void ppl_help(FILE *f)
 {
     fprintf(f, "usage: slm perplexity [-m DIR] -f FILE [-c CTX] [options]\n"
                "Prints the perplexity of FILE's text (tokenized with special tokens).\n"
-               "  -f FILE              text file\n"
+               "  -m, --model DIR      model folder (default: $SLM_MODEL or the bundled model)\n"
+               "  -f, --file FILE      text file\n"
                "  -c, --ctx-size N     window length (default: min(512, the model's maximum))\n"
                CLI_LOAD_HELP);
 }

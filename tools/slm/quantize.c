@@ -17,10 +17,13 @@ int cmd_quantize(int argc, char **argv)
                             : !strcmp(a, "--weights")                     ? &fmt
                                                                           : NULL;
         if (cli_is_help(a)) {
-            printf("usage: slm quantize -m DIR -o OUT --weights f16|bf16|q8_0|q4_0\n"
+            printf("usage: slm quantize -m DIR -o OUT --weights FMT\n"
                    "Writes OUT/ with DIR's weight matrices converted; OUT loads with no\n"
                    "re-quantization (slm run -m OUT). Quantized tensors are stored as U8 with\n"
-                   "\"slm.quant.<name>\" metadata (see engine/quantize.c).\n");
+                   "\"slm.quant.<name>\" metadata (see engine/quantize.c).\n"
+                   "  -m, --model DIR      the model folder to convert\n"
+                   "  -o, --output OUT     the folder to write (created)\n"
+                   "  --weights FMT        f32|f16|bf16|q8_0|q4_0\n");
             return CLI_OK;
         }
         if (!slot)
