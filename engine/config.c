@@ -472,7 +472,45 @@ static slm_status read_root(const cJSON *root, const char *path, slm_config *cfg
     return slm_config_check(cfg, path, err);
 }
 
-/* generation_config.json: its eos_token_id replaces config.json's. */
+/* One optional sampling number: stored and its bit set when present. The
+   ranges are the ones transformers accepts (temperature and
+   repetition_penalty strictly positive there; 0 is read as off here). */
+static slm_status sampling_num(const reader *r, const char *key, double lo, double hi,
+                               unsigned bit, slm_config *cfg, float *out)
+{
+    if (!field(r, key))
+        return SLM_OK;
+    SLM_TRY(opt_float(r, key, lo, hi, 0, out));
+    cfg->sampling_set |= bit;
+    return SLM_OK;
+}
+
+/* The sampling settings a model's authors chose. do_sample false (given
+   explicitly) means greedy whatever temperature says, as in transformers;
+   an absent do_sample leaves the other fields as they are. */
+static slm_status read_sampling(const reader *r, slm_config *cfg)
+{
+    slm_sampler_params *sp = &cfg->sampling;
+    SLM_TRY(sampling_num(r, "temperature", 0, 100, SLM_SAMPLING_TEMPERATURE, cfg,
+                         &sp->temperature));
+    SLM_TRY(sampling_num(r, "top_p", 0, 1, SLM_SAMPLING_TOP_P, cfg, &sp->top_p));
+    SLM_TRY(sampling_num(r, "repetition_penalty", 0.01, 100, SLM_SAMPLING_REPEAT_PENALTY, cfg,
+                         &sp->repeat_penalty));
+    if (field(r, "top_k")) {
+        SLM_TRY(opt_int(r, "top_k", 0, 1 << 30, 0, &sp->top_k));
+        cfg->sampling_set |= SLM_SAMPLING_TOP_K;
+    }
+    bool do_sample = true;
+    SLM_TRY(opt_bool(r, "do_sample", true, &do_sample));
+    if (!do_sample) {
+        sp->temperature = 0;
+        cfg->sampling_set |= SLM_SAMPLING_TEMPERATURE;
+    }
+    return SLM_OK;
+}
+
+/* generation_config.json: its eos_token_id replaces config.json's; its
+   sampling settings are kept. */
 static slm_status read_generation(const cJSON *gen, const char *path, slm_config *cfg,
                                   slm_error *err)
 {
@@ -480,6 +518,7 @@ static slm_status read_generation(const cJSON *gen, const char *path, slm_config
         return slm_fail(err, SLM_ERR_FORMAT, "%s: not a JSON object", path);
     reader r = {gen, path, "", err};
     SLM_TRY(read_eos(&r, cfg));
+    SLM_TRY(read_sampling(&r, cfg));
     return check_ids(cfg, path, err);
 }
 

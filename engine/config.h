@@ -55,10 +55,16 @@ typedef struct {
     int32_t bos_id;             /* -1 when absent */
     int32_t eos_ids[SLM_MAX_EOS];
     int n_eos;
+    /* generation_config.json's sampling settings: the SLM_SAMPLING_* bits of
+       the fields it gives (do_sample false gives temperature 0, greedy) */
+    unsigned sampling_set;
+    slm_sampler_params sampling;
 } slm_config;
 
 /* Reads dir/config.json, then dir/generation_config.json when present (its
- * eos_token_id list replaces config.json's, as transformers' generate does).
+ * eos_token_id list replaces config.json's, as transformers' generate does;
+ * its do_sample, temperature, top_k, top_p and repetition_penalty are kept
+ * in cfg->sampling, see slm_model_sampling_defaults).
  * A dir that is not a folder is refused saying what it is. */
 slm_status slm_config_load(const char *dir, slm_config *cfg, slm_error *err);
 

@@ -188,6 +188,69 @@ const slm_chat_message *slm_conversation_messages(const slm_conversation *c)
     return c->msgs;
 }
 
+/* ----------------------------------------------------- forgetting messages */
+
+/* Frees messages [from, to) and closes the gap. */
+static void remove_messages(slm_conversation *c, size_t from, size_t to)
+{
+    for (size_t i = from; i < to; i++) {
+        free((char *)c->msgs[i].role);
+        free((char *)c->msgs[i].content);
+    }
+    memmove(c->msgs + from, c->msgs + to, (c->n - to) * sizeof *c->msgs);
+    c->n -= to - from;
+}
+
+void slm_conversation_truncate(slm_conversation *c, size_t n)
+{
+    if (n < c->n)
+        remove_messages(c, n, c->n);
+}
+
+static bool is_user(const slm_chat_message *m) { return strcmp(m->role, "user") == 0; }
+
+/* The oldest droppable turn [*from, *to): after the leading system
+   messages, up to the next user message; false when the only turn left
+   is the last user message's. */
+static bool oldest_turn(const slm_conversation *c, size_t *from, size_t *to)
+{
+    size_t k = 0;
+    while (k < c->n && strcmp(c->msgs[k].role, "system") == 0)
+        k++;
+    size_t end = k + 1;
+    while (end < c->n && !is_user(&c->msgs[end]))
+        end++;
+    if (end >= c->n)
+        return false; /* no later user message: this turn is the one to answer */
+    *from = k;
+    *to = end;
+    return true;
+}
+
+slm_status slm_conversation_fit(slm_conversation *c, int room, size_t *n_dropped,
+                                slm_error *err)
+{
+    int n_ctx = c->session->n_ctx;
+    size_t dropped = 0, from, to;
+    slm_tokens ids = {0};
+    slm_status st;
+    while ((st = slm_chat_render_tokens(c->model, c->msgs, c->n, c->mode, &ids, NULL, err)) ==
+               SLM_OK &&
+           (long)ids.n + room > n_ctx && oldest_turn(c, &from, &to)) {
+        remove_messages(c, from, to);
+        dropped += to - from;
+    }
+    if (st == SLM_OK && (long)ids.n + room > n_ctx)
+        st = slm_fail(err, SLM_ERR_RANGE,
+                      "conversation: its last turn (with the system messages) takes %zu tokens; "
+                      "with %d kept for the reply that exceeds the context of %d positions",
+                      ids.n, room, n_ctx);
+    if (n_dropped)
+        *n_dropped = dropped;
+    slm_tokens_free(&ids);
+    return st;
+}
+
 /* ------------------------------------------------------------------- reply */
 
 /* The caller's callback, and the reply text collected on the way. */

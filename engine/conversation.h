@@ -99,6 +99,21 @@ slm_status slm_conversation_add(slm_conversation *conv, const char *role, const 
 size_t slm_conversation_n_messages(const slm_conversation *conv);
 const slm_chat_message *slm_conversation_messages(const slm_conversation *conv);
 
+/* Keeps the first n messages and forgets the others (n above the count
+ * keeps all): e.g. n = 1 after a system message forgets the conversation but
+ * keeps the system prompt. */
+void slm_conversation_truncate(slm_conversation *conv, size_t n);
+
+/* Makes the next reply fit the session's context: while rendering the
+ * messages leaves fewer than `room` positions of the context free, the
+ * oldest turn is dropped (a user message and the messages after it up to the
+ * next user message; the system messages at the start are kept, and so is
+ * the turn of the last user message). *n_dropped (may be NULL) counts the
+ * messages dropped. SLM_ERR_RANGE, naming the token counts, when the kept
+ * messages alone leave too little room; what was dropped stays dropped. */
+slm_status slm_conversation_fit(slm_conversation *conv, int room, size_t *n_dropped,
+                                slm_error *err);
+
 /* Answers the conversation: renders every message (generation prompt on),
  * generates with params (max_new_tokens, sampling, stop strings, on_token
  * and user are the caller's; reuse_prefix is forced on and continue_text

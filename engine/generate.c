@@ -9,6 +9,7 @@
  * gen_input / gen_after_eval below, so they produce the same tokens.
  */
 #define _POSIX_C_SOURCE 200809L
+#include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,7 @@ typedef struct {
     size_t n_stop;
     char *buf; /* held text, not yet passed to on_token */
     size_t len, cap;
+    size_t hit_index; /* the stop string find_stop found last */
 } stop_filter;
 
 static slm_status check_stops(const slm_generate_params *p, slm_error *err)
@@ -48,8 +50,9 @@ static slm_status check_stops(const slm_generate_params *p, slm_error *err)
     return SLM_OK;
 }
 
-/* Position of the earliest stop string in the held text, or SIZE_MAX. */
-static size_t find_stop(const stop_filter *f)
+/* Position of the earliest stop string in the held text, or SIZE_MAX;
+   f->hit_index says which string it is. */
+static size_t find_stop(stop_filter *f)
 {
     size_t best = SIZE_MAX;
     for (size_t i = 0; i < f->n_stop; i++) {
@@ -57,6 +60,7 @@ static size_t find_stop(const stop_filter *f)
         for (size_t at = 0; at + sl <= f->len && at < best; at++)
             if (memcmp(f->buf + at, f->stop[i], sl) == 0) {
                 best = at;
+                f->hit_index = i;
                 break;
             }
     }
@@ -137,6 +141,7 @@ struct slm_generation {
     slm_generate_stats st;
     gen_phase phase;
     int32_t next; /* the sampled id the next step evaluates */
+    float *masked; /* ignore_eos: the logits with the EOS ids at -inf */
     bool cancelled;
     double t_start, t_prefilled; /* 0 until the first step / the prompt is in */
     slm_status status;
@@ -196,7 +201,11 @@ slm_status slm_generation_new(slm_session *s, const int32_t *prompt, size_t n,
     g->p = *p;
     g->f = (stop_filter){.stop = p->stop, .n_stop = p->n_stop};
     g->st.n_prompt = (int)n;
+    g->st.stop_index = -1;
     slm_status rc = SLM_OK;
+    if (p->ignore_eos &&
+        !(g->masked = malloc((size_t)slm_model_vocab_size(s->model) * sizeof *g->masked)))
+        rc = SLM_ERR_NOMEM;
     for (size_t i = 0; rc == SLM_OK && i < n; i++)
         rc = slm_tokens_push(&g->prompt, prompt[i]);
     if (rc == SLM_OK)
@@ -228,6 +237,7 @@ void slm_generation_free(slm_generation *g)
     slm_sampler_free(g->smp);
     slm_stream_decoder_free(g->dec);
     free(g->f.buf);
+    free(g->masked);
     free(g);
 }
 
@@ -247,6 +257,8 @@ void slm_generation_cancel(slm_generation *g) { g->cancelled = true; }
 static void finish(slm_generation *g, slm_stop_reason why)
 {
     g->st.stop_reason = why;
+    if (why == SLM_STOP_STRING)
+        g->st.stop_index = (int)g->f.hit_index;
     g->phase = GEN_DONE;
     double t = now_seconds();
     if (g->t_prefilled > 0)
@@ -319,6 +331,20 @@ static size_t gen_input(slm_generation *g, const int32_t **ids)
     return left < SLM_MAX_BATCH ? left : SLM_MAX_BATCH;
 }
 
+/* The logits sampled from: the session's, or with ignore_eos a copy whose
+   EOS ids can never win (the session's own logits stay as evaluated). */
+static const float *gen_logits(slm_generation *g)
+{
+    const slm_session *s = g->s;
+    if (!g->masked)
+        return s->logits;
+    const slm_config *c = &s->model->cfg;
+    memcpy(g->masked, s->logits, (size_t)c->vocab_size * sizeof *g->masked);
+    for (int i = 0; i < c->n_eos; i++)
+        g->masked[c->eos_ids[i]] = -INFINITY;
+    return g->masked;
+}
+
 /* Samples from the session's last logits and streams the token. */
 static void gen_sample(slm_generation *g)
 {
@@ -329,7 +355,7 @@ static void gen_sample(slm_generation *g)
     }
     /* the repetition penalty looks at every id in the cache (the prompt,
        earlier turns and what was generated), as HF does over input_ids */
-    int32_t id = slm_sampler_sample(g->smp, s->logits, s->history.ids, s->history.n);
+    int32_t id = slm_sampler_sample(g->smp, gen_logits(g), s->history.ids, s->history.n);
     g->st.n_generated++;
     if (slm_model_is_eos(s->model, id)) {
         finish_flushed(g, SLM_STOP_EOS);

@@ -460,6 +460,21 @@ int slm_model_max_positions(const slm_model *m) { return m->cfg.max_positions; }
 
 size_t slm_model_weight_bytes(const slm_model *m) { return m->weight_bytes; }
 
+unsigned slm_model_sampling_defaults(const slm_model *m, slm_sampler_params *sp)
+{
+    const slm_config *c = &m->cfg;
+    const slm_sampler_params *g = &c->sampling;
+    if (c->sampling_set & SLM_SAMPLING_TEMPERATURE)
+        sp->temperature = g->temperature;
+    if (c->sampling_set & SLM_SAMPLING_TOP_K)
+        sp->top_k = g->top_k;
+    if (c->sampling_set & SLM_SAMPLING_TOP_P)
+        sp->top_p = g->top_p;
+    if (c->sampling_set & SLM_SAMPLING_REPEAT_PENALTY)
+        sp->repeat_penalty = g->repeat_penalty;
+    return c->sampling_set;
+}
+
 bool slm_model_is_eos(const slm_model *m, int32_t id)
 {
     for (int i = 0; i < m->cfg.n_eos; i++)

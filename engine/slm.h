@@ -219,6 +219,22 @@ typedef struct {
 
 slm_sampler_params slm_sampler_params_default(void);
 
+/* Fields of slm_sampler_params, as bits. */
+enum {
+    SLM_SAMPLING_TEMPERATURE = 1u << 0,
+    SLM_SAMPLING_TOP_K = 1u << 1,
+    SLM_SAMPLING_TOP_P = 1u << 2,
+    SLM_SAMPLING_REPEAT_PENALTY = 1u << 3,
+};
+
+/* The sampling settings of the model folder's generation_config.json
+ * (temperature, top_k, top_p, repetition_penalty; do_sample: false sets
+ * temperature 0, greedy, as transformers' generate does), written into *sp
+ * field by field; returns the SLM_SAMPLING_* bits of the fields written, 0
+ * when the file gives none or is absent. A malformed value fails the load
+ * (slm_model_load names the file and the field). */
+unsigned slm_model_sampling_defaults(const slm_model *model, slm_sampler_params *sp);
+
 /* ------------------------------------------------------ session / generate */
 
 typedef struct slm_session slm_session;
@@ -285,6 +301,10 @@ typedef struct {
      * re-rendered conversation reuses its cache. Off: the prompt is
      * appended after the positions already cached. */
     bool reuse_prefix;
+    /* The model's EOS ids are never sampled (their logits count as -inf),
+     * so generation goes on to max_new_tokens or the context end, as
+     * llama.cpp's --ignore-eos. */
+    bool ignore_eos;
 } slm_generate_params;
 
 typedef enum {
@@ -304,6 +324,9 @@ typedef struct {
     double prefill_seconds;
     double decode_seconds;
     slm_stop_reason stop_reason;
+    /* With SLM_STOP_STRING: the index in params.stop of the string found
+     * (the earliest in the text; the first listed on a tie); else -1. */
+    int stop_index;
 } slm_generate_stats;
 
 slm_status slm_generate(slm_session *session, const int32_t *prompt, size_t n_prompt,

@@ -272,6 +272,42 @@ static void test_generation_config_checked(void **state)
     free(text);
 }
 
+/* generation_config.json's sampling settings: the fields it gives are kept
+   with their bits, do_sample false is greedy whatever temperature says, a
+   wrong type or range names the file and the field. */
+static void test_generation_config_sampling(void **state)
+{
+    char *text = variant("tinyllama", "eos_token_id", "2");
+    slm_config cfg;
+    slm_error err = {0};
+    assert_int_equal(parse(text, "{\"eos_token_id\": 2}", &cfg, &err), SLM_OK);
+    assert_int_equal(cfg.sampling_set, 0);
+    assert_int_equal(parse(text,
+                           "{\"do_sample\": true, \"temperature\": 0.6, \"top_p\": 0.9, "
+                           "\"top_k\": 20, \"repetition_penalty\": 1.1}",
+                           &cfg, &err),
+                     SLM_OK);
+    assert_int_equal(cfg.sampling_set, SLM_SAMPLING_TEMPERATURE | SLM_SAMPLING_TOP_P |
+                                           SLM_SAMPLING_TOP_K | SLM_SAMPLING_REPEAT_PENALTY);
+    assert_float_equal(cfg.sampling.temperature, 0.6f, 1e-7);
+    assert_float_equal(cfg.sampling.top_p, 0.9f, 1e-7);
+    assert_int_equal(cfg.sampling.top_k, 20);
+    assert_float_equal(cfg.sampling.repeat_penalty, 1.1f, 1e-7);
+    assert_int_equal(parse(text, "{\"do_sample\": false, \"temperature\": 0.6}", &cfg, &err),
+                     SLM_OK);
+    assert_int_equal(cfg.sampling_set, SLM_SAMPLING_TEMPERATURE);
+    assert_true(cfg.sampling.temperature == 0.0f);
+    expect_msg(parse(text, "{\"temperature\": \"hot\"}", &cfg, &err), &err, SLM_ERR_FORMAT,
+               "dir/generation_config.json", "\"temperature\" must be a number", NULL);
+    expect_msg(parse(text, "{\"top_k\": 2.5}", &cfg, &err), &err, SLM_ERR_FORMAT,
+               "dir/generation_config.json", "\"top_k\" must be an integer", NULL);
+    expect_msg(parse(text, "{\"top_p\": 3}", &cfg, &err), &err, SLM_ERR_FORMAT,
+               "dir/generation_config.json", "\"top_p\" is 3, outside [0, 1]", NULL);
+    expect_msg(parse(text, "{\"do_sample\": \"no\"}", &cfg, &err), &err, SLM_ERR_FORMAT,
+               "dir/generation_config.json", "\"do_sample\" must be true or false", NULL);
+    free(text);
+}
+
 /* The DistilBERT config that overflowed the encoder attention's heap
    buffer: the model load refuses it now, naming config.json and the keys. */
 static void test_distilbert_bad_heads_refused_at_load(void **state)
@@ -322,6 +358,7 @@ int main(void)
         cmocka_unit_test(test_out_of_range_values),
         cmocka_unit_test(test_derived_shapes_cross_checked),
         cmocka_unit_test(test_generation_config_checked),
+        cmocka_unit_test(test_generation_config_sampling),
         cmocka_unit_test(test_distilbert_bad_heads_refused_at_load),
         cmocka_unit_test(test_model_path_kinds),
     };

@@ -583,11 +583,82 @@ static void test_model_template_equals_standalone_load(void **state)
     }
 }
 
+/* ===================================================== a context that fills */
+
+static size_t render_len(const slm_model *m, const slm_chat_message *msgs, size_t n)
+{
+    slm_tokens ids = {0};
+    slm_error err = {0};
+    if (slm_chat_render_tokens(m, msgs, n, SLM_CHAT_TEMPLATE_REQUIRED, &ids, NULL, &err) != SLM_OK)
+        fail_msg("render: %s", err.msg);
+    size_t len = ids.n;
+    slm_tokens_free(&ids);
+    return len;
+}
+
+/* slm_conversation_fit drops whole turns, oldest first, keeping the system
+   message and the last user message, and no more than needed; when the kept
+   messages alone do not fit it says so. slm_conversation_truncate keeps a
+   prefix (/clear keeps the system message). */
+static void test_fit_drops_the_oldest_turns(void **state)
+{
+    enum { N_CTX = 160, ROOM = 16, TURNS = 6 };
+    slm_model *m = load_fixture_model("phi3");
+    slm_session *s;
+    slm_conversation *c;
+    slm_error err = {0};
+    assert_int_equal(slm_session_new(m, N_CTX, &s, &err), SLM_OK);
+    assert_int_equal(slm_conversation_new(s, SLM_CHAT_TEMPLATE_REQUIRED, &c, &err), SLM_OK);
+    char text[2 * TURNS + 2][96];
+    slm_chat_message all[2 * TURNS + 2];
+    size_t n = 0;
+    all[n++] = (slm_chat_message){"system", "Be brief."};
+    for (int t = 0; t < TURNS; t++) {
+        snprintf(text[n], sizeof text[n], "Tell me about turn %d of this conversation, please.", t);
+        all[n] = (slm_chat_message){"user", text[n]}, n++;
+        snprintf(text[n], sizeof text[n], "Here is the answer to turn %d, in a few words.", t);
+        all[n] = (slm_chat_message){"assistant", text[n]}, n++;
+    }
+    all[n++] = (slm_chat_message){"user", "And the last question?"};
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal(slm_conversation_add(c, all[i].role, all[i].content, &err), SLM_OK);
+    assert_true(render_len(m, all, n) + ROOM > N_CTX); /* the test needs a full context */
+    size_t dropped = 99;
+    assert_int_equal(slm_conversation_fit(c, ROOM, &dropped, &err), SLM_OK);
+    assert_true(dropped > 0 && dropped % 2 == 0 && dropped < n - 2);
+    size_t kept = slm_conversation_n_messages(c);
+    const slm_chat_message *got = slm_conversation_messages(c);
+    assert_int_equal(kept, n - dropped);
+    assert_string_equal(got[0].content, "Be brief.");
+    for (size_t i = 1; i < kept; i++) /* the newest turns, in order */
+        assert_string_equal(got[i].content, all[i + dropped].content);
+    assert_true(render_len(m, got, kept) + ROOM <= N_CTX);
+    /* one turn fewer dropped would not have fitted */
+    slm_chat_message one_more[2 * TURNS + 2];
+    one_more[0] = all[0];
+    memcpy(one_more + 1, all + 1 + dropped - 2, (kept + 1) * sizeof *one_more);
+    assert_true(render_len(m, one_more, kept + 2) + ROOM > N_CTX);
+    /* nothing left to drop: an error naming the sizes, the last turn kept */
+    assert_int_equal(slm_conversation_fit(c, N_CTX - 4, &dropped, &err), SLM_ERR_RANGE);
+    assert_non_null(strstr(err.msg, "context of 160 positions"));
+    assert_int_equal(slm_conversation_n_messages(c), 2);
+    assert_string_equal(slm_conversation_messages(c)[1].content, "And the last question?");
+    slm_conversation_truncate(c, 1);
+    assert_int_equal(slm_conversation_n_messages(c), 1);
+    assert_string_equal(slm_conversation_messages(c)[0].role, "system");
+    slm_conversation_truncate(c, 5); /* above the count: all kept */
+    assert_int_equal(slm_conversation_n_messages(c), 1);
+    slm_conversation_free(c);
+    slm_session_free(s);
+    slm_model_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_render_matches_transformers),
         cmocka_unit_test(test_model_template_equals_standalone_load),
+        cmocka_unit_test(test_fit_drops_the_oldest_turns),
         cmocka_unit_test(test_three_turns_reuse_the_cache),
         cmocka_unit_test(test_seeded_replies_equal_fresh_sessions),
         cmocka_unit_test(test_plain_fallback_on_a_story_model),

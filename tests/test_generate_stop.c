@@ -231,6 +231,86 @@ static void test_no_stop_streams_as_before(void **state)
     stream_free(&ref);
 }
 
+/* stats.stop_index names the stop string found: the earliest in the text,
+   whatever its place in the list; -1 when no stop string ended it. */
+static void test_stop_index_names_the_string(void **state)
+{
+    (void)state;
+    stream ref, got;
+    reference(&ref);
+    const char *early = ref.piece[piece_at_least(&ref, 2, 3)];
+    const char *list[] = {"never in this story", early};
+    slm_generate_stats st;
+    slm_error err = {0};
+    assert_int_equal(run(list, 2, &got, &st, &err), SLM_OK);
+    assert_int_equal(st.stop_reason, SLM_STOP_STRING);
+    assert_int_equal(st.stop_index, 1);
+    stream_free(&got);
+    assert_int_equal(run(list, 1, &got, &st, &err), SLM_OK);
+    assert_int_equal(st.stop_reason, SLM_STOP_LENGTH);
+    assert_int_equal(st.stop_index, -1);
+    stream_free(&got);
+    stream_free(&ref);
+}
+
+/* A long greedy run's ids and text (the stream struct holds N_NEW calls). */
+typedef struct {
+    int32_t ids[600];
+    size_t n;
+    char text[8192];
+    size_t len;
+} long_run;
+
+static bool record_long(void *user, int32_t id, const char *text, size_t len)
+{
+    long_run *r = user;
+    assert_true(r->n < 600 && r->len + len < sizeof r->text);
+    r->ids[r->n++] = id;
+    memcpy(r->text + r->len, text, len);
+    r->len += len;
+    return true;
+}
+
+static void greedy_from_bos(bool ignore_eos, long_run *out, slm_generate_stats *st)
+{
+    slm_session *s;
+    slm_error err = {0};
+    slm_tokens bos = {0};
+    assert_int_equal(slm_tokenize(slm_model_tokenizer(model), "", 0, true, &bos, &err), SLM_OK);
+    assert_int_equal(slm_session_new(model, 0, &s, &err), SLM_OK);
+    slm_generate_params p = {.max_new_tokens = 400,
+                             .sampling = slm_sampler_params_default(),
+                             .on_token = record_long,
+                             .user = out,
+                             .ignore_eos = ignore_eos};
+    p.sampling.temperature = 0.0f;
+    memset(out, 0, sizeof *out);
+    assert_int_equal(slm_generate(s, bos.ids, bos.n, &p, st, &err), SLM_OK);
+    slm_session_free(s);
+    slm_tokens_free(&bos);
+}
+
+/* ignore_eos: where greedy decoding stops at an EOS, it goes on to the
+   budget instead, with the same text up to there and never an EOS id. */
+static void test_ignore_eos(void **state)
+{
+    (void)state;
+    long_run *a = malloc(sizeof *a), *b = malloc(sizeof *b);
+    slm_generate_stats sa, sb;
+    greedy_from_bos(false, a, &sa);
+    greedy_from_bos(true, b, &sb);
+    /* the bundled model's greedy story from BOS ends (EOS) before 400 tokens */
+    assert_int_equal(sa.stop_reason, SLM_STOP_EOS);
+    assert_int_equal(sb.stop_reason, SLM_STOP_LENGTH);
+    assert_int_equal(sb.n_generated, 400);
+    assert_true(b->len > a->len);
+    assert_memory_equal(a->text, b->text, a->len);
+    for (size_t i = 0; i < b->n; i++)
+        assert_false(b->ids[i] >= 0 && slm_model_is_eos(model, b->ids[i]));
+    free(a);
+    free(b);
+}
+
 static void test_bad_stop_lists(void **state)
 {
     (void)state;
@@ -254,6 +334,8 @@ int main(void)
         cmocka_unit_test(test_earliest_of_two_wins),
         cmocka_unit_test(test_no_stop_streams_as_before),
         cmocka_unit_test(test_bad_stop_lists),
+        cmocka_unit_test(test_stop_index_names_the_string),
+        cmocka_unit_test(test_ignore_eos),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
