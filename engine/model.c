@@ -14,6 +14,7 @@
 
 #include "dispatch.h"
 #include "error.h"
+#include "fileio.h"
 #include "kernels.h"
 #include "quantize.h"
 #include "weight_alloc.h"
@@ -65,9 +66,37 @@ static slm_status pick_arch(const slm_config *cfg, const char *dir, const slm_ar
         snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? ", " : "",
                  arch_table[i]->architecture);
     return slm_fail(err, SLM_ERR_UNSUPPORTED,
-                    "%s/config.json: unsupported architecture '%s' (model_type '%s'); "
-                    "supported: %s",
+                    "%s/config.json: architecture '%s' (model_type '%s') is not supported; "
+                    "slm runs %s",
                     dir, cfg->architecture[0] ? cfg->architecture : "?", cfg->model_type, list);
+}
+
+slm_status slm_model_check_architecture(const char *dir, slm_error *err)
+{
+    char *path = slm_path_join(dir, "config.json");
+    cJSON *json = NULL;
+    /* a missing or unreadable file is slm_config_load's to report */
+    if (!path || !slm_file_exists(path) || slm_json_load(path, &json, err) != SLM_OK) {
+        free(path);
+        memset(err, 0, sizeof *err);
+        return SLM_OK;
+    }
+    free(path);
+    slm_config names;
+    memset(&names, 0, sizeof names);
+    const cJSON *archs = cJSON_GetObjectItem(json, "architectures");
+    const cJSON *type = cJSON_GetObjectItem(json, "model_type");
+    const cJSON *first = cJSON_IsArray(archs) ? cJSON_GetArrayItem(archs, 0) : NULL;
+    if (cJSON_IsString(first))
+        snprintf(names.architecture, sizeof names.architecture, "%s", first->valuestring);
+    if (cJSON_IsString(type))
+        snprintf(names.model_type, sizeof names.model_type, "%s", type->valuestring);
+    cJSON_Delete(json);
+    const slm_arch *arch;
+    /* neither name given (or of the wrong type): config.c says which */
+    if (!names.architecture[0] && !names.model_type[0])
+        return SLM_OK;
+    return pick_arch(&names, dir, &arch, err);
 }
 
 /* The tokenizer, and the chat template from the same tokenizer_config.json
@@ -111,7 +140,11 @@ slm_status slm_model_load(const char *dir, const slm_load_options *opts, slm_mod
     }
     m->pack_x8 = slm_kernels_select()->prefers_x8;
     slm_blas_single_threaded(); /* process-wide, once: before any session exists */
-    slm_status s = slm_config_load(dir, &m->cfg, err);
+    /* the architecture first: another model family's config (GPT-2's
+       n_embd, ...) is "not supported", not "missing hidden_size" */
+    slm_status s = slm_model_check_architecture(dir, err);
+    if (s == SLM_OK)
+        s = slm_config_load(dir, &m->cfg, err);
     if (s == SLM_OK)
         s = pick_arch(&m->cfg, dir, &m->arch, err);
     if (s == SLM_OK)

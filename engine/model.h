@@ -74,6 +74,13 @@ struct slm_arch {
                            float *logits, slm_error *err);
 };
 
+/* The architecture dir/config.json names (architectures[0], else
+ * model_type), checked before anything else is read: SLM_ERR_UNSUPPORTED
+ * naming it and the supported ones. SLM_OK when it is supported, and also
+ * when config.json is missing, malformed or names none (slm_config_load
+ * reports those). */
+slm_status slm_model_check_architecture(const char *dir, slm_error *err);
+
 extern const slm_arch slm_arch_llama;
 extern const slm_arch slm_arch_phi3;
 extern const slm_arch slm_arch_distilbert;

@@ -312,7 +312,8 @@ static void test_bad_configs(void **state)
         const char *fragment;
     } cases[] = {
         {"architectures", "[\"GPTNeoXForCausalLM\"]", SLM_ERR_UNSUPPORTED,
-         "unsupported architecture 'GPTNeoXForCausalLM'"},
+         "architecture 'GPTNeoXForCausalLM' (model_type 'llama') is not supported; slm runs "
+         "LlamaForCausalLM"},
         {"hidden_size", "96", SLM_ERR_FORMAT, "model.embed_tokens.weight' has shape [512, 64]"},
         {"num_hidden_layers", "6", SLM_ERR_FORMAT, "missing tensor 'model.layers.5."},
         {"num_key_value_heads", "3", SLM_ERR_FORMAT, "not a multiple"},
@@ -332,6 +333,11 @@ static void test_bad_configs(void **state)
                       SLM_ERR_FORMAT, "config.json: malformed JSON at line 2");
     expect_load_error("{\"architectures\": [\"LlamaForCausalLM\"]}", SLM_ERR_FORMAT,
                       "missing required key \"hidden_size\"");
+    /* another family's config is named as unsupported, not a missing key */
+    expect_load_error("{\"architectures\": [\"GPT2LMHeadModel\"], \"model_type\": \"gpt2\", "
+                      "\"n_embd\": 768}",
+                      SLM_ERR_UNSUPPORTED,
+                      "architecture 'GPT2LMHeadModel' (model_type 'gpt2') is not supported");
 }
 
 static void test_cli_errors(void **state)

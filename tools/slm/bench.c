@@ -474,7 +474,7 @@ static int run_bench(const bench_opts *o)
             slm_model *m = NULL;
             double t0 = now_s();
             if (slm_model_load(o->dir, &lo, &m, &err) != SLM_OK)
-                return cli_report(&err);
+                return cli_report_model(o->dir, &err);
             row base = {.format = slm_weights_format_name(o->weights[w]),
                         .kv = slm_kv_format_name(o->kv[k]),
                         .load_s = now_s() - t0};
@@ -493,7 +493,7 @@ static int run_bench(const bench_opts *o)
             free(ids);
             slm_model_free(m);
             if (st != SLM_OK)
-                return cli_report(&err);
+                return cli_report_model(o->dir, &err);
         }
     }
     return CLI_OK;

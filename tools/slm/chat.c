@@ -161,7 +161,7 @@ int cmd_chat(int argc, char **argv)
             SLM_OK ||
         slm_conversation_new(session, SLM_CHAT_TEMPLATE_REQUIRED, &st.conv, &err) != SLM_OK ||
         (o.system && slm_conversation_add(st.conv, "system", o.system, &err) != SLM_OK))
-        rc = cli_report(&err);
+        rc = cli_report_model(o.dir, &err);
     else
         rc = chat_loop(&st);
     slm_conversation_free(st.conv);

@@ -117,7 +117,7 @@ static int run_classify(const char *dir, const slm_load_options *lo, text_list *
     slm_error err = {0};
     slm_model *m = NULL;
     if (slm_model_load(dir, lo, &m, &err) != SLM_OK)
-        return cli_report(&err);
+        return cli_report_model(dir, &err);
     int L = slm_model_n_labels(m), rc = CLI_OK;
     float *p = malloc((texts->n + 1) * (size_t)(L + 1) * sizeof *p);
     float *lg = malloc((texts->n + 1) * (size_t)(L + 1) * sizeof *lg);

@@ -123,4 +123,8 @@ int cli_print_version(void);
 /* Prints "slm: <message>" from an slm_error to stderr and returns CLI_FAIL. */
 int cli_report(const slm_error *err);
 
+/* cli_report_model: the same, plus a hint when a -m path is a GGUF file, a
+ * hub repo id or a hub cache entry. */
+#include "model_hint.h"
+
 #endif

@@ -11,8 +11,26 @@
 #include "cli.h"
 #include "config.h"
 #include "fileio.h"
+#include "model.h"
 #include "quantize.h"
 #include "safetensors.h"
+
+/* A sequence classifier (the encoder family slm runs) has labels, and no
+   RoPE, BOS/EOS or LM head to show. */
+static bool is_classifier(const slm_config *c) { return c->n_labels > 0; }
+
+static void print_decoder_lines(const slm_config *c)
+{
+    printf("rope_theta        %g%s%s\n", c->rope_theta, c->rope.type[0] ? ", scaling " : "",
+           c->rope.type);
+    if (c->sliding_window)
+        printf("sliding_window    %d\n", c->sliding_window);
+    printf("tied embeddings   %s\n", c->tie_word_embeddings ? "yes" : "no");
+    printf("bos / eos ids     %d /", c->bos_id);
+    for (int i = 0; i < c->n_eos; i++)
+        printf(" %d", c->eos_ids[i]);
+    printf("\n");
+}
 
 static void print_config(const slm_config *c)
 {
@@ -25,14 +43,13 @@ static void print_config(const slm_config *c)
     printf("vocab_size        %d\n", c->vocab_size);
     printf("max_positions     %d\n", c->max_positions);
     printf("norm_eps          %g\n", c->norm_eps);
-    printf("rope_theta        %g%s%s\n", c->rope_theta, c->rope.type[0] ? ", scaling " : "",
-           c->rope.type);
-    if (c->sliding_window)
-        printf("sliding_window    %d\n", c->sliding_window);
-    printf("tied embeddings   %s\n", c->tie_word_embeddings ? "yes" : "no");
-    printf("bos / eos ids     %d /", c->bos_id);
-    for (int i = 0; i < c->n_eos; i++)
-        printf(" %d", c->eos_ids[i]);
+    if (!is_classifier(c)) {
+        print_decoder_lines(c);
+        return;
+    }
+    printf("labels            %d:", c->n_labels);
+    for (int i = 0; i < c->n_labels; i++)
+        printf(" %d %s%s", i, c->labels[i], i + 1 < c->n_labels ? "," : "");
     printf("\n");
 }
 
@@ -93,13 +110,56 @@ static void print_tensors(const slm_safetensors *st)
     }
 }
 
+static bool has_file(const char *dir, const char *name)
+{
+    char *p = slm_path_join(dir, name);
+    bool yes = p && slm_file_exists(p);
+    free(p);
+    return yes;
+}
+
+/* A folder with tokenizer files and no config.json: what slm tokenize and
+   detokenize use. False when the tokenizer does not load either. */
+static bool inspect_tokenizer_folder(const char *dir)
+{
+    if (has_file(dir, "config.json") ||
+        (!has_file(dir, "tokenizer.json") && !has_file(dir, "vocab.txt")))
+        return false;
+    printf("model             %s\n", dir);
+    printf("config.json       none: a tokenizer-only folder (for slm tokenize / detokenize)\n");
+    print_tokenizer(dir);
+    return true;
+}
+
+static int inspect(const char *dir)
+{
+    if (inspect_tokenizer_folder(dir))
+        return CLI_OK;
+    slm_error err = {0};
+    slm_config cfg;
+    slm_safetensors *st = NULL;
+    /* the architecture first, so another model family is named as such;
+       mmap: inspecting needs the headers, not the data in memory */
+    if (slm_model_check_architecture(dir, &err) != SLM_OK ||
+        slm_config_load(dir, &cfg, &err) != SLM_OK ||
+        slm_safetensors_open_dir(dir, true, &st, &err) != SLM_OK)
+        return cli_report_model(dir, &err);
+    printf("model             %s\n", dir);
+    print_config(&cfg);
+    print_tokenizer(dir);
+    print_tensors(st);
+    slm_safetensors_free(st);
+    return CLI_OK;
+}
+
 int cmd_inspect(int argc, char **argv)
 {
     const char *dir = cli_default_model_dir();
     for (int i = 1; i < argc; i++) {
         if (cli_is_help(argv[i])) {
             printf("usage: slm inspect [-m DIR]\n"
-                   "Shows the architecture, hyper-parameters, parameter count and tensors.\n"
+                   "Shows the architecture, hyper-parameters, parameter count and tensors\n"
+                   "(a classifier's labels; a tokenizer-only folder's tokenizer).\n"
                    "  -m, --model DIR      model or tokenizer folder (default: $SLM_MODEL or the\n"
                    "                       bundled model)\n");
             return CLI_OK;
@@ -110,17 +170,5 @@ int cmd_inspect(int argc, char **argv)
             return cli_unknown("inspect", argv[i]);
         }
     }
-    slm_error err = {0};
-    slm_config cfg;
-    slm_safetensors *st = NULL;
-    /* mmap: inspecting needs the headers, not the data in memory */
-    if (slm_config_load(dir, &cfg, &err) != SLM_OK ||
-        slm_safetensors_open_dir(dir, true, &st, &err) != SLM_OK)
-        return cli_report(&err);
-    printf("model             %s\n", dir);
-    print_config(&cfg);
-    print_tokenizer(dir);
-    print_tensors(st);
-    slm_safetensors_free(st);
-    return CLI_OK;
+    return inspect(dir);
 }

@@ -65,7 +65,7 @@ static int print_logits(const char *dir, const slm_load_options *lo, const char 
     rc = CLI_OK;
     goto done;
 fail:
-    rc = cli_report(&err);
+    rc = cli_report_model(dir, &err);
 done:
     slm_tokens_free(&toks);
     slm_session_free(session);

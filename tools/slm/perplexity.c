@@ -63,7 +63,7 @@ static int score(const char *dir, const slm_load_options *lo, const char *file, 
     rc = CLI_OK;
 done:
     if (rc != CLI_OK)
-        rc = cli_report(&err);
+        rc = cli_report_model(dir, &err);
 cleanup:
     free(text);
     slm_tokens_free(&ids);

@@ -42,7 +42,7 @@ int cmd_quantize(int argc, char **argv)
     }
     slm_error err = {0};
     if (slm_quantize_folder(src, dst, f, cli_progress_bar, "quantizing", &err) != SLM_OK)
-        return cli_report(&err);
+        return cli_report_model(src, &err);
     fprintf(stderr, "slm quantize: wrote %s (%s)\n", dst, fmt);
     return CLI_OK;
 }

@@ -164,7 +164,7 @@ static int generate(const run_opts *o)
     rc = CLI_OK;
 done:
     if (rc != CLI_OK)
-        cli_report(&err);
+        cli_report_model(o->model_dir, &err);
     slm_tokens_free(&prompt);
     slm_session_free(session);
     slm_model_free(model);

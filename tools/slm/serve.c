@@ -265,10 +265,11 @@ int cmd_serve(int argc, char **argv)
     }
     slm_server *srv = NULL;
     if (slm_server_start(&o.cfg, &srv, &err) != SLM_OK) {
+        rc = cli_report_model(o.cfg.model_dir, &err); /* before rcfg, which may own it */
         slm_route_service_free(router);
         slm_router_config_free(&rcfg);
         free(o.key);
-        return cli_report(&err);
+        return rc;
     }
     bool v6 = strchr(o.cfg.host, ':') != NULL; /* an IPv6 address goes in brackets */
     fprintf(stderr, "slm serve: listening on http://%s%s%s:%d (%d slots, queue %d%s)\n",

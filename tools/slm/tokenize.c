@@ -93,7 +93,7 @@ static int load(const char *dir, slm_tokenizer **tok)
 {
     slm_error err = {0};
     if (slm_tokenizer_load(dir, tok, &err) != SLM_OK)
-        return cli_report(&err);
+        return cli_report_model(dir, &err);
     return CLI_OK;
 }
 
