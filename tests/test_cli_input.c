@@ -107,10 +107,11 @@ static void test_numeric_options_are_whole_numbers(void **state)
 {
     expect("run -n ' 5'", NULL, 2, "-n expects an integer", NULL);
     expect("run -n +5", NULL, 2, "-n expects an integer", NULL);
-    expect("run -n -1", NULL, 2, "-n expects an integer in [0,", NULL);
+    expect("run -n -2", NULL, 2, "-n expects an integer in [0,", NULL); /* -1: no limit */
     expect("run -c 99999999999999999999", NULL, 2, "-c expects an integer", NULL);
     expect("run --seed ' -1'", NULL, 2, "--seed expects a non-negative integer", NULL);
-    expect("run --seed -1", NULL, 2, "--seed expects a non-negative integer", NULL);
+    expect("run --seed -2", NULL, 2, "--seed expects a non-negative integer",
+           "--seed -1 picks a random seed", NULL);
     expect("run --temp nan", NULL, 2, "--temp expects a number", NULL);
     expect("run --temp -0.5", NULL, 2, "--temp expects a number", NULL);
     expect("tokenize --max-length ' 3' hi", NULL, 2, "--max-length expects an integer", NULL);

@@ -13,6 +13,7 @@ packages=(
   libutf8proc-dev        # Unicode normalization (tokenizers)
   libpcre2-dev           # pre-tokenizer regexes (tokenizers)
   libmicrohttpd-dev      # OpenAI-compatible server
+  libedit-dev            # slm chat: line editing and history on a terminal
   libsimde-dev           # tests: AVX-512 kernels checked under emulation on CPUs without it
   python3-venv           # tests: the venv of the server/router suites (tools/setup-venv.sh)
   nginx                  # tests and tools/deploy/: slm serve replicas behind nginx

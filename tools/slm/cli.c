@@ -74,25 +74,6 @@ bool cli_float(const char *verb, const char *opt, const char *s, double lo, doub
     return true;
 }
 
-int cli_stop_option(const char *verb, int argc, char **argv, int *i, cli_stops *stops)
-{
-    if (strcmp(argv[*i], "--stop") != 0)
-        return 0;
-    const char *v = cli_value(verb, argc, argv, i);
-    if (!v)
-        return -1;
-    if (!v[0]) {
-        fprintf(stderr, "slm %s: --stop needs a non-empty text\n", verb);
-        return -1;
-    }
-    if (stops->n == CLI_MAX_STOP) {
-        fprintf(stderr, "slm %s: at most %d --stop texts\n", verb, CLI_MAX_STOP);
-        return -1;
-    }
-    stops->items[stops->n++] = v;
-    return 1;
-}
-
 bool cli_u64(const char *verb, const char *opt, const char *s, uint64_t *out)
 {
     char *end;
@@ -181,45 +162,6 @@ int cli_report(const slm_error *err)
                 err->status != SLM_OK ? slm_status_name(err->status) : "unexpected failure");
     return CLI_FAIL;
 }
-
-int cli_sampling_option(const char *verb, int argc, char **argv, int *i, slm_sampler_params *sp)
-{
-    const char *a = argv[*i], *v;
-    double d;
-    long l;
-    if (strcmp(a, "--temp") == 0) {
-        if (!(v = cli_value(verb, argc, argv, i)) || !cli_float(verb, a, v, 0, 100, &d))
-            return -1;
-        sp->temperature = (float)d;
-    } else if (strcmp(a, "--top-k") == 0) {
-        if (!(v = cli_value(verb, argc, argv, i)) || !cli_int(verb, a, v, 0, 1 << 30, &l))
-            return -1;
-        sp->top_k = (int)l;
-    } else if (strcmp(a, "--top-p") == 0) {
-        if (!(v = cli_value(verb, argc, argv, i)) || !cli_float(verb, a, v, 0, 1, &d))
-            return -1;
-        sp->top_p = (float)d;
-    } else if (strcmp(a, "--min-p") == 0) {
-        if (!(v = cli_value(verb, argc, argv, i)) || !cli_float(verb, a, v, 0, 1, &d))
-            return -1;
-        sp->min_p = (float)d;
-    } else if (strcmp(a, "--repeat-penalty") == 0) {
-        if (!(v = cli_value(verb, argc, argv, i)) || !cli_float(verb, a, v, 0.01, 100, &d))
-            return -1;
-        sp->repeat_penalty = (float)d;
-    } else if (strcmp(a, "--repeat-last-n") == 0) {
-        if (!(v = cli_value(verb, argc, argv, i)) || !cli_int(verb, a, v, -1, 1 << 30, &l))
-            return -1;
-        sp->repeat_last_n = (int)l;
-    } else if (strcmp(a, "--seed") == 0) {
-        if (!(v = cli_value(verb, argc, argv, i)) || !cli_u64(verb, a, v, &sp->seed))
-            return -1;
-    } else {
-        return 0;
-    }
-    return 1;
-}
-
 
 int cli_load_option_in(unsigned groups, const char *verb, int argc, char **argv, int *i,
                        slm_load_options *lo)

@@ -44,31 +44,8 @@ bool cli_u64(const char *verb, const char *opt, const char *s, uint64_t *out);
 int cli_unknown(const char *verb, const char *arg); /* prints, returns CLI_USAGE */
 bool cli_is_help(const char *arg);
 
-/* Sampling options shared by run and chat (--temp --top-k --top-p --min-p
- * --repeat-penalty --repeat-last-n --seed): returns 1 if argv[*i] was one
- * (its value consumed), 0 if not, -1 after printing a usage error. */
-int cli_sampling_option(const char *verb, int argc, char **argv, int *i, slm_sampler_params *sp);
-#define CLI_SAMPLING_HELP                                                                    \
-    "  --temp T             temperature; 0 = greedy (default 0.8)\n"                         \
-    "  --top-k K            keep the K most likely tokens; 0 = off (default 40)\n"           \
-    "  --top-p P            nucleus sampling; 1 = off (default 0.95)\n"                      \
-    "  --min-p P            drop tokens below P x the top probability; 0 = off (default 0.05)\n" \
-    "  --repeat-penalty R   repetition penalty; 1 = off (default 1.0)\n"                     \
-    "  --repeat-last-n N    tokens the penalty looks back; -1 = all (default 64)\n"          \
-    "  --seed S             random seed (default: from the clock)\n"
-
-/* --stop TEXT, repeatable, for run and chat (slm_generate_params.stop): same
- * contract as cli_sampling_option; an empty TEXT or more than CLI_MAX_STOP
- * of them is a usage error. The strings are argv's. */
-#define CLI_MAX_STOP 16
-typedef struct {
-    const char *items[CLI_MAX_STOP];
-    size_t n;
-} cli_stops;
-int cli_stop_option(const char *verb, int argc, char **argv, int *i, cli_stops *stops);
-#define CLI_STOP_HELP                                                                        \
-    "  --stop TEXT          end the reply where TEXT first appears, TEXT not printed\n"       \
-    "                       (repeatable, up to 16)\n"
+/* Sampling and stop-string options of run and chat. */
+#include "sampling.h"
 
 /* Model-loading options, in groups: each verb takes (and its --help lists)
  * only the groups it uses, e.g. a classifier has no KV cache. Same contract

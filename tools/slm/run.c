@@ -3,39 +3,52 @@
  * stats line to stderr.
  */
 #define _POSIX_C_SOURCE 200809L
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "cli.h"
+#include "gen_output.h"
+#include "interrupt.h"
+#include "prompt_input.h"
 
 typedef struct {
     const char *model_dir;
-    const char *prompt;
-    long n_predict;
+    const char *prompt;      /* -p TEXT; "-" = stdin */
+    const char *prompt_file; /* -f FILE */
+    long n_predict;          /* -1 = until EOS or the context end */
     long n_ctx;
-    slm_sampler_params sampling;
+    cli_sampling sampling;
     slm_load_options load;
     cli_stops stops;
     bool no_special;
     bool chat;
     bool no_display_prompt;
+    bool ignore_eos;
     const char *system;
 } run_opts;
 
 static void run_help(FILE *f)
 {
     fprintf(f,
-            "usage: slm run [-m DIR] [-p PROMPT] [-n N] [options]\n"
-            "Generates text from PROMPT (default: empty, i.e. BOS only) and streams it to stdout.\n"
+            "usage: slm run [-m DIR] [-p PROMPT | -f FILE] [-n N] [options]\n"
+            "Generates text from PROMPT (default: empty, i.e. BOS only) and streams it to stdout;\n"
+            "then a stats line on stderr: prompt and generation speed, ms per token, time to\n"
+            "first token, why generation stopped (eos, length, stop string, context full,\n"
+            "interrupted) and the seed when sampling. Ctrl-C stops generation (status 130).\n"
             "\n"
             "  -m, --model DIR      Hugging Face model folder (default: the bundled model)\n"
-            "  -p, --prompt TEXT    prompt text\n"
-            "  -n, --n-predict N    tokens to generate (default 256)\n"
+            "  -p, --prompt TEXT    prompt text; - reads it from stdin\n"
+            "  -f, --file FILE      read the prompt from FILE (one trailing newline dropped)\n"
+            "  -n, --n-predict N    tokens to generate; -1 = until EOS or the context end\n"
+            "                       (default 256)\n"
             "  -c, --ctx-size N     context positions (default: the model's maximum)\n"
+            "  --ignore-eos         never stop at (or sample) the model's EOS tokens\n"
             CLI_SAMPLING_HELP
             CLI_STOP_HELP
+            CLI_REVERSE_PROMPT_HELP
             CLI_LOAD_HELP
             "  --no-special         do not add BOS/special tokens to the prompt\n"
             "  --no-display-prompt  print only the generated text (the prompt is echoed by default)\n"
@@ -44,58 +57,81 @@ static void run_help(FILE *f)
             "  --system TEXT        with --chat: a system message first\n");
 }
 
-/* Returns -1 to continue, else an exit code. */
-static int parse_run(int argc, char **argv, run_opts *o)
+static bool parse_n_predict(const char *a, const char *v, long *out)
 {
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v;
-        int r = cli_sampling_option("run", argc, argv, &i, &o->sampling);
-        if (r < 0)
-            return CLI_USAGE;
-        if (r > 0)
-            continue;
-        if ((r = cli_load_option("run", argc, argv, &i, &o->load)) < 0 ||
-            (!r && (r = cli_stop_option("run", argc, argv, &i, &o->stops)) < 0))
-            return CLI_USAGE;
-        if (r > 0)
-            continue;
-        if (cli_is_help(a)) {
-            run_help(stdout);
-            return CLI_OK;
-        } else if (!strcmp(a, "-m") || !strcmp(a, "--model")) {
-            if (!(o->model_dir = cli_value("run", argc, argv, &i)))
-                return CLI_USAGE;
-        } else if (!strcmp(a, "-p") || !strcmp(a, "--prompt")) {
-            if (!(o->prompt = cli_value("run", argc, argv, &i)))
-                return CLI_USAGE;
-        } else if (!strcmp(a, "-n") || !strcmp(a, "--n-predict")) {
-            if (!(v = cli_value("run", argc, argv, &i)) || !cli_int("run", a, v, 0, 1 << 30, &o->n_predict))
-                return CLI_USAGE;
-        } else if (!strcmp(a, "-c") || !strcmp(a, "--ctx-size")) {
-            if (!(v = cli_value("run", argc, argv, &i)) || !cli_int("run", a, v, 0, 1 << 24, &o->n_ctx))
-                return CLI_USAGE;
-        } else if (!strcmp(a, "--no-display-prompt")) {
-            o->no_display_prompt = true;
-        } else if (!strcmp(a, "--chat")) {
-            o->chat = true;
-        } else if (!strcmp(a, "--system")) {
-            if (!(o->system = cli_value("run", argc, argv, &i)))
-                return CLI_USAGE;
-        } else if (!strcmp(a, "--no-special")) {
-            o->no_special = true;
-        } else {
-            return cli_unknown("run", a);
-        }
+    if (strcmp(v, "-1") == 0) {
+        *out = -1;
+        return true;
+    }
+    return cli_int("run", a, v, 0, 1 << 30, out);
+}
+
+/* The options that are not sampling, stop or load ones. Returns 1 when
+   argv[*i] was one, 0 when unknown, -1 after a usage error. */
+static int run_option(int argc, char **argv, int *i, run_opts *o)
+{
+    const char *a = argv[*i], *v;
+    if (!strcmp(a, "-m") || !strcmp(a, "--model")) {
+        return (o->model_dir = cli_value("run", argc, argv, i)) ? 1 : -1;
+    } else if (!strcmp(a, "-p") || !strcmp(a, "--prompt")) {
+        return (o->prompt = cli_value("run", argc, argv, i)) ? 1 : -1;
+    } else if (!strcmp(a, "-f") || !strcmp(a, "--file")) {
+        return (o->prompt_file = cli_value("run", argc, argv, i)) ? 1 : -1;
+    } else if (!strcmp(a, "-n") || !strcmp(a, "--n-predict")) {
+        return (v = cli_value("run", argc, argv, i)) && parse_n_predict(a, v, &o->n_predict)
+                   ? 1 : -1;
+    } else if (!strcmp(a, "-c") || !strcmp(a, "--ctx-size")) {
+        return (v = cli_value("run", argc, argv, i)) && cli_int("run", a, v, 0, 1 << 24, &o->n_ctx)
+                   ? 1 : -1;
+    } else if (!strcmp(a, "--system")) {
+        return (o->system = cli_value("run", argc, argv, i)) ? 1 : -1;
+    }
+    bool *flag = !strcmp(a, "--no-display-prompt") ? &o->no_display_prompt
+                 : !strcmp(a, "--chat")            ? &o->chat
+                 : !strcmp(a, "--no-special")      ? &o->no_special
+                 : !strcmp(a, "--ignore-eos")      ? &o->ignore_eos
+                                                   : NULL;
+    if (flag)
+        *flag = true;
+    return flag ? 1 : 0;
+}
+
+/* Options that only make sense together. */
+static int check_run(const run_opts *o)
+{
+    if (o->system && !o->chat) {
+        fprintf(stderr, "slm run: --system needs --chat (the system message is a turn of the "
+                        "chat template)\n");
+        return CLI_USAGE;
+    }
+    if (o->prompt_file && o->prompt) {
+        fprintf(stderr, "slm run: give the prompt with -p or -f, not both\n");
+        return CLI_USAGE;
     }
     return -1;
 }
 
-static bool print_token(void *user, int32_t id, const char *text, size_t len)
+/* Returns -1 to continue, else an exit code. */
+static int parse_run(int argc, char **argv, run_opts *o)
 {
-    (void)user, (void)id;
-    fwrite(text, 1, len, stdout);
-    fflush(stdout);
-    return true;
+    for (int i = 1; i < argc; i++) {
+        if (cli_is_help(argv[i])) {
+            run_help(stdout);
+            return CLI_OK;
+        }
+        int r = cli_sampling_option("run", argc, argv, &i, &o->sampling);
+        if (!r)
+            r = cli_load_option("run", argc, argv, &i, &o->load);
+        if (!r)
+            r = cli_stop_option("run", argc, argv, &i, true, &o->stops);
+        if (!r)
+            r = run_option(argc, argv, &i, o);
+        if (r < 0)
+            return CLI_USAGE;
+        if (r == 0)
+            return cli_unknown("run", argv[i]);
+    }
+    return check_run(o);
 }
 
 static double seconds_since(const struct timespec *t0)
@@ -105,66 +141,100 @@ static double seconds_since(const struct timespec *t0)
     return (double)(t1.tv_sec - t0->tv_sec) + (t1.tv_nsec - t0->tv_nsec) * 1e-9;
 }
 
-static void print_stats(const slm_generate_stats *st, double load_s)
-{
-    fprintf(stderr,
-            "\n[slm] prompt %d tokens, %.1f tok/s | generated %d tokens, %.1f tok/s | "
-            "load %.3f s\n",
-            st->n_prompt, st->prefill_seconds > 0 ? st->n_prompt / st->prefill_seconds : 0.0,
-            st->n_generated, st->decode_seconds > 0 ? st->n_generated / st->decode_seconds : 0.0,
-            load_s);
-}
-
 /* The prompt's ids: plain text, or a one-turn conversation in the model's
    chat template (rendered by the engine; a model without one is an error). */
-static slm_status prompt_tokens(const run_opts *o, const slm_model *m, slm_tokens *out,
-                                slm_error *err)
+static slm_status prompt_tokens(const run_opts *o, const char *text, const slm_model *m,
+                                slm_tokens *out, slm_error *err)
 {
     if (!o->chat)
-        return slm_tokenize(slm_model_tokenizer(m), o->prompt, strlen(o->prompt),
-                            !o->no_special, out, err);
+        return slm_tokenize(slm_model_tokenizer(m), text, strlen(text), !o->no_special, out,
+                            err);
     slm_chat_message msgs[2];
     size_t n = 0;
     if (o->system)
         msgs[n++] = (slm_chat_message){"system", o->system};
-    msgs[n++] = (slm_chat_message){"user", o->prompt};
+    msgs[n++] = (slm_chat_message){"user", text};
     return slm_chat_render_tokens(m, msgs, n, SLM_CHAT_TEMPLATE_REQUIRED, out, NULL, err);
 }
 
-static int generate(const run_opts *o)
+/* The prompt text: -p TEXT, -p - (stdin) or -f FILE; malloc'd, NULL after
+   printing why. */
+static char *prompt_text(const run_opts *o)
+{
+    size_t len;
+    const char *path = o->prompt_file ? o->prompt_file
+                       : o->prompt && !strcmp(o->prompt, "-") ? "-" : NULL;
+    if (path)
+        return cli_read_text("run", path, &len);
+    char *t = strdup(o->prompt ? o->prompt : "");
+    if (!t)
+        fprintf(stderr, "slm run: out of memory\n");
+    return t;
+}
+
+/* Generates and prints; the stats line follows the text. *interrupted:
+   Ctrl-C ended it. */
+static slm_status stream(const run_opts *o, slm_session *session, const char *text,
+                         const slm_tokens *prompt, double load_s, bool *interrupted,
+                         slm_error *err)
+{
+    /* like llama.cpp, the prompt is shown and the generation continues it */
+    bool echo = !o->chat && !o->no_display_prompt;
+    cli_stream out;
+    slm_generate_params gp = {.max_new_tokens = o->n_predict < 0 ? INT_MAX : (int)o->n_predict,
+                              .sampling = o->sampling.params,
+                              .on_token = cli_stream_token,
+                              .user = &out,
+                              .continue_text = echo,
+                              .stop = o->stops.items,
+                              .n_stop = o->stops.n,
+                              .ignore_eos = o->ignore_eos};
+    if (echo)
+        fputs(text, stdout);
+    slm_generate_stats st;
+    cli_stream_start(&out);
+    slm_status rc = slm_generate(session, prompt->ids, prompt->n, &gp, &st, err);
+    if (rc != SLM_OK)
+        return rc;
+    /* a reverse prompt ends the text and is shown, as llama-cli does */
+    if (st.stop_reason == SLM_STOP_STRING && o->stops.printed[st.stop_index])
+        fputs(o->stops.items[st.stop_index], stdout);
+    fputc('\n', stdout);
+    cli_stats_extra x = {.load_seconds = load_s, .sampling = &o->sampling};
+    cli_print_stats(&st, &out, &x);
+    *interrupted = out.interrupted;
+    return SLM_OK;
+}
+
+static int generate(run_opts *o)
 {
     slm_error err = {0};
     slm_model *model = NULL;
     slm_session *session = NULL;
     slm_tokens prompt = {0};
+    char *text = prompt_text(o);
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
+    if (!text)
+        return CLI_FAIL;
     int rc = CLI_FAIL;
     if (slm_model_load(o->model_dir, &o->load, &model, &err) != SLM_OK)
         goto done;
     double load_s = seconds_since(&t0);
-    if (prompt_tokens(o, model, &prompt, &err) != SLM_OK ||
+    cli_sampling_resolve(&o->sampling, model);
+    if (prompt_tokens(o, text, model, &prompt, &err) != SLM_OK ||
         slm_session_new(model, cli_context_size("run", model, o->n_ctx), &session, &err) != SLM_OK)
         goto done;
-    /* like llama.cpp, the prompt is shown and the generation continues it */
-    bool echo = !o->chat && !o->no_display_prompt;
-    slm_generate_params gp = {.max_new_tokens = (int)o->n_predict,
-                              .sampling = o->sampling,
-                              .on_token = print_token,
-                              .continue_text = echo,
-                              .stop = o->stops.items,
-                              .n_stop = o->stops.n};
-    if (echo)
-        fputs(o->prompt, stdout);
-    slm_generate_stats st;
-    if (slm_generate(session, prompt.ids, prompt.n, &gp, &st, &err) != SLM_OK)
-        goto done;
-    fputc('\n', stdout);
-    print_stats(&st, load_s);
-    rc = CLI_OK;
+    bool interrupted = false;
+    cli_interrupt_install();
+    slm_status s = stream(o, session, text, &prompt, load_s, &interrupted, &err);
+    cli_interrupt_uninstall();
+    if (s == SLM_OK)
+        rc = interrupted ? CLI_INTERRUPTED : CLI_OK;
 done:
-    if (rc != CLI_OK)
+    if (rc == CLI_FAIL)
         cli_report_model(o->model_dir, &err);
+    free(text);
     slm_tokens_free(&prompt);
     slm_session_free(session);
     slm_model_free(model);
@@ -174,11 +244,9 @@ done:
 int cmd_run(int argc, char **argv)
 {
     run_opts o = {.model_dir = cli_default_model_dir(),
-                  .prompt = "",
                   .n_predict = 256,
-                  .sampling = slm_sampler_params_default(),
+                  .sampling = cli_sampling_init(),
                   .load = cli_load_defaults()};
-    o.sampling.seed = (uint64_t)time(NULL);
     int rc = parse_run(argc, argv, &o);
     return rc >= 0 ? rc : generate(&o);
 }

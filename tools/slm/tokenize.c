@@ -2,7 +2,7 @@
  * tokenize.c — `slm tokenize` and `slm detokenize`: text <-> token ids with a model folder's
  * tokenizer (tokenizer.json + tokenizer_config.json; no weights needed).
  *
- *   slm tokenize [-m DIR] [--no-special] [--max-length N] TEXT
+ *   slm tokenize [-m DIR] [--no-special] [--max-length N] TEXT|-
  *                                                  ids, space-separated, on one line
  *   slm detokenize [-m DIR] [--skip-special] IDS   the text (ids as separate arguments or
  *                                                  one space / comma separated string)
@@ -18,12 +18,14 @@
 
 #include "cli.h"
 #include "id_list.h"
+#include "prompt_input.h"
 
 static void tokenize_usage(FILE *f)
 {
     fprintf(f,
             "usage: slm tokenize [-m DIR] [--no-special] [--max-length N] TEXT\n"
-            "Prints the token ids of TEXT, space-separated, on one line.\n\n"
+            "Prints the token ids of TEXT, space-separated, on one line. TEXT - reads the\n"
+            "text from stdin (one trailing newline dropped).\n\n"
             "  -m, --model DIR   model or tokenizer folder (default %s)\n"
             "  --no-special      do not add BOS/EOS or other template tokens\n"
             "  --max-length N    truncate the text so that at most N ids come out\n"
@@ -113,12 +115,19 @@ int cmd_tokenize(int argc, char **argv)
         return rc;
     slm_tokens ids = {0};
     slm_error err = {0};
-    const char *text = o.pos[0];
+    size_t len = strlen(o.pos[0]);
+    /* "-": the text is stdin's, as llama-cli's -p - */
+    char *input = strcmp(o.pos[0], "-") == 0 ? cli_read_text("tokenize", "-", &len) : NULL;
+    const char *text = input ? input : o.pos[0];
+    if (strcmp(o.pos[0], "-") == 0 && !input) {
+        slm_tokenizer_free(tok);
+        return CLI_FAIL;
+    }
     bool cut = false;
     slm_status st = o.max_len < 0
-                        ? slm_tokenize(tok, text, strlen(text), !o.flag, &ids, &err)
-                        : slm_tokenize_truncated(tok, text, strlen(text), !o.flag,
-                                                 (size_t)o.max_len, &ids, &cut, &err);
+                        ? slm_tokenize(tok, text, len, !o.flag, &ids, &err)
+                        : slm_tokenize_truncated(tok, text, len, !o.flag, (size_t)o.max_len, &ids,
+                                                 &cut, &err);
     if (st != SLM_OK) {
         rc = cli_report(&err);
     } else {
@@ -128,6 +137,7 @@ int cmd_tokenize(int argc, char **argv)
         if (cut)
             fprintf(stderr, "slm tokenize: truncated to %zu ids\n", ids.n);
     }
+    free(input);
     slm_tokens_free(&ids);
     slm_tokenizer_free(tok);
     return rc;
