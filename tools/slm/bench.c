@@ -10,6 +10,7 @@
  * runs are comparable across engines and formats.
  */
 #define _POSIX_C_SOURCE 200809L
+#include <ctype.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,8 +18,11 @@
 #include <sys/resource.h>
 #include <time.h>
 
+#include <cjson/cJSON.h>
+
 #include "cli.h"
 #include "error.h"
+#include "tensor_info.h"
 
 #define MAX_LIST 16
 #define MAX_TOKENS 16384
@@ -44,13 +48,14 @@ typedef struct {
     int n_weights;
     slm_kv_format kv[MAX_LIST];
     int n_kv;
-    bool json, use_mmap;
+    enum { OUT_MD, OUT_JSON, OUT_CSV } out;
+    bool use_mmap;
 } bench_opts;
 
 static void bench_help(FILE *f)
 {
     fprintf(f, "usage: slm bench [-m DIR] [-p 128,512] [-n 64] [-t 1,2] [--weights LIST] [--kv LIST]\n"
-               "                 [-r 5] [-o md|json] [--mmap] [--parallel 1,2,4,8]\n"
+               "                 [-r 5] [-o md|json|csv] [--mmap] [--parallel 1,2,4,8]\n"
                "Measures prompt processing (ppN) and generation (tgN) tokens/s like llama-bench;\n"
                "for a sequence classifier, clsN: one batch of B sequences of N tokens (ms).\n"
                "  -m, --model DIR  model folder (default: $SLM_MODEL or the bundled model)\n"
@@ -64,7 +69,12 @@ static void bench_help(FILE *f)
                "                 per step, for each P (aggregate tok/s over all P)\n"
                "  -r N           repetitions (default 5)\n"
                "  --mmap         map the weights instead of reading them in\n"
-               "  -o md|json     markdown table (default) or one JSON object per line\n");
+               "  -o md|json|csv markdown table (default), one JSON object per line, or CSV\n"
+               "Columns: the weights format computed with (auto resolved), its size (MB: the\n"
+               "weights read per generated token; a classifier's checkpoint) and parameter\n"
+               "count, tok/s mean ± stddev,\n"
+               "decode GB/s (tgN only), load time, peak RSS; md starts with the build line,\n"
+               "json and csv carry it in a \"build\" field.\n");
 }
 
 /* ============================================================ options */
@@ -120,6 +130,18 @@ static bool parse_formats(const char *s, bench_opts *o, bool kv)
     return ok;
 }
 
+static bool parse_output(const char *v, bench_opts *o)
+{
+    static const char *const names[] = {"md", "json", "csv"};
+    for (int i = 0; i < 3; i++)
+        if (!strcmp(v, names[i])) {
+            o->out = i;
+            return true;
+        }
+    fprintf(stderr, "slm bench: -o expects md|json|csv, got '%s'\n", v);
+    return false;
+}
+
 /* Options that take a value; anything else but --mmap and --help is unknown
    (checked before a value is consumed, so "--foo" is not "needs a value"). */
 static bool takes_value(const char *a)
@@ -167,12 +189,8 @@ static int parse_bench(int argc, char **argv, bench_opts *o)
             ok = parse_formats(v, o, false);
         else if (!strcmp(a, "--kv"))
             ok = parse_formats(v, o, true);
-        else if (!strcmp(a, "-o") && (!strcmp(v, "md") || !strcmp(v, "json")))
-            o->json = !strcmp(v, "json");
-        else if (!strcmp(a, "-o")) {
-            fprintf(stderr, "slm bench: -o expects md or json, got '%s'\n", v);
-            ok = false;
-        }
+        else if (!strcmp(a, "-o"))
+            ok = parse_output(v, o);
         if (!ok)
             return CLI_USAGE;
     }
@@ -287,33 +305,133 @@ static slm_status measure_parallel(slm_batch *b, slm_session **ss, int P, const 
 
 /* ============================================================ reporting */
 
+/* One result. LLM rows have tok/s (and GB/s for decode rows; gb_s < 0 on
+   prompt rows, where the weights are not what bounds the speed); classifier
+   rows (batch > 0) have ms per batch. */
 typedef struct {
-    const char *format, *kv, *test;
+    const char *format, *requested, *kv, *test;
     int threads;
     int parallel; /* sequences per step (1 for the single-session rows) */
-    stat tps;
-    double gb_s, load_s, rss_mb;
+    int batch;    /* classifier rows: sequences per batch; 0 for LLM rows */
+    stat tps, ms;
+    double gb_s, load_s, rss_mb, size_mb;
+    size_t params;
 } row;
+
+static void print_json(const bench_opts *o, const row *r)
+{
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddStringToObject(j, "engine", "slm");
+    cJSON_AddStringToObject(j, "model", o->dir);
+    cJSON_AddStringToObject(j, "format", r->format);
+    cJSON_AddStringToObject(j, "weights_requested", r->requested);
+    cJSON_AddNumberToObject(j, "size_mb", r->size_mb);
+    cJSON_AddNumberToObject(j, "params", (double)r->params);
+    if (!r->batch)
+        cJSON_AddStringToObject(j, "kv", r->kv);
+    cJSON_AddNumberToObject(j, "threads", r->threads);
+    cJSON_AddStringToObject(j, "test", r->test);
+    if (r->batch) {
+        cJSON_AddNumberToObject(j, "batch", r->batch);
+        cJSON_AddNumberToObject(j, "ms", r->ms.mean);
+        cJSON_AddNumberToObject(j, "stddev", r->ms.stddev);
+        cJSON_AddNumberToObject(j, "tok_s", r->tps.mean);
+    } else {
+        cJSON_AddNumberToObject(j, "parallel", r->parallel ? r->parallel : 1);
+        cJSON_AddNumberToObject(j, "tok_s", r->tps.mean);
+        cJSON_AddNumberToObject(j, "stddev", r->tps.stddev);
+        if (r->gb_s >= 0)
+            cJSON_AddNumberToObject(j, "gb_s", r->gb_s);
+        else
+            cJSON_AddNullToObject(j, "gb_s");
+    }
+    cJSON_AddNumberToObject(j, "load_s", r->load_s);
+    cJSON_AddNumberToObject(j, "peak_rss_mb", r->rss_mb);
+    cJSON_AddStringToObject(j, "build", cli_build_line());
+    char *text = cJSON_PrintUnformatted(j);
+    if (text)
+        puts(text);
+    free(text);
+    cJSON_Delete(j);
+}
+
+/* A CSV field: quoted when it holds a comma, quote or line break (RFC 4180). */
+static void csv_field(const char *s, bool last)
+{
+    if (strpbrk(s, ",\"\r\n")) {
+        putchar('"');
+        for (; *s; s++) {
+            if (*s == '"')
+                putchar('"');
+            putchar(*s);
+        }
+        putchar('"');
+    } else {
+        fputs(s, stdout);
+    }
+    putchar(last ? '\n' : ',');
+}
+
+static void print_csv(const bench_opts *o, const row *r, bool header)
+{
+    if (header)
+        puts(r->batch ? "engine,model,format,weights_requested,size_mb,params,threads,test,batch,"
+                        "ms,stddev,tok_s,load_s,peak_rss_mb,build"
+                      : "engine,model,format,weights_requested,size_mb,params,kv,threads,"
+                        "parallel,test,tok_s,stddev,gb_s,load_s,peak_rss_mb,build");
+    csv_field("slm", false);
+    csv_field(o->dir, false);
+    printf("%s,%s,%.1f,%zu,", r->format, r->requested, r->size_mb, r->params);
+    if (r->batch) {
+        printf("%d,", r->threads);
+        csv_field(r->test, false);
+        printf("%d,%.3f,%.3f,%.1f,", r->batch, r->ms.mean, r->ms.stddev, r->tps.mean);
+    } else {
+        printf("%s,%d,%d,", r->kv, r->threads, r->parallel ? r->parallel : 1);
+        csv_field(r->test, false);
+        printf("%.3f,%.3f,", r->tps.mean, r->tps.stddev);
+        if (r->gb_s >= 0)
+            printf("%.3f", r->gb_s);
+        putchar(',');
+    }
+    printf("%.3f,%.1f,", r->load_s, r->rss_mb);
+    csv_field(cli_build_line(), true);
+}
+
+static void print_md(const bench_opts *o, const row *r, bool header)
+{
+    if (header && r->batch)
+        printf("%s\n\n| model | weights | size MB | params | threads | test | batch | ms | tok/s "
+               "| load s | peak RSS MB |\n|---|---|---:|---:|---:|---|---:|---:|---:|---:|---:|\n",
+               cli_build_line());
+    else if (header)
+        printf("%s\n\n| model | weights | size MB | params | kv | threads | test | tok/s | GB/s "
+               "| load s | peak RSS MB |\n|---|---|---:|---:|---|---:|---|---:|---:|---:|---:|\n",
+               cli_build_line());
+    printf("| %s | %s | %.1f | %.2f M | ", o->dir, r->format, r->size_mb, r->params / 1e6);
+    if (r->batch) {
+        printf("%d | %s | %d | %.2f ± %.2f | %.1f |", r->threads, r->test, r->batch, r->ms.mean,
+               r->ms.stddev, r->tps.mean);
+    } else {
+        printf("%s | %d | %s | %.2f ± %.2f | ", r->kv, r->threads, r->test, r->tps.mean,
+               r->tps.stddev);
+        if (r->gb_s >= 0)
+            printf("%.1f", r->gb_s);
+        printf(" |");
+    }
+    printf(" %.2f | %.0f |\n", r->load_s, r->rss_mb);
+}
 
 static void print_row(const bench_opts *o, const row *r, bool *header_done)
 {
-    if (o->json) {
-        printf("{\"engine\":\"slm\",\"model\":\"%s\",\"format\":\"%s\",\"kv\":\"%s\","
-               "\"threads\":%d,\"parallel\":%d,\"test\":\"%s\",\"tok_s\":%.3f,\"stddev\":%.3f,"
-               "\"gb_s\":%.3f,\"load_s\":%.3f,\"peak_rss_mb\":%.1f}\n",
-               o->dir, r->format, r->kv, r->threads, r->parallel ? r->parallel : 1, r->test,
-               r->tps.mean, r->tps.stddev,
-               r->gb_s, r->load_s, r->rss_mb);
-    } else {
-        if (!*header_done) {
-            printf("| model | weights | kv | threads | test | tok/s | GB/s | load s | peak RSS MB |\n"
-                   "|---|---|---|---:|---|---:|---:|---:|---:|\n");
-            *header_done = true;
-        }
-        printf("| %s | %s | %s | %d | %s | %.2f ± %.2f | %.1f | %.2f | %.0f |\n", o->dir,
-               r->format, r->kv, r->threads, r->test, r->tps.mean, r->tps.stddev, r->gb_s,
-               r->load_s, r->rss_mb);
-    }
+    bool header = !*header_done;
+    *header_done = true;
+    if (o->out == OUT_JSON)
+        print_json(o, r);
+    else if (o->out == OUT_CSV)
+        print_csv(o, r, header);
+    else
+        print_md(o, r, header);
     fflush(stdout);
 }
 
@@ -374,7 +492,7 @@ static slm_status bench_model(const bench_opts *o, slm_model *m, row base, int32
             snprintf(name, sizeof name, "pp%ld", o->prompts.v[p]);
             r.test = name;
             st = measure(s, ids, (int)o->prompts.v[p], false, (int)o->reps, &r.tps, err);
-            r.gb_s = 0;
+            r.gb_s = -1; /* compute-bound: a bandwidth figure would mean nothing */
             r.rss_mb = peak_rss_mb();
             if (st == SLM_OK)
                 print_row(o, &r, header);
@@ -410,7 +528,7 @@ static slm_status classify_once(slm_model *m, const int32_t *ids, const int *len
 /* A model's thread counts are fixed at load (it may be shared read-only), so
    every thread count after the first measures a model loaded with it. */
 static slm_status bench_classifier(const bench_opts *o, const slm_load_options *lo,
-                                   slm_model *first, row base, const int32_t *ids,
+                                   slm_model *first, row base, const int32_t *ids, bool *header,
                                    slm_error *err)
 {
     int len = o->prompts.n ? (int)o->prompts.v[0] : 128, max_b = 1;
@@ -444,13 +562,18 @@ static slm_status bench_classifier(const bench_opts *o, const slm_load_options *
             double mean = sum / o->reps;
             double sd = o->reps > 1 ? sqrt(fmax(0.0, (sum2 - sum * sum / o->reps) / (o->reps - 1)))
                                     : 0.0;
+            char name[32];
+            snprintf(name, sizeof name, "cls%d", len);
+            row r = base;
+            r.threads = (int)o->threads.v[t];
+            r.test = name;
+            r.batch = b;
+            r.ms = (stat){mean, sd};
+            r.tps.mean = b * len / (mean / 1e3);
+            r.gb_s = -1;
+            r.rss_mb = peak_rss_mb();
             if (st == SLM_OK)
-                printf("{\"engine\":\"slm\",\"model\":\"%s\",\"format\":\"%s\",\"threads\":%ld,"
-                       "\"test\":\"cls%d\",\"batch\":%d,\"ms\":%.3f,\"stddev\":%.3f,"
-                       "\"tok_s\":%.1f,\"load_s\":%.3f,\"peak_rss_mb\":%.1f}\n",
-                       o->dir, base.format, o->threads.v[t], len, b, mean, sd,
-                       b * len / (mean / 1e3), base.load_s, peak_rss_mb());
-            fflush(stdout);
+                print_row(o, &r, header);
         }
         if (m != first)
             slm_model_free(m);
@@ -460,10 +583,40 @@ static slm_status bench_classifier(const bench_opts *o, const slm_load_options *
     return st;
 }
 
+/* What --weights FMT computes with: FMT itself, or for auto the type most
+   of the checkpoint's parameters are stored as ("bf16", "q4_0"). */
+static const char *computed_format(slm_weights_format f, const char *auto_format)
+{
+    return f == SLM_WEIGHTS_AUTO ? auto_format : slm_weights_format_name(f);
+}
+
+/* The checkpoint's parameter count, main type and data bytes, from its
+   headers. */
+static slm_status checkpoint_summary(const char *dir, size_t *params, char *type, size_t cap,
+                                     size_t *bytes, slm_error *err)
+{
+    slm_safetensors *st = NULL;
+    const char *main_type;
+    TRY(slm_safetensors_open_dir(dir, true, &st, err));
+    *params = cli_checkpoint_params(st, &main_type);
+    size_t i = 0;
+    for (; main_type[i] && i + 1 < cap; i++) /* "BF16" -> "bf16", as --weights spells it */
+        type[i] = (char)tolower((unsigned char)main_type[i]);
+    type[i] = '\0';
+    *bytes = slm_safetensors_data_bytes(st);
+    slm_safetensors_free(st);
+    return SLM_OK;
+}
+
 static int run_bench(const bench_opts *o)
 {
     bool header = false;
     slm_error err = {0};
+    size_t params = 0, file_bytes = 0;
+    char auto_format[16];
+    if (checkpoint_summary(o->dir, &params, auto_format, sizeof auto_format, &file_bytes,
+                           &err) != SLM_OK)
+        return cli_report_model(o->dir, &err);
     for (int w = 0; w < o->n_weights; w++) {
         for (int k = 0; k < o->n_kv; k++) {
             slm_load_options lo = cli_load_defaults();
@@ -475,8 +628,14 @@ static int run_bench(const bench_opts *o)
             double t0 = now_s();
             if (slm_model_load(o->dir, &lo, &m, &err) != SLM_OK)
                 return cli_report_model(o->dir, &err);
-            row base = {.format = slm_weights_format_name(o->weights[w]),
+            row base = {.format = computed_format(o->weights[w], auto_format),
+                        .requested = slm_weights_format_name(o->weights[w]),
                         .kv = slm_kv_format_name(o->kv[k]),
+                        /* a decoder: the weights as computed with (what GB/s
+                           counts); a classifier reads all of them per batch */
+                        .size_mb = (slm_model_n_labels(m) > 0 ? file_bytes
+                                                              : slm_model_weight_bytes(m)) / 1e6,
+                        .params = params,
                         .load_s = now_s() - t0};
             int n_ids = MAX_TOKENS + 2;
             int32_t *ids = malloc(sizeof *ids * (size_t)n_ids);
@@ -487,7 +646,8 @@ static int run_bench(const bench_opts *o)
                               slm_model_vocab_size(m));
             if (st == SLM_OK) {
                 fill_ids(ids, n_ids, slm_model_vocab_size(m));
-                st = slm_model_n_labels(m) > 0 ? bench_classifier(o, &lo, m, base, ids, &err)
+                st = slm_model_n_labels(m) > 0
+                         ? bench_classifier(o, &lo, m, base, ids, &header, &err)
                                                : bench_model(o, m, base, ids, &header, &err);
             }
             free(ids);

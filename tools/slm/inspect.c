@@ -12,8 +12,8 @@
 #include "config.h"
 #include "fileio.h"
 #include "model.h"
-#include "quantize.h"
 #include "safetensors.h"
+#include "tensor_info.h"
 
 /* A sequence classifier (the encoder family slm runs) has labels, and no
    RoPE, BOS/EOS or LM head to show. */
@@ -77,35 +77,19 @@ static void print_tokenizer(const char *dir)
     slm_tokenizer_free(tok);
 }
 
-/* Logical element count, dtype name and shape (slm-quantized tensors are
-   stored as U8 rows of blocks; show what they hold). */
-static size_t describe(const slm_safetensors *st, const slm_tensor *t, const char **type,
-                       int64_t *shape)
-{
-    slm_weight_type q;
-    int cols;
-    memcpy(shape, t->shape, sizeof t->shape);
-    *type = slm_dtype_name(t->dtype);
-    if (slm_quantized_info(st, t, &q, &cols, NULL) != SLM_OK)
-        return t->n_elements;
-    *type = slm_weight_type_name(q);
-    shape[1] = cols;
-    return (size_t)t->shape[0] * (size_t)cols;
-}
-
 static void print_tensors(const slm_safetensors *st)
 {
     size_t n = slm_safetensors_count(st), params = 0;
     const char *type;
     int64_t shape[SLM_MAX_DIMS];
     for (size_t i = 0; i < n; i++)
-        params += describe(st, slm_safetensors_at(st, i), &type, shape);
+        params += cli_tensor_describe(st, slm_safetensors_at(st, i), &type, shape);
     printf("parameters        %zu (%.2f M), %zu tensors, %.2f MB\n\n", params, params / 1e6, n,
            slm_safetensors_data_bytes(st) / 1e6);
     for (size_t i = 0; i < n; i++) {
         const slm_tensor *t = slm_safetensors_at(st, i);
         char buf[128];
-        describe(st, t, &type, shape);
+        cli_tensor_describe(st, t, &type, shape);
         printf("%-52s %-5s %s\n", t->name, type, slm_shape_str(shape, t->n_dims, buf, sizeof buf));
     }
 }
