@@ -5,6 +5,10 @@ ASAN_BUILD ?= build/asan
 TSAN_BUILD ?= build/tsan
 JOBS       ?= $(shell nproc)
 CMAKE_ARGS ?=
+PREFIX     ?= /usr/local
+# CMake's generated Makefiles run make recursively; without this every level
+# prints "Entering/Leaving directory" and CMake's progress lines drown.
+MAKEFLAGS  += --no-print-directory
 # Older OpenBLAS builds misbehave on this CPU family; tests and CI keep this set.
 export OPENBLAS_CORETYPE ?= Haswell
 
@@ -12,7 +16,7 @@ FUZZ_BUILD   ?= build/fuzz
 FUZZ_SECONDS ?= 180
 FUZZ_TARGETS ?= $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 
-.PHONY: all deps venv build build-asan run test test-release test-asan test-tsan fuzz clean
+.PHONY: all deps venv configure build build-asan run install test test-release test-asan test-tsan fuzz clean
 
 all: build
 
@@ -24,17 +28,27 @@ deps:
 venv: deps
 	@bash tools/setup-venv.sh
 
-build: deps
+configure: deps
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release $(CMAKE_ARGS) >/dev/null
+
+build: configure
 	@cmake --build $(BUILD) -j $(JOBS)
 
 build-asan: deps
 	@cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DSLM_SANITIZE=ON $(CMAKE_ARGS) >/dev/null
 	@cmake --build $(ASAN_BUILD) -j $(JOBS)
 
-# The main job: a story from the bundled model, streamed to stdout.
-run: build
+# The main job: a story from the bundled model, streamed to stdout. Only the
+# slm binary is built (not the tests and benchmarks).
+run: configure
+	@cmake --build $(BUILD) -j $(JOBS) --target slm
 	$(BUILD)/slm run -p "Once upon a time" -n 256 --temp 0.8 --seed 42
+
+# The binary, the engine libraries and the public headers under PREFIX
+# (bin/, lib/, include/slm/); DESTDIR stages them for packaging.
+install: configure
+	@cmake --build $(BUILD) -j $(JOBS) --target slm
+	@DESTDIR="$(DESTDIR)" cmake --install $(BUILD) --prefix "$(PREFIX)"
 
 test: test-release test-asan test-tsan
 
