@@ -3,6 +3,7 @@
  * (forkpty) as a user types at it:
  *   - Ctrl-C during a reply stops the reply (the stats say "interrupted"),
  *     the prompt comes back, and Ctrl-C at the prompt exits with status 130;
+ *   - Ctrl-C during `slm run` ends generation with the stats line, status 130;
  *   - Ctrl-D at the prompt exits with status 0 after a newline;
  *   - line editing (Ctrl-A, the arrow keys) and history (up arrow) work:
  *     "/xit" edited into "/exit" ends the chat, a recalled "/clear" runs again.
@@ -50,11 +51,11 @@ static double now_s(void)
     return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-/* Starts `slm chat -m phi3 <args>` with TERM=xterm on an 80x24 terminal. */
-static void tty_start(tty_proc *p, const char *args)
+/* Starts `slm VERB -m phi3 <args>` with TERM=xterm on an 80x24 terminal. */
+static void tty_start_verb(tty_proc *p, const char *verb, const char *args)
 {
     char cmd[4096];
-    snprintf(cmd, sizeof cmd, "exec %s chat -m %s %s", SLM_CLI_PATH, test_source_path(PHI3),
+    snprintf(cmd, sizeof cmd, "exec %s %s -m %s %s", SLM_CLI_PATH, verb, test_source_path(PHI3),
              args);
     struct winsize ws = {.ws_row = 24, .ws_col = 80};
     memset(p, 0, sizeof *p);
@@ -67,6 +68,8 @@ static void tty_start(tty_proc *p, const char *args)
         _exit(127);
     }
 }
+
+static void tty_start(tty_proc *p, const char *args) { tty_start_verb(p, "chat", args); }
 
 /* Reads what is there within `timeout_s`; false once the program is gone. */
 static bool tty_pump(tty_proc *p, double timeout_s)
@@ -178,6 +181,19 @@ static void test_ctrl_c_stops_the_reply_then_exits(void **state)
     free(p);
 }
 
+/* slm run: Ctrl-C ends generation, the stats line says so, status 130. */
+static void test_ctrl_c_stops_run(void **state)
+{
+    tty_proc *p = malloc(sizeof *p);
+    tty_start_verb(p, "run", "-p Hello -n -1 --ignore-eos --temp 0");
+    tty_expect(p, "Hello"); /* the echoed prompt; generation follows */
+    tty_expect_bytes(p, 1);
+    tty_send(p, "\x03");
+    tty_expect(p, "stop: interrupted");
+    assert_int_equal(tty_finish(p), 130);
+    free(p);
+}
+
 /* ============================================================ Ctrl-D */
 
 static void test_ctrl_d_exits_after_a_newline(void **state)
@@ -219,6 +235,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ctrl_c_stops_the_reply_then_exits),
+        cmocka_unit_test(test_ctrl_c_stops_run),
         cmocka_unit_test(test_ctrl_d_exits_after_a_newline),
         cmocka_unit_test(test_line_editing_and_history),
     };

@@ -94,7 +94,9 @@ int cli_read_line(FILE *f, const char *verb, const char *what, long line_no, cha
     errno = 0;
     ssize_t n = getline(line, cap, f);
     if (n < 0) {
-        if (ferror(f)) {
+        /* EINTR: Ctrl-C under chat's handler (interrupt.c), which the
+           caller checks; not a read error */
+        if (ferror(f) && errno != EINTR) {
             fprintf(stderr, "slm %s: cannot read %s: %s\n", verb, what, strerror(errno));
             return -1;
         }

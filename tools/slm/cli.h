@@ -80,7 +80,8 @@ slm_load_options cli_load_defaults(void);
 /* Reads one line of `what` ("stdin") into *line (getline's buffer), without
  * its line break; *len its length. Returns 1, 0 at end of input, or -1 after
  * printing an error: a read error, or a NUL byte in line `line_no` (1-based),
- * which would otherwise silently truncate the text. */
+ * which would otherwise silently truncate the text. A read interrupted by a
+ * signal (EINTR) returns 0 without a message. */
 int cli_read_line(FILE *f, const char *verb, const char *what, long line_no, char **line,
                   size_t *cap, size_t *len);
 
