@@ -134,7 +134,7 @@ static void test_bench_failures_have_messages(void **state)
 {
     expect("bench -p ,", NULL, 2, "-p expects a comma-separated list", NULL);
     expect("bench -t 1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17", NULL, 2, "at most 16", NULL);
-    expect("bench -o xml", NULL, 2, "-o expects md or json", NULL);
+    expect("bench -o xml", NULL, 2, "-o expects md|json|csv, got 'xml'", NULL);
     expect("bench --foo", NULL, 2, "unknown option '--foo'", NULL);
     expect("bench --weights ,", NULL, 2, "--weights expects", NULL);
     expect("bench --kv f8", NULL, 2, "'f8' is not one of", NULL);
