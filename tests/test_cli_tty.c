@@ -42,6 +42,7 @@ typedef struct {
     size_t len;
     size_t mark; /* the next wait looks for text after this offset */
     bool eof;
+    tcflag_t lflag_at_exit; /* the terminal's modes the program left */
 } tty_proc;
 
 static double now_s(void)
@@ -146,6 +147,8 @@ static int tty_finish(tty_proc *p)
         waitpid(p->pid, &status, 0);
         fail_msg("slm chat did not exit; the terminal shows:\n%s", p->out);
     }
+    struct termios t;
+    p->lflag_at_exit = tcgetattr(p->fd, &t) == 0 ? t.c_lflag : 0;
     close(p->fd);
     if (WIFSIGNALED(status))
         fail_msg("slm chat was killed by signal %d; the terminal shows:\n%s", WTERMSIG(status),
@@ -178,6 +181,8 @@ static void test_ctrl_c_stops_the_reply_then_exits(void **state)
     tty_expect_prompt(p); /* back at the prompt */
     tty_send(p, "\x03");
     assert_int_equal(tty_finish(p), 130);
+    /* libedit's raw mode is undone: the shell gets a cooked, echoing terminal */
+    assert_true((p->lflag_at_exit & (ICANON | ECHO)) == (ICANON | ECHO));
     free(p);
 }
 
