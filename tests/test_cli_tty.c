@@ -2,7 +2,8 @@
  * test_cli_tty.c — `slm chat` on a terminal, driven through a pseudo-terminal
  * (forkpty) as a user types at it:
  *   - Ctrl-C during a reply stops the reply (the stats say "interrupted"),
- *     the prompt comes back, and Ctrl-C at the prompt exits with status 130;
+ *     the prompt comes back, and Ctrl-C at the prompt exits with status 130,
+ *     the terminal cooked and echoing again;
  *   - Ctrl-C during `slm run` ends generation with the stats line, status 130;
  *   - Ctrl-D at the prompt exits with status 0 after a newline;
  *   - line editing (Ctrl-A, the arrow keys) and history (up arrow) work:
