@@ -31,12 +31,13 @@
 #define TEST_SPLIT "tools/data/router/test.jsonl"
 #define PROBS_FIXTURE "tests/fixtures/router/probs.json"
 #define BATCH 64
-/* Issue 13 asks for 0.92. The shipped model reaches 84.5% on the current
- * split (80/10/10 by template group; validation 94.5%), whose test
- * templates, whole-request items and pasted documents are all unseen in
- * training (see weights/router/README.md); this floor guards against
- * regressions until the data and model close the gap. */
-#define MIN_ACCURACY 0.84
+/* Issue 13 asks for 0.92. The shipped model reaches 92.9% on the current
+ * split (80/10/10 by template group; whole-request items and pasted texts
+ * dealt per split too, so every test phrasing and request is unseen in
+ * training; see weights/router/README.md): the floor is that result
+ * rounded down, so a regression of the data, the training or slm's forward
+ * pass fails it. */
+#define MIN_ACCURACY 0.92
 #define PROB_TOLERANCE 1e-5
 
 typedef struct {

@@ -9,7 +9,9 @@ passed through seeded surface transforms (greetings, politeness, typos,
 casing, punctuation) and, for some, a long chatty or constraint-laden
 background in front. The templates and pools are in this file and in
 router_data_more.py (its second, larger half: 32-105 templates per
-category, short fixed queries of both labels).
+category, short fixed queries of both labels) and router_data_fresh.py (a
+third batch written for varied sentence structures and balanced cue words,
+plus more whole requests and pasted texts).
 
 The split is by TEMPLATE GROUP: within each category the templates are
 grouped (one wording inside another stays together), shuffled with a fixed
@@ -21,7 +23,9 @@ units) and review/email sentences are shared. Held-out queries still within
 word-set Jaccard 0.8 of a train query are dropped. Deterministic: the same
 files every run.
 
-Each line: {"text", "label" (SIMPLE|COMPLEX), "category", "template"}.
+Each line: {"text", "label" (SIMPLE|COMPLEX), "category", "template",
+"group" (the template group), "fold" (train and validation: the
+cross-validation fold of train_router.py --cv, see CV_FOLDS)}.
 Usage: python tools/make_router_data.py [--out tools/data/router] [--seed 13]
 """
 import argparse
@@ -1015,6 +1019,29 @@ for _table, _add in ((SIMPLE, _more.SIMPLE), (COMPLEX, _more.COMPLEX),
             if callable(_t) or _t not in _table[_cat]:
                 _table[_cat].append(_t)
 
+# tools/router_data_fresh.py: a third batch of templates, written for
+# structural variety (imperative/question/fragment/third person, topic words
+# of the other label)
+import router_data_fresh as _fresh  # noqa: E402
+
+SLOTS.update(_fresh.slots(SLOTS))
+for _pool, _add in ((DOCS, _fresh.DOCS), (NEWS, _fresh.NEWS), (AGENT_TASKS, _fresh.AGENT_TASKS),
+                    (LEGAL_MED, _fresh.LEGAL_MED), (ANALYSIS_TOPICS, _fresh.ANALYSIS_TOPICS),
+                    (WORD_PROBLEMS, _fresh.WORD_PROBLEMS), (_more.SYMPTOMS, _fresh.SYMPTOMS),
+                    (_more.DESIGNS, _fresh.DESIGNS)):
+    _pool.extend(x for x in _add if x not in _pool)
+TEXTS_TO_SUMMARIZE[:] = NEWS + [d for d, _ in DOCS]
+for _table, _add in ((SIMPLE, _fresh.FRESH_SIMPLE), (COMPLEX, _fresh.FRESH_COMPLEX),
+                     (SIMPLE, _fresh.CUE_SIMPLE), (COMPLEX, _fresh.CUE_COMPLEX),
+                     (SIMPLE, _fresh.MORE_SIMPLE_6), (COMPLEX, _fresh.MORE_COMPLEX_6),
+                     (SIMPLE, _fresh.MORE_SIMPLE_7), (COMPLEX, _fresh.MORE_COMPLEX_7)):
+    for _cat, _ts in _add.items():
+        for _t in _ts:
+            if "{q}" in _t:
+                _t = _rag_style(_t)
+            if callable(_t) or _t not in _table[_cat]:
+                _table[_cat].append(_t)
+
 # ============================================================ surface transforms
 
 GREETINGS = ["", "", "", "", "", "Hi, ", "Hey ", "hello! ", "Quick question: ", "Hi there. ", "yo ",
@@ -1152,16 +1179,23 @@ class SplitRandom(random.Random):
     (SPLIT_POOLS, or a list built from them) only see the items of
     self.split; other lists are used whole."""
 
-    def __init__(self, seed, where):
+    def __init__(self, seed, where, fold_of=None):
         super().__init__(seed)
         self.where = where
+        self.fold_of = fold_of or {}
         self.split = "train"
+        self.fold = None
 
     def _part(self, seq):
         if not isinstance(seq, list) or not seq or item_key(seq[0]) not in self.where:
             return seq
         part = [x for x in seq if self.where.get(item_key(x)) == self.split]
         assert part, f"no {self.split} items in pool starting {item_key(seq[0])[:40]!r}"
+        # a train query of cross-validation fold f draws the fold's items
+        # (a pool too small to have some in every fold is used whole)
+        if self.fold is not None:
+            in_fold = [x for x in part if self.fold_of.get(item_key(x)) == self.fold]
+            part = in_fold or part
         return part
 
     def choice(self, seq):
@@ -1172,15 +1206,52 @@ class SplitRandom(random.Random):
         return super().sample(part, min(k, len(part)), **kw)
 
 
+# train_router.py --cv: the train split's template groups and dealt pool
+# items are dealt again to CV_FOLDS - 1 folds, and each train query draws
+# the pool items of its template's fold; validation is the last fold. So a
+# cross-validation fold holds out phrasings AND whole requests / pasted
+# texts never seen by its training folds, as the test split does.
+CV_FOLDS = 5
+
+
+def deal_folds(seed, where):
+    """Train item key -> fold 0..CV_FOLDS-2, per pool (seeded)."""
+    fold_of = {}
+    for name, pool in SPLIT_POOLS.items():
+        keys = [item_key(x) for x in pool if where[item_key(x)] == "train"]
+        random.Random(f"{seed}/folds/{name}").shuffle(keys)
+        for k, key in enumerate(keys):
+            fold_of[key] = k % (CV_FOLDS - 1)
+    for pool, lead in SPLIT_FOLLOW.values():
+        for i, item in enumerate(pool):
+            key = item_key(SPLIT_POOLS[lead][i])
+            if key in fold_of:
+                fold_of[item_key(item)] = fold_of[key]
+    return fold_of
+
+
+def train_folds(seed, cat, templates, train_idxs):
+    """Template index -> fold 0..CV_FOLDS-2 for a category's train templates,
+    by template group (seeded, its own random stream)."""
+    groups = [g for g in template_groups(templates) if g[0] in set(train_idxs)]
+    random.Random(f"{seed}/folds/{cat}").shuffle(groups)
+    return {t: k % (CV_FOLDS - 1) for k, g in enumerate(groups) for t in g}
+
+
 def generate(seed, per_label):
     out = {"train": [], "validation": [], "test": []}
     seen = {}
     where = deal_pools(seed)
+    fold_items = deal_folds(seed, where)
     for label, cats in (("SIMPLE", SIMPLE), ("COMPLEX", COMPLEX)):
         per_category = -(-per_label // len(cats))
         for cat, templates in cats.items():
-            rng = SplitRandom(f"{seed}/{cat}", where)
+            rng = SplitRandom(f"{seed}/{cat}", where, fold_items)
             parts = split_templates(rng, templates)
+            fold_t = train_folds(seed, cat, templates, parts["train"])
+            # each template's group (its lowest index): train_router.py --cv
+            # deals whole groups to folds, as the split does
+            group_of = {i: min(g) for g in template_groups(templates) for i in g}
             fixed = [t for t in templates if not callable(t) and not SLOT_RE.search(t)]
             # fixed queries take 2 each, the slotted templates share the rest
             per_template = -(-max(per_category - 2 * len(fixed), 0)
@@ -1188,6 +1259,7 @@ def generate(seed, per_label):
             for split, idxs in parts.items():
                 rng.split = split
                 for t in sorted(idxs):
+                    rng.fold = fold_t[t] if split == "train" else None
                     # a fixed query (no slots) is one request: at most 2
                     # surface variants of it, so that it does not count
                     # (and weigh in training) like a whole template's fills
@@ -1212,7 +1284,11 @@ def generate(seed, per_label):
                             continue
                         seen[key] = True
                         out[split].append({"text": text, "label": label, "category": cat,
-                                           "template": f"{cat}/{t:02d}"})
+                                           "template": f"{cat}/{t:02d}",
+                                           "group": f"{cat}/{group_of[t]:02d}"})
+                        if split != "test":
+                            out[split][-1]["fold"] = (fold_t[t] if split == "train"
+                                                      else CV_FOLDS - 1)
                         made += 1
     # a validation/test query still this close to a train query (the same
     # short entity under two similar templates) is dropped
@@ -1256,7 +1332,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "data", "router"))
     ap.add_argument("--seed", type=int, default=13)
-    ap.add_argument("--per-label", type=int, default=3000)
+    ap.add_argument("--per-label", type=int, default=4500)
     ap.add_argument("--held-out", type=float, default=HELD_OUT,
                     help="share of templates for validation, and again for test")
     a = ap.parse_args()

@@ -7,9 +7,11 @@ and writes it as a standard Hugging Face folder (weights/router/).
      BertPreTokenizer, [CLS] A [SEP]) built from the train split only,
      deterministically (build_vocab);
   2. DistilBertForSequenceClassification with a small config, trained on
-     CPU with fixed seeds, label smoothing and length-bucketed batches; the
-     epoch kept is the one with the best validation accuracy (ties: lower
-     validation loss);
+     CPU with fixed seeds, label smoothing, token dropout and
+     length-bucketed batches; the model kept is the running mean of the
+     weights of the last epochs (SWA), whatever validation says (optional
+     masked-LM pre-training of the encoder on the training texts first,
+     mlm_epochs);
   3. temperature scaling: the T minimising the validation negative
      log-likelihood, folded into the classifier head (weight and bias / T),
      so the folder's own output is calibrated and transformers and slm
@@ -18,11 +20,20 @@ and writes it as a standard Hugging Face folder (weights/router/).
      tokenizer_config.json, vocab.txt, training.json;
   5. with --slm PATH, the test split classified by slm's own forward pass
      (`slm classify --json`) beside transformers', and README.md written
-     with both accuracies, a confusion matrix, per-category accuracy and the
-     calibration table of tools/calibrate_router.py.
+     with both accuracies, a confusion matrix, per-category accuracy, the
+     cross-validation table (cv.json in the folder) and the calibration
+     table of tools/calibrate_router.py.
+
+--cv K: the choices. Grouped K-fold cross-validation over train +
+validation (the test split is not read): the corpus's own folds (template
+groups and whole-request / pasted-text pool items dealt by
+make_router_data.py, validation the last fold), one vocabulary and model per
+fold trained on the others; prints and writes (--cv-out) the mean, the
+spread and per-category accuracy, and (--cv-errors) the out-of-fold errors.
 
 Usage: .venv/bin/python tools/train_router.py [--out weights/router]
-         [--slm build/release/slm] [--report-only]
+         [--slm build/release/slm] [--report-only] [--hp KEY=VALUE]
+       .venv/bin/python tools/train_router.py --cv 5 [--cv-out FILE] [--data DIR]
 """
 import argparse
 import json
@@ -49,8 +60,8 @@ SEED = 13
 SPECIALS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
 N_SPECIAL = len(SPECIALS)  # ids 0..4
 HP = dict(vocab_size=4096, dim=128, hidden_dim=512, n_layers=3, n_heads=4, max_positions=256,
-          epochs=12, batch=32, lr=3e-4, warmup=0.1, weight_decay=0.01, dropout=0.3,
-          label_smoothing=0.1, token_dropout=0.25, swa_from=6)
+          epochs=6, batch=32, lr=3e-4, warmup=0.1, weight_decay=0.01, dropout=0.3,
+          label_smoothing=0.1, token_dropout=0.25, swa_from=3, mlm_epochs=0, mlm_lr=5e-4)
 sys.path.insert(0, HERE)
 import calibrate_router  # noqa: E402  (the calibration table in README.md)
 
@@ -166,10 +177,7 @@ def fit_temperature(logits, y):
     return best, nll(1.0), nll(best)
 
 
-def train(out):
-    seed_all(SEED)
-    rows = {s: load(s) for s in ("train", "validation")}
-    tok = train_tokenizer([r["text"] for r in rows["train"]], out)
+def new_model(tok):
     cfg = DistilBertConfig(vocab_size=len(tok), dim=HP["dim"], hidden_dim=HP["hidden_dim"],
                            n_layers=HP["n_layers"], n_heads=HP["n_heads"],
                            max_position_embeddings=HP["max_positions"], dropout=HP["dropout"],
@@ -177,9 +185,66 @@ def train(out):
                            sinusoidal_pos_embds=False, activation="gelu", pad_token_id=0,
                            id2label={i: l for i, l in enumerate(LABELS)},
                            label2id={l: i for i, l in enumerate(LABELS)})
-    model = DistilBertForSequenceClassification(cfg)
-    tr_ids, tr_y = encode(tok, rows["train"])
-    va_ids, va_y = encode(tok, rows["validation"])
+    return DistilBertForSequenceClassification(cfg)
+
+
+def evaluate(model, ids, y):
+    logits = logits_of(model, ids)
+    acc = float((logits.argmax(1).numpy() == np.array(y)).mean())
+    return acc, float(torch.nn.functional.cross_entropy(logits, torch.tensor(y))), logits
+
+
+def pretrain_mlm(tok, model, texts, tag=""):
+    """Masked-LM pre-training of the classifier's encoder on the training
+    texts (no labels; BERT's 15% of pieces, 80/10/10 [MASK]/random/kept), so
+    that fine-tuning starts from an encoder that has seen how the corpus's
+    words go together; mlm_epochs 0 skips it."""
+    if HP["mlm_epochs"] <= 0:
+        return
+    from transformers import DistilBertForMaskedLM
+    mlm = DistilBertForMaskedLM(model.config)
+    mlm.distilbert.load_state_dict(model.distilbert.state_dict())
+    ids, _ = encode(tok, [dict(text=t, label="SIMPLE") for t in texts])
+    opt = torch.optim.AdamW(mlm.parameters(), lr=HP["mlm_lr"], weight_decay=HP["weight_decay"])
+    steps = HP["mlm_epochs"] * -(-len(ids) // HP["batch"])
+    warm = int(steps * HP["warmup"])
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda s: min((s + 1) / max(1, warm), max(0.0, (steps - s) / max(1, steps - warm))))
+    rng, t0 = random.Random(SEED + 1), time.time()
+    for ep in range(HP["mlm_epochs"]):
+        mlm.train()
+        total, n = 0.0, 0
+        for x, m, _ in batches(ids, [0] * len(ids), HP["batch"], rng):
+            cand = (x >= N_SPECIAL) & (m == 1)
+            pick = (torch.rand(x.shape) < 0.15) & cand
+            labels = x.masked_fill(~pick, -100)
+            u = torch.rand(x.shape)
+            x = x.masked_fill(pick & (u < 0.8), tok.mask_token_id)
+            rnd = pick & (u >= 0.8) & (u < 0.9)
+            x = torch.where(rnd, torch.randint(N_SPECIAL, len(tok), x.shape), x)
+            loss = mlm(input_ids=x, attention_mask=m, labels=labels).loss
+            opt.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(mlm.parameters(), 1.0)
+            opt.step()
+            sched.step()
+            total += loss.item()
+            n += 1
+        print(f"{tag}mlm epoch {ep + 1}: loss {total / n:.4f} ({time.time() - t0:.0f}s)",
+              flush=True)
+    model.distilbert.load_state_dict(mlm.distilbert.state_dict())
+
+
+def fit(tok, tr_rows, ev_rows, tag=""):
+    """Trains a new model on tr_rows (seeded); prints ev_rows' accuracy after
+    every epoch (information only: nothing is chosen by it) and returns the
+    model holding the running mean of the weights of epochs swa_from..epochs
+    (SWA) and the per-epoch [(acc, nll)] on ev_rows."""
+    seed_all(SEED)
+    model = new_model(tok)
+    pretrain_mlm(tok, model, [r["text"] for r in tr_rows], tag)
+    tr_ids, tr_y = encode(tok, tr_rows)
+    ev_ids, ev_y = encode(tok, ev_rows)
     opt = torch.optim.AdamW(model.parameters(), lr=HP["lr"], weight_decay=HP["weight_decay"])
     steps = HP["epochs"] * -(-len(tr_ids) // HP["batch"])
     warm = int(steps * HP["warmup"])
@@ -187,7 +252,7 @@ def train(out):
         opt, lambda s: min((s + 1) / max(1, warm), max(0.0, (steps - s) / max(1, steps - warm))))
     rng = random.Random(SEED)
     loss_fn = torch.nn.CrossEntropyLoss(label_smoothing=HP["label_smoothing"])
-    best, best_state, t0 = (-1.0, 0.0), None, time.time()
+    history, t0 = [], time.time()
     for ep in range(HP["epochs"]):
         model.train()
         total = 0.0
@@ -203,45 +268,122 @@ def train(out):
             opt.step()
             sched.step()
             total += loss.item() * len(y)
-        va_logits = logits_of(model, va_ids)
-        va_acc = float((va_logits.argmax(1).numpy() == np.array(va_y)).mean())
-        va_nll = float(torch.nn.functional.cross_entropy(va_logits, torch.tensor(va_y)))
-        print(f"epoch {ep + 1}: loss {total / len(tr_ids):.4f} val acc {va_acc:.4f} "
-              f"val nll {va_nll:.4f} ({time.time() - t0:.0f}s)", flush=True)
-        if (va_acc, -va_nll) > best:
-            best, best_epoch = (va_acc, -va_nll), ep + 1
-            best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        acc, nll, _ = evaluate(model, ev_ids, ev_y)
+        history.append((acc, nll))
+        print(f"{tag}epoch {ep + 1}: loss {total / len(tr_ids):.4f} held-out acc {acc:.4f} "
+              f"nll {nll:.4f} ({time.time() - t0:.0f}s)", flush=True)
         if ep + 1 >= HP["swa_from"]:   # running mean of the weights (SWA)
             k = ep + 2 - HP["swa_from"]
             cur = model.state_dict()
             swa = ({n: v.detach().clone().double() for n, v in cur.items()} if k == 1 else
                    {n: swa[n] + (cur[n].double() - swa[n]) / k for n in swa})
-    # the weight average of epochs swa_from..epochs, unless one epoch alone
-    # did better on validation
-    model.load_state_dict({n: v.to(best_state[n].dtype) for n, v in swa.items()})
-    va_logits = logits_of(model, va_ids)
-    swa_acc = float((va_logits.argmax(1).numpy() == np.array(va_y)).mean())
-    swa_nll = float(torch.nn.functional.cross_entropy(va_logits, torch.tensor(va_y)))
-    print(f"weight average of epochs {HP['swa_from']}..{HP['epochs']}: val acc {swa_acc:.4f} "
-          f"val nll {swa_nll:.4f}")
-    if (swa_acc, -swa_nll) >= best:
-        best, best_epoch = (swa_acc, -swa_nll), f"average of {HP['swa_from']}..{HP['epochs']}"
-    else:
-        model.load_state_dict(best_state)
+    dtypes = {n: v.dtype for n, v in model.state_dict().items()}
+    model.load_state_dict({n: v.to(dtypes[n]) for n, v in swa.items()})
+    return model, history
+
+
+def train(out):
+    """The shipped model: trained on the train split with the defaults (the
+    configuration chosen by --cv), weight average of the last epochs kept
+    whatever validation says; validation only fits the temperature."""
+    rows = {s: load(s) for s in ("train", "validation")}
+    tok = train_tokenizer([r["text"] for r in rows["train"]], out)
+    t0 = time.time()
+    model, history = fit(tok, rows["train"], rows["validation"])
+    va_ids, va_y = encode(tok, rows["validation"])
+    va_acc, va_nll, va_logits = evaluate(model, va_ids, va_y)
+    print(f"weight average of epochs {HP['swa_from']}..{HP['epochs']}: val acc {va_acc:.4f} "
+          f"val nll {va_nll:.4f}")
     # temperature scaling on the validation split, folded into the head
-    temp, nll_before, nll_after = fit_temperature(logits_of(model, va_ids), va_y)
+    temp, nll_before, nll_after = fit_temperature(va_logits, va_y)
     with torch.no_grad():
         model.classifier.weight.div_(temp)
         model.classifier.bias.div_(temp)
-    print(f"kept epoch {best_epoch} (val acc {best[0]:.4f}); temperature {temp:.4f}: "
-          f"val nll {nll_before:.4f} -> {nll_after:.4f}")
+    print(f"temperature {temp:.4f}: val nll {nll_before:.4f} -> {nll_after:.4f}")
     model.save_pretrained(out, safe_serialization=True)
-    train_info = dict(hyperparameters=HP, seed=SEED, best_epoch=best_epoch,
-                      val_accuracy=best[0], temperature=temp, val_nll_before=nll_before,
+    train_info = dict(hyperparameters=HP, seed=SEED,
+                      best_epoch=f"average of {HP['swa_from']}..{HP['epochs']}",
+                      val_accuracy=va_acc, val_per_epoch=[a for a, _ in history],
+                      temperature=temp, val_nll_before=nll_before,
                       val_nll_after=nll_after, train_seconds=round(time.time() - t0, 1),
                       torch=torch.__version__, threads=torch.get_num_threads())
     with open(os.path.join(out, "training.json"), "w") as f:
         json.dump(train_info, f, indent=1)
+
+
+# ============================================================ cross-validation
+
+
+def cv_folds(rows, k):
+    """Fold index per row. The corpus's own folds when it has them (the
+    "fold" make_router_data.py writes: train template groups and pool items
+    dealt to k - 1 folds, validation the last one, so a held-out fold's
+    phrasings and whole requests are all unseen by its training folds, as
+    the test split's are). Otherwise, within each category the template
+    groups are shuffled with a fixed seed and dealt round-robin to k folds
+    (whole-request pool items then cross folds: optimistic)."""
+    if all("fold" in r for r in rows):
+        assert k == 1 + max(r["fold"] for r in rows), "--cv K must match the corpus's folds"
+        return [r["fold"] for r in rows]
+    fold_of = {}
+    for cat in sorted({r["category"] for r in rows}):
+        groups = sorted({r.get("group", r["template"]) for r in rows if r["category"] == cat})
+        random.Random(f"{SEED}/cv/{cat}").shuffle(groups)
+        for i, g in enumerate(groups):
+            fold_of[g] = i % k
+    return [fold_of[r.get("group", r["template"])] for r in rows]
+
+
+def cross_validate(k, out_json, errors_out=None):
+    """Grouped k-fold cross-validation over train + validation (never test):
+    for each fold a vocabulary and a model trained on the other folds, the
+    weight-averaged model's accuracy on the fold. Prints and writes the mean,
+    the spread, per-category accuracy and the out-of-fold errors."""
+    import tempfile
+    rows = load("train") + load("validation")
+    folds = cv_folds(rows, k)
+    results, errors, t0 = [], [], time.time()
+    cat_ok = {}
+    for f in range(k):
+        tr = [r for r, g in zip(rows, folds) if g != f]
+        ev = [r for r, g in zip(rows, folds) if g == f]
+        with tempfile.TemporaryDirectory() as tmp:
+            tok = train_tokenizer([r["text"] for r in tr], tmp)
+            model, history = fit(tok, tr, ev, tag=f"fold {f + 1}/{k} ")
+        ids, y = encode(tok, ev)
+        acc, nll, logits = evaluate(model, ids, y)
+        p = torch.softmax(logits, -1).numpy()
+        for r, yy, pp in zip(ev, y, p):
+            c = cat_ok.setdefault(r["category"], [r["label"], 0, 0])
+            c[1] += int(pp.argmax() == yy)
+            c[2] += 1
+            if pp.argmax() != yy:
+                errors.append({**r, "p_complex": round(float(pp[1]), 3)})
+        results.append(dict(fold=f, n=len(ev), accuracy=acc, nll=nll,
+                            per_epoch=[a for a, _ in history]))
+        print(f"fold {f + 1}/{k}: n {len(ev)} acc {acc:.4f} nll {nll:.4f} "
+              f"({time.time() - t0:.0f}s)", flush=True)
+    accs = np.array([r["accuracy"] for r in results])
+    per_epoch = np.mean([r["per_epoch"] for r in results], axis=0)
+    pooled = sum(r["accuracy"] * r["n"] for r in results) / sum(r["n"] for r in results)
+    summary = dict(k=k, hyperparameters=HP, seed=SEED, mean=float(accs.mean()),
+                   std=float(accs.std(ddof=1)), min=float(accs.min()), max=float(accs.max()),
+                   pooled=float(pooled), per_epoch_mean=[float(a) for a in per_epoch],
+                   folds=results, per_category={c: v[1] / v[2] for c, v in cat_ok.items()},
+                   seconds=round(time.time() - t0, 1), train_rows=len(rows))
+    print(f"cv {k} folds: mean {summary['mean']:.4f} std {summary['std']:.4f} "
+          f"(min {summary['min']:.4f}, max {summary['max']:.4f}, pooled {pooled:.4f}); "
+          "per-epoch mean " + " ".join(f"{a:.3f}" for a in per_epoch))
+    for c, (lab, ok, n) in sorted(cat_ok.items(), key=lambda kv: kv[1][1] / kv[1][2]):
+        print(f"  {lab:7s} {c:17s} {ok / n:.3f} ({n})")
+    if out_json:
+        with open(out_json, "w") as fh:
+            json.dump(summary, fh, indent=1)
+    if errors_out:
+        with open(errors_out, "w", encoding="utf-8") as fh:
+            for e in errors:
+                fh.write(json.dumps(e, ensure_ascii=False) + "\n")
+    return summary
 
 
 # ============================================================ report
@@ -360,7 +502,8 @@ def write_readme(out, rows, m, conf, cats, info, cal):
              "`vocab.txt` hold the same vocabulary.\n")
     L.append("## Data\n")
     L.append("`tools/data/router/{train,validation,test}.jsonl`, written by "
-             "`tools/make_router_data.py` with `tools/router_data_more.py` (deterministic): "
+             "`tools/make_router_data.py` with `tools/router_data_more.py` and "
+             "`tools/router_data_fresh.py` (deterministic): "
              f"{n_templates} hand-written templates in 21 categories (short fixed queries of "
              "both labels among them) filled from hand-written pools (entities, topics, pasted "
              "reviews, emails, news paragraphs, documents for RAG questions, code snippets, "
@@ -373,7 +516,8 @@ def write_readme(out, rows, m, conf, cats, info, cal):
              "whole-request items (word problems, agent tasks, systems, cases, symptoms...) and "
              "pasted documents and news paragraphs are dealt to one split each as well, and "
              "held-out queries within word-set Jaccard 0.8 of a train query are dropped. "
-             "Choices (data, hyper-parameters, the epoch kept) were made on validation only.\n")
+             "Choices (data, hyper-parameters) were made by cross-validation over train + "
+             "validation (below), never on test.\n")
     L.append("| label | category | train | validation | test |\n|---|---|---|---|---|")
     for (lab, cat) in sorted(c_all, key=lambda k: (LABELS.index(k[0]), k[1])):
         L.append(f"| {lab} | {cat} | " + " | ".join(str(c_split[s].get((lab, cat), 0))
@@ -385,12 +529,36 @@ def write_readme(out, rows, m, conf, cats, info, cal):
              f"COMPLEX when length {'>' if d > 0 else '<'} {t}): **{acc_len:.1%}** on test.\n")
     L.append("## Training\n")
     L.append("```sh\n.venv/bin/python tools/make_router_data.py\n"
+             ".venv/bin/python tools/train_router.py --cv 5 --cv-out weights/router/cv.json\n"
              ".venv/bin/python tools/train_router.py --slm build/release/slm\n```\n")
     L.append(f"AdamW lr {hp['lr']}, weight decay {hp['weight_decay']}, batch {hp['batch']}, "
              f"{hp['epochs']} epochs with linear warm-up/decay, dropout {hp['dropout']}, seed "
              f"{info['seed']}, torch {info['torch']} on CPU with {info['threads']} threads: "
-             f"{info['train_seconds']:.0f} s. Kept epoch {info['best_epoch']} "
-             f"(validation accuracy {info['val_accuracy']:.1%}).\n")
+             f"{info['train_seconds']:.0f} s. Kept: the {info['best_epoch']} "
+             f"(validation accuracy {info['val_accuracy']:.1%}; no epoch is picked on "
+             "validation, which only fits the temperature).\n")
+    cv_path = os.path.join(out, "cv.json")
+    if os.path.exists(cv_path):
+        with open(cv_path) as f:
+            cv = json.load(f)
+        chp = cv["hyperparameters"]
+        L.append("### Cross-validation (the choices)\n")
+        L.append(f"Choices (data, hyper-parameters) were made by grouped {cv['k']}-fold "
+                 "cross-validation over train + validation, never test: make_router_data.py "
+                 f"deals the train split's template groups and whole-request / pasted-text "
+                 f"pool items to {cv['k'] - 1} folds (each train query draws its fold's "
+                 "items) and validation is the last fold, so each held-out fold's phrasings "
+                 "and requests are unseen by the model trained on the other folds, as the "
+                 "test split's are. With the configuration shipped "
+                 f"({chp['epochs']} epochs, average from {chp['swa_from']}, "
+                 f"mlm_epochs {chp.get('mlm_epochs', 0)}), {cv['seconds']:.0f} s:\n")
+        L.append("| fold | n | accuracy |\n|---|---|---|")
+        for r in cv["folds"]:
+            L.append(f"| {r['fold'] + 1} | {r['n']} | {r['accuracy']:.1%} |")
+        L.append(f"| **mean ± sd** | | **{cv['mean']:.1%} ± {cv['std']:.1%}** |\n")
+        L.append("Per category (cross-validation, all folds pooled): " + ", ".join(
+            f"{c} {a:.0%}" for c, a in sorted(cv["per_category"].items(), key=lambda kv: kv[1]))
+            + ".\n")
     L.append("## Metrics (test split, never used for choices)\n")
     L.append(f"| forward pass | accuracy |\n|---|---|\n| slm (`slm classify`) | "
              f"**{m['slm_accuracy']:.2%}** |\n| transformers | {m['hf_accuracy']:.2%} |\n")
@@ -424,6 +592,7 @@ def write_readme(out, rows, m, conf, cats, info, cal):
 
 
 def main():
+    global DATA, EXPERIMENT
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", default=os.path.join(ROOT, "weights", "router"))
     ap.add_argument("--slm", help="slm binary: also evaluate and write README.md")
@@ -432,9 +601,14 @@ def main():
                     help="override a hyperparameter (experiments; the shipped model uses the defaults)")
     ap.add_argument("--data", help="corpus folder for experiments (default tools/data/router); "
                     "training and validation only, the test split is not read")
+    ap.add_argument("--cv", type=int, metavar="K",
+                    help="grouped K-fold cross-validation over train + validation (the test "
+                    "split is not read); no model is written")
+    ap.add_argument("--threads", type=int, default=2, help="torch threads (default 2)")
+    ap.add_argument("--cv-out", help="with --cv: write the summary (json) here")
+    ap.add_argument("--cv-errors", help="with --cv: write the out-of-fold errors (jsonl) here")
     a = ap.parse_args()
     if a.data:
-        global DATA, EXPERIMENT
         DATA, EXPERIMENT = a.data, True
         if a.slm:
             ap.error("--data is for experiments: no test-split report (--slm)")
@@ -443,7 +617,11 @@ def main():
         if k not in HP:
             ap.error(f"--hp: unknown hyperparameter {k}")
         HP[k] = type(HP[k])(v)
-    torch.set_num_threads(2)
+    torch.set_num_threads(a.threads)
+    if a.cv:
+        EXPERIMENT = True   # load() refuses the test split
+        cross_validate(a.cv, a.cv_out, a.cv_errors)
+        return
     os.makedirs(a.out, exist_ok=True)
     if not a.report_only:
         train(a.out)
