@@ -4,10 +4,14 @@
  * x86: CPUID feature bits AND the OS's XCR0 state bits (a CPU may have
  * AVX-512 while the kernel, or a hypervisor, leaves the ZMM/opmask state
  * disabled; executing it then faults). aarch64: HWCAP from the auxiliary
- * vector. Nothing is cached: every answer is recomputed, callers keep the
- * pointer they get.
+ * vector. The x86 answer (CPUID, XCR0, the AMX permission) is computed once
+ * per process: it cannot change while the process runs, and in a virtual
+ * machine every CPUID traps to the hypervisor, which showed up at ~2% of an
+ * encoder forward pass that selects its table per product. SLM_ISA is read
+ * on every call (tests change it).
  */
 #define _GNU_SOURCE /* syscall(2), for arch_prctl */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -48,8 +52,8 @@ typedef struct {
 
 /* Linux hands out AMX tile state per process, on request (arch_prctl
    ARCH_REQ_XCOMP_PERM for XFEATURE_XTILEDATA); asking again once granted
-   is a no-op that succeeds, so probing the amx table asks every time (the
-   other tables' probes make no system call). */
+   is a no-op that succeeds; asked once, when the amx table is first probed
+   (the other tables' probes make no system call). */
 static int amx_permitted(void)
 {
 #if defined(__linux__) && defined(__x86_64__)
@@ -88,6 +92,33 @@ static x86_caps x86_probe(void)
 }
 #endif
 
+#ifdef SLM_X86
+/* x86_probe() and the AMX permission, each once (see the file comment); the
+   permission is asked for only when the amx table is probed. */
+static x86_caps caps_value;
+static int amx_ok_value;
+static pthread_once_t caps_once = PTHREAD_ONCE_INIT, amx_once = PTHREAD_ONCE_INIT;
+
+static void caps_init(void) { caps_value = x86_probe(); }
+
+static const x86_caps *x86_caps_get(void)
+{
+    pthread_once(&caps_once, caps_init);
+    return &caps_value;
+}
+
+static void amx_init(void)
+{
+    amx_ok_value = x86_caps_get()->amx && slm_kernels_amx() != NULL && amx_permitted();
+}
+
+static int amx_usable(void)
+{
+    pthread_once(&amx_once, amx_init);
+    return amx_ok_value;
+}
+#endif
+
 int slm_isa_supported(slm_isa isa)
 {
     switch (isa) {
@@ -95,11 +126,11 @@ int slm_isa_supported(slm_isa isa)
         return 1;
 #ifdef SLM_X86
     case SLM_ISA_AVX2:
-        return x86_probe().avx2 && slm_kernels_avx2() != NULL;
+        return x86_caps_get()->avx2 && slm_kernels_avx2() != NULL;
     case SLM_ISA_AVX512:
-        return x86_probe().avx512 && slm_kernels_avx512() != NULL;
+        return x86_caps_get()->avx512 && slm_kernels_avx512() != NULL;
     case SLM_ISA_AMX:
-        return x86_probe().amx && slm_kernels_amx() != NULL && amx_permitted();
+        return amx_usable();
 #endif
 #ifdef SLM_ARM64
     case SLM_ISA_NEON: {

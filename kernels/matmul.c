@@ -50,6 +50,26 @@ static void thread_slice(int rows, int tid, int team, int *r0, int *r1)
     *r1 = *r0 + per < rows ? *r0 + per : rows;
 }
 
+/* The own sgemm (avx512_sgemm.c) works in panels of 32 tokens. */
+enum { sgemm_panel = 32 };
+
+/* Tokens [t0, t1) of thread tid: whole panels, spread evenly. */
+static void token_slice(int n, int tid, int team, int *t0, int *t1)
+{
+    int panels = (n + sgemm_panel - 1) / sgemm_panel;
+    int p0 = (int)((long)tid * panels / team), p1 = (int)((long)(tid + 1) * panels / team);
+    *t0 = p0 * sgemm_panel < n ? p0 * sgemm_panel : n;
+    *t1 = p1 * sgemm_panel < n ? p1 * sgemm_panel : n;
+}
+
+/* Splitting tokens pays when the panels divide evenly between the threads,
+   or are many enough that one panel more is a small imbalance. */
+static int split_tokens(int n, int n_threads)
+{
+    int panels = (n + sgemm_panel - 1) / sgemm_panel;
+    return n_threads > 1 && (panels % n_threads == 0 || panels >= 8 * n_threads);
+}
+
 /* y[:, r0:r1] = x · W[r0:r1]ᵀ (+ bias, then act), single-threaded sgemm. With a
    bias, the slice is first filled with it and the product accumulated on
    top (beta = 1): that replaces the zeroing pass sgemm does for beta = 0,
@@ -93,6 +113,11 @@ int slm_matmul_f32_bias(float *y, const float *x, const float *w, const float *b
     }
     const slm_kernel_table *k = slm_kernels_select();
     int failed = 0;
+    /* The table's own sgemm packs x into 32-token panels: with a panel or
+       more per thread, splitting tokens makes each thread pack only its own
+       (split rows, every thread would pack all of x); both read all of W
+       once per panel either way. OpenBLAS keeps the row split. */
+    int by_tokens = k->sgemm_nt && split_tokens(n, n_threads);
     /* slm owns the threading: each OpenMP thread runs a single-threaded
        sgemm on its slice of W's rows (see blas.c) */
     slm_blas_single_threaded();
@@ -103,9 +128,17 @@ int slm_matmul_f32_bias(float *y, const float *x, const float *w, const float *b
         team = omp_get_num_threads();
         tid = omp_get_thread_num();
 #endif
-        int r0, r1;
-        thread_slice(rows, tid, team, &r0, &r1);
-        if (slice_product(y, x, w, bias, act, n, rows, cols, r0, r1, k) != 0) {
+        int r0, r1, rc;
+        if (by_tokens) {
+            token_slice(n, tid, team, &r0, &r1);
+            rc = r0 >= r1 ? 0
+                          : slice_product(y + (size_t)r0 * rows, x + (size_t)r0 * cols, w, bias,
+                                          act, r1 - r0, rows, cols, 0, rows, k);
+        } else {
+            thread_slice(rows, tid, team, &r0, &r1);
+            rc = slice_product(y, x, w, bias, act, n, rows, cols, r0, r1, k);
+        }
+        if (rc != 0) {
 #pragma omp atomic write
             failed = 1;
         }

@@ -127,9 +127,12 @@ static void check_matmul_bias(int n, int rows, int cols, int threads, slm_act ac
 
 static void test_matmul_bias(void **state)
 {
-    const int shapes[][3] = {{1, 7, 13}, {1, 300, 257}, {2, 5, 3}, {17, 64, 172}, {64, 300, 100}};
+    /* 64, 129 and 530 tokens: the own sgemm's threads split tokens by
+       32-token panels (even, 5 and 17 panels), 96 rows (3 panels) */
+    const int shapes[][3] = {{1, 7, 13},     {1, 300, 257}, {2, 5, 3},    {17, 64, 172},
+                             {64, 300, 100}, {96, 40, 33},  {129, 50, 70}, {530, 24, 48}};
     for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
-        for (int t = 1; t <= 2; t++)
+        for (int t = 1; t <= 3; t++)
             for (int act = SLM_ACT_NONE; act <= SLM_ACT_GELU; act++)
                 check_matmul_bias(shapes[i][0], shapes[i][1], shapes[i][2], t, (slm_act)act);
 }

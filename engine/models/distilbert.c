@@ -193,9 +193,16 @@ static void add_layernorm_rows(scratch *s, const float *y, const float *bias, co
                           eps);
 }
 
-/* y = x · Wᵀ without the bias, for add_layernorm_rows to fold in. */
+/* y = x · Wᵀ without the bias, for add_layernorm_rows to fold in. f32
+   batches take the same sgemm as apply_linear (faster than the table's
+   batch-invariant tiles, which an encoder does not need). */
 static void product(scratch *s, float *y, const float *x, const linear *l, int n)
 {
+    if (l->w.type == SLM_WEIGHT_F32 && n > 1) {
+        s->failed |= slm_matmul_f32_bias(y, x, l->w.data, NULL, SLM_ACT_NONE, n, l->w.rows,
+                                         l->w.cols, s->mm.n_threads) != 0;
+        return;
+    }
     s->failed |= slm_matmul(y, x, &l->w, n, &s->mm) != 0;
 }
 

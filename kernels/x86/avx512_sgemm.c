@@ -32,21 +32,57 @@
 #define PANEL 32 /* tokens per packed panel: 2 zmm */
 #define TILE_R 12
 
-/* Tokens [0, nt) (nt <= 32) of x, elements [0, k), into xp[k][32]. */
+/* r[j] = column j of the 16 x 16 matrix whose rows are r[0..15]: 32-bit
+   then 64-bit interleaves within 128-bit lanes (4 x 4 blocks transposed in
+   place), then two rounds of 128-bit lane shuffles put the blocks in
+   place. 64 shuffles for 256 values, where a scalar transpose moves each
+   value through memory. */
+static void transpose16(__m512 r[16])
+{
+    __m512 t[16];
+    for (int i = 0; i < 8; i++) {
+        t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+        t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+    }
+    for (int i = 0; i < 4; i++) { /* r[4i + j], lane L: rows 4i..4i+3 of column 4L + j */
+        __m512d a = _mm512_castps_pd(t[4 * i]), b = _mm512_castps_pd(t[4 * i + 1]);
+        __m512d c = _mm512_castps_pd(t[4 * i + 2]), d = _mm512_castps_pd(t[4 * i + 3]);
+        r[4 * i] = _mm512_castpd_ps(_mm512_unpacklo_pd(a, c));
+        r[4 * i + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a, c));
+        r[4 * i + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(b, d));
+        r[4 * i + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(b, d));
+    }
+    for (int j = 0; j < 4; j++) { /* lanes: column j, 8 + j of rows 0-3, 4-7 (and 8-15) */
+        t[j] = _mm512_shuffle_f32x4(r[j], r[4 + j], 0x88);
+        t[4 + j] = _mm512_shuffle_f32x4(r[j], r[4 + j], 0xdd);
+        t[8 + j] = _mm512_shuffle_f32x4(r[8 + j], r[12 + j], 0x88);
+        t[12 + j] = _mm512_shuffle_f32x4(r[8 + j], r[12 + j], 0xdd);
+    }
+    for (int c = 0; c < 8; c++) { /* t[c]: columns c and c + 8 of rows 0-7; t[8 + c]: 8-15 */
+        r[c] = _mm512_shuffle_f32x4(t[c], t[8 + c], 0x88);
+        r[c + 8] = _mm512_shuffle_f32x4(t[c], t[8 + c], 0xdd);
+    }
+}
+
+/* Tokens [0, nt) (nt <= 32) of x, elements [0, k), into xp[k][32]: 16 x 16
+   blocks (16 tokens x 16 elements) transposed in registers, zero for
+   missing tokens. */
 static void pack_panel(float *xp, const float *x, size_t ldx, int nt, int k)
 {
     for (int i0 = 0; i0 < k; i0 += 16) {
         int ni = k - i0 < 16 ? k - i0 : 16;
         __mmask16 live = (__mmask16)((1u << ni) - 1);
-        float buf[PANEL][16];
-        for (int t = 0; t < PANEL; t++) {
-            __m512 v = t < nt ? _mm512_maskz_loadu_ps(live, x + (size_t)t * ldx + i0)
-                              : _mm512_setzero_ps();
-            _mm512_storeu_ps(buf[t], v);
+        for (int h = 0; h < PANEL / 16; h++) {
+            __m512 r[16];
+            for (int t = 0; t < 16; t++) {
+                int tok = h * 16 + t;
+                r[t] = tok < nt ? _mm512_maskz_loadu_ps(live, x + (size_t)tok * ldx + i0)
+                                : _mm512_setzero_ps();
+            }
+            transpose16(r);
+            for (int i = 0; i < ni; i++)
+                _mm512_store_ps(xp + (size_t)(i0 + i) * PANEL + h * 16, r[i]);
         }
-        for (int i = 0; i < ni; i++)
-            for (int t = 0; t < PANEL; t++)
-                xp[(size_t)(i0 + i) * PANEL + t] = buf[t][i];
     }
 }
 
@@ -72,14 +108,26 @@ INLINE void tile(float out[TILE_R][PANEL], const float *xp, const float *w, size
     }
 }
 
-/* out (R rows x 32 tokens) into y's rows r0.. for tokens [0, nt). */
+/* out (R rows x 32 tokens) into y's rows r0.. for tokens [0, nt): each
+   16-token half transposed in registers (rows past R zero), then one masked
+   store (or load-add-store) of R outputs per token. */
 static void store_tile(float *y, size_t ldy, float out[TILE_R][PANEL], int R, int nt,
                        int accumulate)
 {
-    for (int t = 0; t < nt; t++) {
-        float *yt = y + (size_t)t * ldy;
-        for (int r = 0; r < R; r++)
-            yt[r] = accumulate ? yt[r] + out[r][t] : out[r][t];
+    __mmask16 live = (__mmask16)((1u << R) - 1);
+    for (int h = 0; h * 16 < nt; h++) {
+        __m512 r[16];
+        for (int i = 0; i < 16; i++)
+            r[i] = _mm512_setzero_ps();
+        for (int i = 0; i < R && i < TILE_R; i++)
+            r[i] = _mm512_loadu_ps(out[i] + h * 16);
+        transpose16(r);
+        int m = nt - h * 16 < 16 ? nt - h * 16 : 16;
+        for (int t = 0; t < m; t++) {
+            float *yt = y + (size_t)(h * 16 + t) * ldy;
+            __m512 v = accumulate ? _mm512_add_ps(_mm512_maskz_loadu_ps(live, yt), r[t]) : r[t];
+            _mm512_mask_storeu_ps(yt, live, v);
+        }
     }
 }
 
