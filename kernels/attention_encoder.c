@@ -44,7 +44,7 @@ static int head_attention(float *out, const float *q, const float *k, const floa
                     0.0f, out, ld);
         return 0;
     }
-    if (kt->sgemm_nt(scores, (size_t)T, q, (size_t)ld, k, (size_t)ld, T, T, d, 0) != 0)
+    if (kt->sgemm_nt(scores, (size_t)T, q, (size_t)ld, k, (size_t)ld, T, T, d, NULL) != 0)
         return -1;
     for (int t = 0; t < T; t++) {
         float *row = scores + (size_t)t * T;
@@ -55,7 +55,7 @@ static int head_attention(float *out, const float *q, const float *k, const floa
     for (int s = 0; s < T; s++)
         for (int j = 0; j < d; j++)
             vt[(size_t)j * T + s] = v[(size_t)s * ld + j];
-    return kt->sgemm_nt(out, (size_t)ld, scores, (size_t)T, vt, (size_t)T, T, d, T, 0);
+    return kt->sgemm_nt(out, (size_t)ld, scores, (size_t)T, vt, (size_t)T, T, d, T, NULL);
 }
 
 int slm_attention_encoder(float *out, const float *q, const float *k, const float *v,

@@ -95,13 +95,14 @@ typedef struct slm_kernel_table {
     /* 1 when the x16 float products are the faster ones: the loader then
        packs a decoder's float matrices (measured, bench_kernels) */
     int prefers_x16;
-    /* y (+)= x · wᵀ in f32, single-threaded: x is n x k (row stride ldx), w
-       rows x k (ldw), y n x rows (ldy), accumulate = 1 adds to y. For the
+    /* y = x · wᵀ (+ bias) in f32, single-threaded: x is n x k (row stride
+       ldx), w rows x k (ldw), y n x rows (ldy), bias NULL or rows floats
+       (bias[r] added to column r, the sums starting from it). For the
        encoder's products (slm_matmul_f32_bias), which need no batch
        invariance; NULL where OpenBLAS's sgemm is the one used. Returns 0,
        or -1 when its scratch could not be allocated. */
     int (*sgemm_nt)(float *y, size_t ldy, const float *x, size_t ldx, const float *w,
-                    size_t ldw, int n, int rows, int k, int accumulate);
+                    size_t ldw, int n, int rows, int k, const float *bias);
 } slm_kernel_table;
 
 /* True when the running CPU (and OS) supports the ISA. */

@@ -70,10 +70,10 @@ static int split_tokens(int n, int n_threads)
     return n_threads > 1 && (panels % n_threads == 0 || panels >= 8 * n_threads);
 }
 
-/* y[:, r0:r1] = x · W[r0:r1]ᵀ (+ bias, then act), single-threaded sgemm. With a
-   bias, the slice is first filled with it and the product accumulated on
-   top (beta = 1): that replaces the zeroing pass sgemm does for beta = 0,
-   so the bias costs no extra pass over y. */
+/* y[:, r0:r1] = x · W[r0:r1]ᵀ (+ bias, then act), single-threaded sgemm. The
+   table's own sgemm starts each sum from the bias; for OpenBLAS the slice
+   is first filled with it and the product accumulated on top (beta = 1),
+   which replaces the zeroing pass sgemm does for beta = 0. */
 static int slice_product(float *y, const float *x, const float *w, const float *bias,
                          slm_act act, int n, int rows, int cols, int r0, int r1,
                          const slm_kernel_table *k)
@@ -81,20 +81,36 @@ static int slice_product(float *y, const float *x, const float *w, const float *
     if (r0 >= r1)
         return 0;
     int width = r1 - r0;
-    if (bias)
-        for (int t = 0; t < n; t++)
-            memcpy(y + (size_t)t * rows + r0, bias + r0, (size_t)width * sizeof(float));
     if (k->sgemm_nt) {
         if (k->sgemm_nt(y + r0, (size_t)rows, x, (size_t)cols, w + (size_t)r0 * cols,
-                        (size_t)cols, n, width, cols, bias != NULL) != 0)
+                        (size_t)cols, n, width, cols, bias ? bias + r0 : NULL) != 0)
             return -1;
     } else {
+        if (bias)
+            for (int t = 0; t < n; t++)
+                memcpy(y + (size_t)t * rows + r0, bias + r0, (size_t)width * sizeof(float));
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, width, cols, 1.0f, x, cols,
                     w + (size_t)r0 * cols, cols, bias ? 1.0f : 0.0f, y + r0, rows);
     }
     if (act == SLM_ACT_GELU)
         for (int t = 0; t < n; t++)
             slm_gelu(y + (size_t)t * rows + r0, (size_t)width);
+    return 0;
+}
+
+/* Tokens [t0, t1) of y, a few panels at a time, so the bias fill before and
+   the GELU after each product find that chunk of y still in cache (a
+   thread's whole slice of a 3072-wide product would not be). */
+static int token_chunks(float *y, const float *x, const float *w, const float *bias, slm_act act,
+                        int rows, int cols, int t0, int t1, const slm_kernel_table *k)
+{
+    enum { chunk = 2 * sgemm_panel };
+    for (int t = t0; t < t1; t += chunk) {
+        int m = t1 - t < chunk ? t1 - t : chunk;
+        if (slice_product(y + (size_t)t * rows, x + (size_t)t * cols, w, bias, act, m, rows, cols,
+                          0, rows, k) != 0)
+            return -1;
+    }
     return 0;
 }
 
@@ -131,9 +147,7 @@ int slm_matmul_f32_bias(float *y, const float *x, const float *w, const float *b
         int r0, r1, rc;
         if (by_tokens) {
             token_slice(n, tid, team, &r0, &r1);
-            rc = r0 >= r1 ? 0
-                          : slice_product(y + (size_t)r0 * rows, x + (size_t)r0 * cols, w, bias,
-                                          act, r1 - r0, rows, cols, 0, rows, k);
+            rc = token_chunks(y, x, w, bias, act, rows, cols, r0, r1, k);
         } else {
             thread_slice(rows, tid, team, &r0, &r1);
             rc = slice_product(y, x, w, bias, act, n, rows, cols, r0, r1, k);

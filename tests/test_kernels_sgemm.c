@@ -1,6 +1,6 @@
 /*
  * test_kernels_sgemm.c — every kernel table's own f32 product (sgemm_nt,
- * dispatch.h) against the scalar reference: y = x · wᵀ and y += x · wᵀ, on
+ * dispatch.h) against the scalar reference: y = x · wᵀ and x · wᵀ + bias, on
  * shapes across its 32-token panels and 12-row tiles (edges of 1 .. 31
  * tokens and 1 .. 11 rows, k = 0, 1, odd, long), with row strides larger
  * than the rows (a slice of a wider matrix, as slm_matmul_f32_bias's
@@ -28,7 +28,7 @@ static float uniform(uint64_t *s) /* [-1, 1) */
     return (float)((double)(*s >> 11) / 4503599627370496.0 - 1.0);
 }
 
-static void check(const slm_kernel_table *t, int n, int rows, int k, int accumulate,
+static void check(const slm_kernel_table *t, int n, int rows, int k, int with_bias,
                   uint64_t *s)
 {
     /* x and w in wider rows (pad 3), y a slice at column 2 of a wider y */
@@ -40,19 +40,22 @@ static void check(const slm_kernel_table *t, int n, int rows, int k, int accumul
     float *ref = malloc(sizeof(float) * (size_t)(n * rows + 1));
     float *xc = malloc(sizeof(float) * (size_t)(n * k + 1));
     float *wc = malloc(sizeof(float) * (size_t)(rows * k + 1));
+    float *bias = malloc(sizeof(float) * (size_t)rows);
     for (int i = 0; i < n * ldx; i++)
         x[i] = uniform(s);
     for (int i = 0; i < rows * ldw; i++)
         w[i] = uniform(s);
     for (int i = 0; i < n * ldy; i++)
         y[i] = y0[i] = uniform(s);
+    for (int r = 0; r < rows; r++)
+        bias[r] = uniform(s);
     for (int a = 0; a < n; a++)
         memcpy(xc + (size_t)a * k, x + (size_t)a * ldx, sizeof(float) * (size_t)k);
     for (int r = 0; r < rows; r++)
         memcpy(wc + (size_t)r * k, w + (size_t)r * ldw, sizeof(float) * (size_t)k);
     slm_matmul_f32_ref(ref, xc, wc, n, rows, k);
     assert_int_equal(t->sgemm_nt(y + col, (size_t)ldy, x, (size_t)ldx, w, (size_t)ldw, n, rows,
-                                 k, accumulate),
+                                 k, with_bias ? bias : NULL),
                      0);
     float bound = (float)k * 2.4e-7f + 1e-6f;
     for (int a = 0; a < n; a++)
@@ -64,12 +67,12 @@ static void check(const slm_kernel_table *t, int n, int rows, int k, int accumul
                              t->name, n, rows, k, a, c);
                 continue;
             }
-            float want = ref[(size_t)a * rows + c - col] + (accumulate ? was : 0.0f);
-            if (!(fabsf(got - want) <= bound + (accumulate ? 1e-6f : 0.0f)))
-                fail_msg("%s n=%d rows=%d k=%d acc=%d: token %d row %d: %.9g vs %.9g", t->name,
-                         n, rows, k, accumulate, a, c - col, got, want);
+            float want = ref[(size_t)a * rows + c - col] + (with_bias ? bias[c - col] : 0.0f);
+            if (!(fabsf(got - want) <= bound + (with_bias ? 1e-6f : 0.0f)))
+                fail_msg("%s n=%d rows=%d k=%d bias=%d: token %d row %d: %.9g vs %.9g", t->name,
+                         n, rows, k, with_bias, a, c - col, got, want);
         }
-    free(x), free(w), free(y), free(y0), free(ref), free(xc), free(wc);
+    free(x), free(w), free(y), free(y0), free(ref), free(xc), free(wc), free(bias);
 }
 
 static void test_sgemm_nt(void **state)

@@ -1,5 +1,5 @@
 /*
- * avx512_sgemm.c — y (+)= x · wᵀ in f32 on AVX-512, for the encoder's
+ * avx512_sgemm.c — y = x · wᵀ (+ bias) in f32 on AVX-512, for the encoder's
  * products (slm_matmul_f32_bias), in place of OpenBLAS's sgemm.
  *
  * Why slm has its own: OpenBLAS picks its kernels by CPU model, and the
@@ -12,14 +12,14 @@
  * Shapes: x is n tokens x k (row stride ldx floats), w is rows x k (ldw),
  * y is n x rows (ldy); all row-major, as the model stores them.
  *
- * Method (one thread; callers split rows between threads): tokens in
+ * Method (one thread; callers split rows or tokens between threads): tokens in
  * panels of 32, packed k-major (xp[i][0..31] = token 0..31's element i,
  * zero for missing tokens), so one k step of a panel is two zmm loads.
  * Output tiles are 12 rows x 32 tokens: 24 accumulators, tokens in the
  * lanes; each k step is 2 loads of xp and 12 FMAs with w[r][i] broadcast
  * from memory per row: 24 FMAs per 14 loads, no horizontal sums (each lane
- * holds one output's whole sum, in k order). The 12 x 32 result is
- * transposed through a small buffer into y.
+ * holds one output's whole sum, in k order, started from the bias). The
+ * 12 x 32 result is transposed in registers (16 x 16 blocks) into y.
  */
 #include <immintrin.h>
 #include <stdlib.h>
@@ -37,7 +37,7 @@
    place), then two rounds of 128-bit lane shuffles put the blocks in
    place. 64 shuffles for 256 values, where a scalar transpose moves each
    value through memory. */
-static void transpose16(__m512 r[16])
+INLINE void transpose16(__m512 r[16])
 {
     __m512 t[16];
     for (int i = 0; i < 8; i++) {
@@ -86,13 +86,14 @@ static void pack_panel(float *xp, const float *x, size_t ldx, int nt, int k)
     }
 }
 
-/* R rows of w (from w, stride ldw) x the 32-token panel: out[r][t]. */
+/* R rows of w (from w, stride ldw) x the 32-token panel: out[r][t], each
+   sum started from bias[r] (0 without a bias: no pass over y to add it). */
 INLINE void tile(float out[TILE_R][PANEL], const float *xp, const float *w, size_t ldw, int k,
-                 int R)
+                 const float *bias, int R)
 {
     __m512 lo[TILE_R], hi[TILE_R];
     for (int r = 0; r < R; r++)
-        lo[r] = hi[r] = _mm512_setzero_ps();
+        lo[r] = hi[r] = bias ? _mm512_set1_ps(bias[r]) : _mm512_setzero_ps();
     for (int i = 0; i < k; i++) {
         __m512 a = _mm512_load_ps(xp + (size_t)i * PANEL);
         __m512 b = _mm512_load_ps(xp + (size_t)i * PANEL + 16);
@@ -110,9 +111,8 @@ INLINE void tile(float out[TILE_R][PANEL], const float *xp, const float *w, size
 
 /* out (R rows x 32 tokens) into y's rows r0.. for tokens [0, nt): each
    16-token half transposed in registers (rows past R zero), then one masked
-   store (or load-add-store) of R outputs per token. */
-static void store_tile(float *y, size_t ldy, float out[TILE_R][PANEL], int R, int nt,
-                       int accumulate)
+   store of R outputs per token. */
+static void store_tile(float *y, size_t ldy, float out[TILE_R][PANEL], int R, int nt)
 {
     __mmask16 live = (__mmask16)((1u << R) - 1);
     for (int h = 0; h * 16 < nt; h++) {
@@ -123,44 +123,41 @@ static void store_tile(float *y, size_t ldy, float out[TILE_R][PANEL], int R, in
             r[i] = _mm512_loadu_ps(out[i] + h * 16);
         transpose16(r);
         int m = nt - h * 16 < 16 ? nt - h * 16 : 16;
-        for (int t = 0; t < m; t++) {
-            float *yt = y + (size_t)(h * 16 + t) * ldy;
-            __m512 v = accumulate ? _mm512_add_ps(_mm512_maskz_loadu_ps(live, yt), r[t]) : r[t];
-            _mm512_mask_storeu_ps(yt, live, v);
-        }
+        for (int t = 0; t < m; t++)
+            _mm512_mask_storeu_ps(y + (size_t)(h * 16 + t) * ldy, live, r[t]);
     }
 }
 
 static void panel_rows(float *y, size_t ldy, const float *xp, const float *w, size_t ldw,
-                       int nt, int rows, int k, int accumulate)
+                       int nt, int rows, int k, const float *bias)
 {
     float out[TILE_R][PANEL];
     int r = 0;
     for (; r + TILE_R <= rows; r += TILE_R) {
-        tile(out, xp, w + (size_t)r * ldw, ldw, k, TILE_R);
-        store_tile(y + r, ldy, out, TILE_R, nt, accumulate);
+        tile(out, xp, w + (size_t)r * ldw, ldw, k, bias ? bias + r : NULL, TILE_R);
+        store_tile(y + r, ldy, out, TILE_R, nt);
     }
     int R = rows - r;
-    const float *wr = w + (size_t)r * ldw;
+    const float *wr = w + (size_t)r * ldw, *br = bias ? bias + r : NULL;
     switch (R) { /* a constant R per call keeps the accumulators in registers */
-    case 11: tile(out, xp, wr, ldw, k, 11); break;
-    case 10: tile(out, xp, wr, ldw, k, 10); break;
-    case 9: tile(out, xp, wr, ldw, k, 9); break;
-    case 8: tile(out, xp, wr, ldw, k, 8); break;
-    case 7: tile(out, xp, wr, ldw, k, 7); break;
-    case 6: tile(out, xp, wr, ldw, k, 6); break;
-    case 5: tile(out, xp, wr, ldw, k, 5); break;
-    case 4: tile(out, xp, wr, ldw, k, 4); break;
-    case 3: tile(out, xp, wr, ldw, k, 3); break;
-    case 2: tile(out, xp, wr, ldw, k, 2); break;
-    case 1: tile(out, xp, wr, ldw, k, 1); break;
+    case 11: tile(out, xp, wr, ldw, k, br, 11); break;
+    case 10: tile(out, xp, wr, ldw, k, br, 10); break;
+    case 9: tile(out, xp, wr, ldw, k, br, 9); break;
+    case 8: tile(out, xp, wr, ldw, k, br, 8); break;
+    case 7: tile(out, xp, wr, ldw, k, br, 7); break;
+    case 6: tile(out, xp, wr, ldw, k, br, 6); break;
+    case 5: tile(out, xp, wr, ldw, k, br, 5); break;
+    case 4: tile(out, xp, wr, ldw, k, br, 4); break;
+    case 3: tile(out, xp, wr, ldw, k, br, 3); break;
+    case 2: tile(out, xp, wr, ldw, k, br, 2); break;
+    case 1: tile(out, xp, wr, ldw, k, br, 1); break;
     default: return;
     }
-    store_tile(y + r, ldy, out, R, nt, accumulate);
+    store_tile(y + r, ldy, out, R, nt);
 }
 
 int slm_sgemm_nt_avx512(float *y, size_t ldy, const float *x, size_t ldx, const float *w,
-                        size_t ldw, int n, int rows, int k, int accumulate)
+                        size_t ldw, int n, int rows, int k, const float *bias)
 {
     if (n <= 0 || rows <= 0)
         return 0;
@@ -171,7 +168,7 @@ int slm_sgemm_nt_avx512(float *y, size_t ldy, const float *x, size_t ldx, const 
     for (int t0 = 0; t0 < n; t0 += PANEL) {
         int nt = n - t0 < PANEL ? n - t0 : PANEL;
         pack_panel(xp, x + (size_t)t0 * ldx, ldx, nt, k);
-        panel_rows(y + (size_t)t0 * ldy, ldy, xp, w, ldw, nt, rows, k, accumulate);
+        panel_rows(y + (size_t)t0 * ldy, ldy, xp, w, ldw, nt, rows, k, bias);
     }
     free(xp);
     return 0;

@@ -8,6 +8,6 @@
 #include <stddef.h>
 
 int slm_sgemm_nt_avx512(float *y, size_t ldy, const float *x, size_t ldx, const float *w,
-                        size_t ldw, int n, int rows, int k, int accumulate);
+                        size_t ldw, int n, int rows, int k, const float *bias);
 
 #endif
