@@ -52,13 +52,22 @@ static inline float gelu1(float x)
     return (x > 0.0f ? x : 0.0f) - tail;
 }
 
-void slm_gelu(float *x, size_t n)
+/* Where the build targets AVX-512, GCC's tuning for those CPUs still picks
+   256-bit vectors for a loop; this one (a division and an exp per element)
+   runs ~2x faster on 512-bit ones, the same values lane by lane. */
+#if defined(__AVX512F__) && defined(__GNUC__) && !defined(__clang__)
+#define WIDE_VECTORS __attribute__((target("prefer-vector-width=512")))
+#else
+#define WIDE_VECTORS
+#endif
+
+WIDE_VECTORS void slm_gelu(float *x, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         x[i] = gelu1(x[i]);
 }
 
-void slm_bias_gelu(float *x, const float *bias, int n, int cols)
+WIDE_VECTORS void slm_bias_gelu(float *x, const float *bias, int n, int cols)
 {
     for (int t = 0; t < n; t++) {
         float *row = x + (size_t)t * cols;
