@@ -114,6 +114,17 @@ static slm_status load_tokenizer_and_template(slm_model *m, const char *dir, slm
     return SLM_OK;
 }
 
+/* Starts the loading thread's OpenMP team (the one its sessions' products
+   use): creating the threads takes milliseconds, which would otherwise be
+   counted in the first prompt's time. */
+static void start_team(int n_threads)
+{
+#pragma omp parallel num_threads(n_threads) if (n_threads > 1)
+    {
+        (void)0;
+    }
+}
+
 slm_status slm_model_load(const char *dir, const slm_load_options *opts, slm_model **out,
                           slm_error *err)
 {
@@ -169,6 +180,7 @@ slm_status slm_model_load(const char *dir, const slm_load_options *opts, slm_mod
         slm_model_free(m);
         return s;
     }
+    start_team(m->n_threads > m->n_threads_batch ? m->n_threads : m->n_threads_batch);
     *out = m;
     return SLM_OK;
 }

@@ -167,7 +167,10 @@ static void attention_prompt(const pass *p, const slm_session *s, int l, int row
     size_t scratch_floats = slm_attention_causal_scratch(group, tile, d);
     float *q = sc->q + (size_t)row * Hd, *att = sc->att + (size_t)row * Hd;
     bool failed = false;
-#pragma omp parallel num_threads(sc->n_threads_batch) reduction(|| : failed)
+    /* a short prompt's attention is not worth waking the team for (as the
+       products' threshold, matmul_typed.c): query x key x head_dim MACs */
+    double work = (double)n * (s->n_past + n) * c->n_heads * d;
+#pragma omp parallel num_threads(sc->n_threads_batch) if (work > 65536.0) reduction(|| : failed)
     {
         float *scratch = malloc(scratch_floats * sizeof(float));
         failed = scratch == NULL;
