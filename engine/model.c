@@ -191,9 +191,7 @@ void slm_model_free(slm_model *m)
         return;
     if (m->arch && m->weights)
         m->arch->free_weights(m->weights);
-    for (size_t i = 0; i < m->n_owned; i++)
-        free(m->owned[i]);
-    free(m->owned);
+    slm_weight_arena_free(&m->owned);
     slm_rope_free(&m->rope);
     slm_safetensors_free(m->st);
     slm_tokenizer_free(m->tok);
@@ -228,14 +226,7 @@ static void tick(slm_model *m)
 /* A buffer freed with the model (converted weights). */
 static void *own_buffer(slm_model *m, size_t bytes)
 {
-    void **owned = realloc(m->owned, (m->n_owned + 1) * sizeof *owned);
-    if (!owned)
-        return NULL;
-    m->owned = owned;
-    void *buf = slm_weight_alloc(bytes);
-    if (buf)
-        m->owned[m->n_owned++] = buf;
-    return buf;
+    return slm_weight_arena_alloc(&m->owned, bytes);
 }
 
 static slm_status check_shape(const slm_tensor *t, const int64_t *shape, int n_dims,

@@ -11,6 +11,7 @@
 #include "weight.h"
 #include "rope.h"
 #include "safetensors.h"
+#include "weight_alloc.h"
 #include "slm.h"
 
 typedef struct slm_arch slm_arch;
@@ -44,8 +45,7 @@ struct slm_model {
     bool pack_x16;       /* interleave a decoder's float matrices (likewise) */
     size_t n_loaded;     /* tensors mapped so far (progress) */
     slm_rope rope;
-    void **owned;         /* buffers of converted tensors, freed with the model */
-    size_t n_owned;
+    slm_weight_arena owned; /* buffers of converted tensors, freed with the model */
     /* The chat template, read at load from the tokenizer's parse of
        tokenizer_config.json (or chat_template.jinja). NULL when the folder
        has none (chat_template_absent) or it failed to load: chat_template_err
