@@ -86,6 +86,10 @@ int32_t slm_tokenizer_bos_id(const slm_tokenizer *tok); /* -1 when none */
 int32_t slm_tokenizer_eos_id(const slm_tokenizer *tok); /* -1 when none */
 /* The id of a token spelled exactly `piece` (vocab or added token), or -1. */
 int32_t slm_tokenizer_token_id(const slm_tokenizer *tok, const char *piece);
+/* The token an id stands for, as spelled in the vocabulary or the added tokens ("▁Once",
+ * "Ġworld", "##ing", "<s>": Hugging Face's convert_ids_to_tokens), *len its bytes; NULL when
+ * the id names no token. Valid while tok lives; not NUL-terminated where *len says less. */
+const char *slm_tokenizer_id_piece(const slm_tokenizer *tok, int32_t id, size_t *len);
 
 /* slm_tokenize with truncation, as Hugging Face's truncation=True, max_length=max_len: the
  * text's own tokens are cut (from the end, or from the start when tokenizer_config.json says

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
 #include <cmocka.h>
 #include <pthread.h>
 
@@ -593,6 +594,96 @@ static void test_cli(void **state)
     free(err);
 }
 
+/* slm_tokenizer_id_piece against the folder's own tokenizer.json: every model.vocab entry
+   (a map for BPE and WordPiece) and every added token spells its id back, as transformers'
+   convert_ids_to_tokens; ids past the vocabulary name nothing. */
+static void check_id_pieces(const char *rel)
+{
+    char path[4096], *data = NULL;
+    size_t len = 0;
+    slm_error err = {0};
+    snprintf(path, sizeof path, "%s/tokenizer.json", rel);
+    assert_int_equal(slm_read_file(test_source_path(path), &data, &len, &err), SLM_OK);
+    cJSON *root = cJSON_ParseWithLength(data, len);
+    assert_non_null(root);
+    slm_tokenizer *tok;
+    assert_int_equal(slm_tokenizer_load(test_source_path(rel), &tok, &err), SLM_OK);
+    const cJSON *vocab = cJSON_GetObjectItem(cJSON_GetObjectItem(root, "model"), "vocab");
+    size_t checked = 0;
+    const cJSON *e;
+    cJSON_ArrayForEach(e, vocab)
+    {
+        size_t n = 0;
+        const char *p = slm_tokenizer_id_piece(tok, (int32_t)e->valuedouble, &n);
+        if (!p || n != strlen(e->string) || memcmp(p, e->string, n) != 0)
+            fail_msg("%s: id %d is '%s', got '%.*s'", rel, (int)e->valuedouble, e->string,
+                     p ? (int)n : 6, p ? p : "(none)");
+        checked++;
+    }
+    cJSON_ArrayForEach(e, cJSON_GetObjectItem(root, "added_tokens"))
+    {
+        const char *content = cJSON_GetObjectItem(e, "content")->valuestring;
+        size_t n = 0;
+        const char *p = slm_tokenizer_id_piece(tok, cJSON_GetObjectItem(e, "id")->valueint, &n);
+        assert_non_null(p);
+        assert_int_equal(n, strlen(content));
+        assert_memory_equal(p, content, n);
+        checked++;
+    }
+    assert_true(checked > 100);
+    size_t n = 0;
+    assert_null(slm_tokenizer_id_piece(tok, (int32_t)slm_tokenizer_vocab_size(tok), &n));
+    assert_null(slm_tokenizer_id_piece(tok, -1, &n));
+    slm_tokenizer_free(tok);
+    cJSON_Delete(root);
+    free(data);
+}
+
+static void test_id_pieces(void **state)
+{
+    (void)state;
+    check_id_pieces("tests/fixtures/models/tinyllama");      /* SentencePiece-style BPE */
+    check_id_pieces("tests/fixtures/models/smollm2");        /* byte-level BPE + ChatML */
+    check_id_pieces("tests/fixtures/models/distilbert_sst2"); /* WordPiece */
+}
+
+/* tokenize --pieces / --json: the same ids as the plain output, each with its piece. */
+static void test_cli_pieces(void **state)
+{
+    (void)state;
+    char args[4096], *plain = NULL, *out = NULL, *err = NULL;
+    const char *model = test_source_path("tests/fixtures/models/smollm2");
+    snprintf(args, sizeof args, "tokenize -m '%s' 'Hello world, again'", model);
+    assert_int_equal(test_run_cli(args, &plain, NULL), 0);
+    snprintf(args, sizeof args, "tokenize -m '%s' --pieces 'Hello world, again'", model);
+    assert_int_equal(test_run_cli(args, &out, NULL), 0);
+    slm_tokenizer *tok;
+    slm_error e = {0};
+    assert_int_equal(slm_tokenizer_load(model, &tok, &e), SLM_OK);
+    char *want = calloc(1, 4096), *rest = plain;
+    size_t used = 0;
+    for (char *id; (id = strtok_r(rest, " \n", &rest));) {
+        size_t n = 0;
+        const char *p = slm_tokenizer_id_piece(tok, (int32_t)atoi(id), &n);
+        assert_non_null(p);
+        used += (size_t)snprintf(want + used, 4096 - used, "%s -> '%.*s'\n", id, (int)n, p);
+    }
+    assert_true(used > 0);
+    assert_string_equal(out, want);
+    free(out);
+    snprintf(args, sizeof args, "tokenize -m '%s' --json 'Hello world'", model);
+    assert_int_equal(test_run_cli(args, &out, NULL), 0);
+    assert_string_equal(out, "{\"ids\":[15496,995],\"pieces\":[\"Hello\",\"\xc4\xa0" "world\"]}\n");
+    free(out);
+    snprintf(args, sizeof args, "tokenize -m '%s' --json --pieces x", model);
+    assert_int_equal(test_run_cli(args, NULL, &err), 2);
+    assert_non_null(strstr(err, "--pieces and --json"));
+    free(err);
+    slm_tokenizer_free(tok);
+    free(want);
+    free(plain);
+}
+
 /* The verbs on a byte-level BPE folder and on a WordPiece folder holding only tokenizer files. */
 static void test_cli_families(void **state)
 {
@@ -649,6 +740,8 @@ int main(void)
         cmocka_unit_test(test_threads),
         cmocka_unit_test(test_truncation),
         cmocka_unit_test(test_bad_files),
+        cmocka_unit_test(test_id_pieces),
+        cmocka_unit_test(test_cli_pieces),
         cmocka_unit_test(test_cli),
         cmocka_unit_test(test_cli_families),
     };

@@ -489,6 +489,15 @@ int32_t slm_tokenizer_token_id(const slm_tokenizer *tok, const char *piece)
     return t ? t->id : slm_vocab_find(slm_tokenizer_model_vocab(tok), piece, n);
 }
 
+const char *slm_tokenizer_id_piece(const slm_tokenizer *tok, int32_t id, size_t *len)
+{
+    const slm_tok_id_info *info = slm_tokenizer_id_info(tok, id);
+    if (!info)
+        return NULL;
+    *len = info->len;
+    return info->text;
+}
+
 size_t slm_tokenizer_model_max_length(const slm_tokenizer *tok)
 {
     return tok->model_max_length;

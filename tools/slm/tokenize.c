@@ -2,8 +2,10 @@
  * tokenize.c — `slm tokenize` and `slm detokenize`: text <-> token ids with a model folder's
  * tokenizer (tokenizer.json + tokenizer_config.json; no weights needed).
  *
- *   slm tokenize [-m DIR] [--no-special] [--max-length N] TEXT|-
- *                                                  ids, space-separated, on one line
+ *   slm tokenize [-m DIR] [--no-special] [--max-length N] [--pieces | --json] TEXT|-
+ *                                                  ids, space-separated, on one line;
+ *                                                  --pieces: "id -> 'piece'" per line (as
+ *                                                  llama-tokenize); --json: {"ids", "pieces"}
  *   slm detokenize [-m DIR] [--skip-special] IDS   the text (ids as separate arguments or
  *                                                  one space / comma separated string)
  * --no-special is Hugging Face's add_special_tokens=False; --skip-special its
@@ -11,10 +13,13 @@
  * are cut, never the special ones; a note on stderr says when). Every tokenizer family slm reads
  * works (SentencePiece and byte-level BPE, WordPiece); DIR needs only the tokenizer files.
  */
+#define _POSIX_C_SOURCE 200809L /* strndup */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <cjson/cJSON.h>
 
 #include "cli.h"
 #include "id_list.h"
@@ -23,12 +28,15 @@
 static void tokenize_usage(FILE *f)
 {
     fprintf(f,
-            "usage: slm tokenize [-m DIR] [--no-special] [--max-length N] TEXT\n"
+            "usage: slm tokenize [-m DIR] [--no-special] [--max-length N] [--pieces | --json] TEXT\n"
             "Prints the token ids of TEXT, space-separated, on one line. TEXT - reads the\n"
-            "text from stdin (one trailing newline dropped).\n\n"
+            "text from stdin (one trailing newline dropped). A piece is the token as the\n"
+            "vocabulary spells it (Hugging Face's convert_ids_to_tokens).\n\n"
             "  -m, --model DIR   model or tokenizer folder (default %s)\n"
             "  --no-special      do not add BOS/EOS or other template tokens\n"
             "  --max-length N    truncate the text so that at most N ids come out\n"
+            "  --pieces          one line per token: id -> 'piece'\n"
+            "  --json            one JSON object: {\"ids\": [...], \"pieces\": [...]}\n"
             "  -h, --help        this help\n",
             cli_default_model_dir());
 }
@@ -50,6 +58,8 @@ typedef struct {
     const char *dir;
     bool flag; /* --no-special / --skip-special */
     long max_len; /* tokenize --max-length; -1 = none */
+    bool pieces;  /* tokenize --pieces */
+    bool json;    /* tokenize --json */
     int n_pos;
     char **pos;
 } options;
@@ -61,6 +71,7 @@ static int parse_options(const char *verb, const char *flag_name, void (*usage)(
     o->dir = cli_default_model_dir();
     o->flag = false;
     o->max_len = -1;
+    o->pieces = o->json = false;
     o->n_pos = 0;
     o->pos = argv; /* reused in place: positionals never outnumber arguments */
     bool only_pos = false;
@@ -80,6 +91,10 @@ static int parse_options(const char *verb, const char *flag_name, void (*usage)(
             const char *v = cli_value(verb, argc, argv, &i);
             if (!v || !cli_int(verb, a, v, 0, 1L << 30, &o->max_len))
                 return CLI_USAGE;
+        } else if (!only_pos && strcmp(verb, "tokenize") == 0 && strcmp(a, "--pieces") == 0) {
+            o->pieces = true;
+        } else if (!only_pos && strcmp(verb, "tokenize") == 0 && strcmp(a, "--json") == 0) {
+            o->json = true;
         } else if (!only_pos && strcmp(a, "--") == 0) {
             only_pos = true;
         } else if (!only_pos && a[0] == '-' && a[1] != '\0') {
@@ -99,12 +114,53 @@ static int load(const char *dir, slm_tokenizer **tok)
     return CLI_OK;
 }
 
+/* "id -> 'piece'" per token, as llama-tokenize prints them. */
+static void print_pieces(const slm_tokenizer *tok, const slm_tokens *ids)
+{
+    for (size_t i = 0; i < ids->n; i++) {
+        size_t len = 0;
+        const char *p = slm_tokenizer_id_piece(tok, ids->ids[i], &len);
+        printf("%" PRId32 " -> '", ids->ids[i]);
+        fwrite(p ? p : "", 1, p ? len : 0, stdout);
+        printf("'\n");
+    }
+}
+
+/* {"ids": [...], "pieces": [...]} on one line; pieces with a NUL byte are cut
+   there (cJSON strings end at NUL). */
+static int print_json(const slm_tokenizer *tok, const slm_tokens *ids)
+{
+    cJSON *root = cJSON_CreateObject(), *jids = cJSON_AddArrayToObject(root, "ids");
+    cJSON *jpieces = cJSON_AddArrayToObject(root, "pieces");
+    bool ok = root && jids && jpieces;
+    for (size_t i = 0; ok && i < ids->n; i++) {
+        size_t len = 0;
+        const char *p = slm_tokenizer_id_piece(tok, ids->ids[i], &len);
+        char *s = strndup(p ? p : "", p ? len : 0);
+        ok = s && cJSON_AddItemToArray(jids, cJSON_CreateNumber(ids->ids[i])) &&
+             cJSON_AddItemToArray(jpieces, cJSON_CreateString(s));
+        free(s);
+    }
+    char *text = ok ? cJSON_PrintUnformatted(root) : NULL;
+    if (text)
+        printf("%s\n", text);
+    free(text);
+    cJSON_Delete(root);
+    if (!text)
+        fprintf(stderr, "slm tokenize: out of memory writing JSON\n");
+    return text ? CLI_OK : CLI_FAIL;
+}
+
 int cmd_tokenize(int argc, char **argv)
 {
     options o;
     int rc = parse_options("tokenize", "--no-special", tokenize_usage, argc, argv, &o);
     if (rc >= 0)
         return rc;
+    if (o.pieces && o.json) {
+        fprintf(stderr, "slm tokenize: --pieces and --json are two output formats; give one\n");
+        return CLI_USAGE;
+    }
     if (o.n_pos != 1) {
         fprintf(stderr, "slm tokenize: expected exactly one TEXT argument (quote it; see slm "
                         "tokenize --help)\n");
@@ -131,9 +187,15 @@ int cmd_tokenize(int argc, char **argv)
     if (st != SLM_OK) {
         rc = cli_report(&err);
     } else {
-        for (size_t i = 0; i < ids.n; i++)
-            printf("%s%" PRId32, i ? " " : "", ids.ids[i]);
-        printf("\n");
+        if (o.pieces) {
+            print_pieces(tok, &ids);
+        } else if (o.json) {
+            rc = print_json(tok, &ids);
+        } else {
+            for (size_t i = 0; i < ids.n; i++)
+                printf("%s%" PRId32, i ? " " : "", ids.ids[i]);
+            printf("\n");
+        }
         if (cut)
             fprintf(stderr, "slm tokenize: truncated to %zu ids\n", ids.n);
     }
