@@ -160,26 +160,36 @@ static slm_status scratch_alloc(scratch *s, int n, int D, int F, slm_error *err)
     return SLM_OK;
 }
 
-/* y = act(x · Wᵀ + b) for n rows. f32 batches take the product with the
-   bias and GELU fused into each thread's slice; other weight types (and a
-   single row) add them in one parallel pass afterwards. */
-static void apply_linear(scratch *s, float *y, const float *x, const linear *l, slm_act act,
-                         int n)
+/* y = act(x · Wᵀ (+ bias)) for n rows (bias NULL: none, act then NONE). f32
+   batches take the own sgemm with the bias and GELU fused into each
+   thread's slice (faster than the table's batch-invariant tiles, which an
+   encoder does not need); other weight types (and a single row) add them in
+   one parallel pass afterwards. */
+static void linear_product(scratch *s, float *y, const float *x, const slm_weight *w,
+                           const float *bias, slm_act act, int n)
 {
-    int rows = l->w.rows;
-    if (l->w.type == SLM_WEIGHT_F32 && n > 1) {
-        s->failed |= slm_matmul_f32_bias(y, x, l->w.data, l->b, act, n, rows, l->w.cols,
+    if (w->type == SLM_WEIGHT_F32 && n > 1) {
+        s->failed |= slm_matmul_f32_bias(y, x, w->data, bias, act, n, w->rows, w->cols,
                                          s->mm.n_threads) != 0;
         return;
     }
-    s->failed |= slm_matmul(y, x, &l->w, n, &s->mm) != 0;
+    s->failed |= slm_matmul(y, x, w, n, &s->mm) != 0;
+    if (!bias)
+        return;
+    int rows = w->rows;
 #pragma omp parallel for num_threads(s->mm.n_threads) schedule(static) if (n > 1)
     for (int t = 0; t < n; t++) {
         if (act == SLM_ACT_GELU)
-            slm_bias_gelu(y + (size_t)t * rows, l->b, 1, rows);
+            slm_bias_gelu(y + (size_t)t * rows, bias, 1, rows);
         else
-            slm_add_bias(y + (size_t)t * rows, l->b, 1, rows);
+            slm_add_bias(y + (size_t)t * rows, bias, 1, rows);
     }
+}
+
+static void apply_linear(scratch *s, float *y, const float *x, const linear *l, slm_act act,
+                         int n)
+{
+    linear_product(s, y, x, &l->w, l->b, act, n);
 }
 
 /* x = LN(x + y + bias) row by row: the post-LN residual, with the bias of
@@ -193,17 +203,10 @@ static void add_layernorm_rows(scratch *s, const float *y, const float *bias, co
                           eps);
 }
 
-/* y = x · Wᵀ without the bias, for add_layernorm_rows to fold in. f32
-   batches take the same sgemm as apply_linear (faster than the table's
-   batch-invariant tiles, which an encoder does not need). */
+/* y = x · Wᵀ without the bias, for add_layernorm_rows to fold in. */
 static void product(scratch *s, float *y, const float *x, const linear *l, int n)
 {
-    if (l->w.type == SLM_WEIGHT_F32 && n > 1) {
-        s->failed |= slm_matmul_f32_bias(y, x, l->w.data, NULL, SLM_ACT_NONE, n, l->w.rows,
-                                         l->w.cols, s->mm.n_threads) != 0;
-        return;
-    }
-    s->failed |= slm_matmul(y, x, &l->w, n, &s->mm) != 0;
+    linear_product(s, y, x, &l->w, NULL, SLM_ACT_NONE, n);
 }
 
 static void layer_forward(const slm_config *c, const bert_layer *L, scratch *s,
