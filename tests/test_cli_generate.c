@@ -59,6 +59,17 @@ static void expect_in(const char *text, const char *needle)
         fail_msg("'%s' not in: %s", needle, text);
 }
 
+/* `slm run -m dir -p 'Once' -n 40 opts` prints exactly `want`. */
+static void expect_story(const char *dir, const char *opts, const char *want)
+{
+    char args[1024], *out, *err;
+    snprintf(args, sizeof args, "run -m %s -p 'Once' -n 40 %s", dir, opts);
+    run_ok(args, NULL, 0, &out, &err);
+    assert_string_equal(out, want);
+    free(out);
+    free(err);
+}
+
 /* ============================================================ prompts */
 
 static void test_prompt_from_file_and_stdin(void **state)
@@ -252,25 +263,13 @@ static void test_generation_config_defaults(void **state)
     free(out);
     free(err);
     /* the user's --temp wins */
-    snprintf(args, sizeof args, "run -m %s -p 'Once' -n 40 --temp 0.9 --seed 3", dir);
-    run_ok(args, NULL, 0, &out, &err);
-    assert_string_equal(out, sampled);
-    free(out);
-    free(err);
+    expect_story(dir, "--temp 0.9 --seed 3", sampled);
     test_rmtree(dir);
     free(dir);
-    /* top_k 1 from the file: greedy even at temperature 0.9; --top-k 0 undoes it */
+    /* top_k 1 from the file: greedy even at temperature 0.9; --top-k 40 undoes it */
     dir = model_with_generation_config("{\"do_sample\": true, \"top_k\": 1}");
-    snprintf(args, sizeof args, "run -m %s -p 'Once' -n 40 --temp 0.9 --seed 3", dir);
-    run_ok(args, NULL, 0, &out, &err);
-    assert_string_equal(out, greedy);
-    free(out);
-    free(err);
-    snprintf(args, sizeof args, "run -m %s -p 'Once' -n 40 --temp 0.9 --seed 3 --top-k 40", dir);
-    run_ok(args, NULL, 0, &out, &err);
-    assert_string_equal(out, sampled);
-    free(out);
-    free(err);
+    expect_story(dir, "--temp 0.9 --seed 3", greedy);
+    expect_story(dir, "--temp 0.9 --seed 3 --top-k 40", sampled);
     test_rmtree(dir);
     free(dir);
     /* malformed: the file and the field */
