@@ -18,6 +18,7 @@
 #include "error.h"
 #include "sampler.h"
 #include "session.h"
+#include "top_probs.h"
 
 static double now_seconds(void)
 {
@@ -142,6 +143,8 @@ struct slm_generation {
     gen_phase phase;
     int32_t next; /* the sampled id the next step evaluates */
     float *masked; /* ignore_eos: the logits with the EOS ids at -inf */
+    slm_scored_id *probs_scratch; /* n_probs: vocab entries of selection scratch */
+    slm_token_prob *probs_top;    /* n_probs: the step's min(n_probs, vocab) best */
     bool cancelled;
     double t_start, t_prefilled; /* 0 until the first step / the prompt is in */
     slm_status status;
@@ -179,6 +182,8 @@ static slm_status check_prompt(const slm_session *s, const int32_t *prompt, size
     if (p->max_new_tokens < 0)
         return slm_fail(err, SLM_ERR_INVALID_ARG, "max_new_tokens %d is negative",
                         p->max_new_tokens);
+    if (p->n_probs < 0)
+        return slm_fail(err, SLM_ERR_INVALID_ARG, "n_probs %d is negative", p->n_probs);
     SLM_TRY(check_stops(p, err));
     size_t room = (size_t)(s->n_ctx - (p->reuse_prefix ? 0 : s->n_past));
     if (n >= room)
@@ -186,6 +191,16 @@ static slm_status check_prompt(const slm_session *s, const int32_t *prompt, size
                         "prompt of %zu tokens does not fit the context of %d positions "
                         "(%d in use)", n, s->n_ctx, p->reuse_prefix ? 0 : s->n_past);
     return slm_model_check_ids(s->model, prompt, n, err);
+}
+
+/* The buffers of the per-step report (params.n_probs). */
+static slm_status alloc_probs(slm_generation *g, int n_probs)
+{
+    size_t vocab = (size_t)slm_model_vocab_size(g->s->model);
+    size_t k = (size_t)n_probs < vocab ? (size_t)n_probs : vocab;
+    g->probs_scratch = malloc(vocab * sizeof *g->probs_scratch);
+    g->probs_top = malloc(k * sizeof *g->probs_top);
+    return g->probs_scratch && g->probs_top ? SLM_OK : SLM_ERR_NOMEM;
 }
 
 slm_status slm_generation_new(slm_session *s, const int32_t *prompt, size_t n,
@@ -206,6 +221,8 @@ slm_status slm_generation_new(slm_session *s, const int32_t *prompt, size_t n,
     if (p->ignore_eos &&
         !(g->masked = malloc((size_t)slm_model_vocab_size(s->model) * sizeof *g->masked)))
         rc = SLM_ERR_NOMEM;
+    if (rc == SLM_OK && p->n_probs > 0 && p->on_probs)
+        rc = alloc_probs(g, p->n_probs);
     for (size_t i = 0; rc == SLM_OK && i < n; i++)
         rc = slm_tokens_push(&g->prompt, prompt[i]);
     if (rc == SLM_OK)
@@ -238,6 +255,8 @@ void slm_generation_free(slm_generation *g)
     slm_stream_decoder_free(g->dec);
     free(g->f.buf);
     free(g->masked);
+    free(g->probs_scratch);
+    free(g->probs_top);
     free(g);
 }
 
@@ -345,6 +364,24 @@ static const float *gen_logits(slm_generation *g)
     return g->masked;
 }
 
+/* params.on_probs for the id just sampled: the model's own distribution
+   (the session's logits as evaluated, whatever the sampler or ignore_eos
+   did with its copy). */
+static void report_probs(slm_generation *g, int32_t id)
+{
+    if (!g->probs_top)
+        return;
+    const float *logits = g->s->logits;
+    size_t vocab = (size_t)slm_model_vocab_size(g->s->model);
+    slm_softmax_norm z = slm_softmax_norm_of(logits, vocab);
+    slm_step_probs sp = {.step = g->st.n_generated,
+                         .chosen = {id, slm_softmax_prob(&z, logits[id])},
+                         .top = g->probs_top};
+    sp.n_top = slm_top_probs_into(logits, vocab, (size_t)g->p.n_probs, &z, g->probs_scratch,
+                                  g->probs_top);
+    g->p.on_probs(g->p.user, &sp);
+}
+
 /* Samples from the session's last logits and streams the token. */
 static void gen_sample(slm_generation *g)
 {
@@ -356,6 +393,7 @@ static void gen_sample(slm_generation *g)
     /* the repetition penalty looks at every id in the cache (the prompt,
        earlier turns and what was generated), as HF does over input_ids */
     int32_t id = slm_sampler_sample(g->smp, gen_logits(g), s->history.ids, s->history.n);
+    report_probs(g, id);
     g->st.n_generated++;
     if (slm_model_is_eos(s->model, id)) {
         finish_flushed(g, SLM_STOP_EOS);

@@ -275,6 +275,32 @@ slm_status slm_session_eval_all(slm_session *session, const int32_t *ids, size_t
 slm_status slm_session_nll(slm_session *session, const int32_t *ids, size_t n, double *nll_sum,
                            size_t *n_scored, slm_error *err);
 
+/* A token id and its probability. */
+typedef struct {
+    int32_t id;
+    float p;
+} slm_token_prob;
+
+/* The k most probable tokens of softmax(logits[0..n)), most probable first
+ * (ties to the lower id), written to top (room for min(k, n)); *n_top gets
+ * min(k, n). The softmax is computed stably (exp(logit - max), summed in
+ * double); NaN counts as -inf. O(n) expected: a partial selection, then the
+ * k winners sorted. */
+slm_status slm_top_probs(const float *logits, size_t n, size_t k, slm_token_prob *top,
+                         size_t *n_top, slm_error *err);
+
+/* One generated step's next-token distribution, for params.on_probs. */
+typedef struct {
+    int step;              /* 0 for the first generated token */
+    slm_token_prob chosen; /* the id sampled at this step and its probability */
+    const slm_token_prob *top; /* the n_top most probable, as slm_top_probs */
+    size_t n_top;          /* min(params.n_probs, vocab size) */
+} slm_step_probs;
+
+/* Called at every sampled token with params.user; *probs is valid during
+ * the call only. */
+typedef void (*slm_probs_callback)(void *user, const slm_step_probs *probs);
+
 /* Called once per generated token with its printable text (may be empty).
  * Return false to stop generation. With stop strings, text that could begin
  * one is held back and passed with a later token's call; what remains at the
@@ -309,6 +335,16 @@ typedef struct {
      * so generation goes on to max_new_tokens or the context end, as
      * llama.cpp's --ignore-eos. */
     bool ignore_eos;
+    /* n_probs > 0: on_probs gets the n_probs most probable next tokens at
+     * every sampled token (the EOS that ends generation too), before that
+     * token's text goes to on_token. The probabilities are the model's own:
+     * softmax of its logits at temperature 1, before the repetition penalty,
+     * ignore_eos and every sampling filter (transformers' output_logits, not
+     * the processed output_scores), so they do not depend on the sampling
+     * settings; chosen.p is the sampled id's probability under them.
+     * n_probs above the vocabulary size is the whole vocabulary. */
+    int n_probs;
+    slm_probs_callback on_probs;
 } slm_generate_params;
 
 typedef enum {
