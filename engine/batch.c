@@ -66,6 +66,8 @@ void slm_batch_set_threads(slm_batch *b, int n_threads, int n_threads_batch)
 
 int slm_batch_max_tokens(const slm_batch *b) { return b->sc.cap; }
 
+void slm_batch_set_profile(slm_batch *b, slm_profile *profile) { b->sc.profile = profile; }
+
 static slm_status check_step(const slm_batch *b, slm_session *const *sessions,
                              const int32_t *const *ids, const size_t *n_ids, size_t count,
                              slm_error *err)

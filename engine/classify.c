@@ -10,6 +10,7 @@
 #include "error.h"
 #include "kernels.h"
 #include "model.h"
+#include "profile.h"
 #include "session.h"
 
 int slm_model_n_labels(const slm_model *m) { return m->arch->classify ? m->cfg.n_labels : 0; }
@@ -27,8 +28,9 @@ static slm_status check_classifier(const slm_model *m, slm_error *err)
     return SLM_OK;
 }
 
-slm_status slm_classify_ids(slm_model *m, const int32_t *ids, const int *lengths, int batch,
-                            float *logits, slm_error *err)
+/* slm_classify_ids without the phase's wall time (the caller adds it). */
+static slm_status classify_ids(slm_model *m, const int32_t *ids, const int *lengths, int batch,
+                               float *logits, slm_profile *pf, slm_error *err)
 {
     SLM_TRY(check_classifier(m, err));
     size_t total = 0;
@@ -39,7 +41,34 @@ slm_status slm_classify_ids(slm_model *m, const int32_t *ids, const int *lengths
         total += (size_t)lengths[b];
     }
     SLM_TRY(slm_model_check_ids(m, ids, total, err));
-    return m->arch->classify(m, ids, lengths, batch, logits, err);
+    return m->arch->classify(m, ids, lengths, batch, logits, pf, err);
+}
+
+static uint64_t total_tokens(const int *lengths, int batch)
+{
+    uint64_t n = 0;
+    for (int b = 0; b < batch; b++)
+        n += lengths[b] > 0 ? (uint64_t)lengths[b] : 0;
+    return n;
+}
+
+slm_status slm_classify_ids_profiled(slm_model *m, const int32_t *ids, const int *lengths,
+                                     int batch, float *logits, slm_profile *pf, slm_error *err)
+{
+    if (pf)
+        slm_profile_set_phase(pf, SLM_PROFILE_CLASSIFY);
+    uint64_t t0 = slm_prof_start(pf);
+    slm_status st = classify_ids(m, ids, lengths, batch, logits, pf, err);
+    if (pf)
+        slm_profile_add_phase(pf, SLM_PROFILE_CLASSIFY, (slm_profile_clock_ns() - t0) * 1e-9,
+                              total_tokens(lengths, batch));
+    return st;
+}
+
+slm_status slm_classify_ids(slm_model *m, const int32_t *ids, const int *lengths, int batch,
+                            float *logits, slm_error *err)
+{
+    return classify_ids(m, ids, lengths, batch, logits, NULL, err);
 }
 
 size_t slm_classify_max_tokens(const slm_model *m)
@@ -52,7 +81,17 @@ size_t slm_classify_max_tokens(const slm_model *m)
 slm_status slm_classify(slm_model *m, const char *const *texts, size_t n, float *probs,
                         float *logits, size_t *n_truncated, slm_error *err)
 {
+    return slm_classify_profiled(m, texts, n, probs, logits, n_truncated, NULL, err);
+}
+
+slm_status slm_classify_profiled(slm_model *m, const char *const *texts, size_t n, float *probs,
+                                 float *logits, size_t *n_truncated, slm_profile *pf,
+                                 slm_error *err)
+{
     SLM_TRY(check_classifier(m, err));
+    if (pf)
+        slm_profile_set_phase(pf, SLM_PROFILE_CLASSIFY);
+    uint64_t t_call = slm_prof_start(pf);
     int L = m->cfg.n_labels;
     slm_tokens all = {0}, one = {0};
     int *lengths = calloc(n ? n : 1, sizeof *lengths);
@@ -62,15 +101,17 @@ slm_status slm_classify(slm_model *m, const char *const *texts, size_t n, float 
     for (size_t i = 0; s == SLM_OK && i < n; i++) {
         bool cut = false;
         one.n = 0;
+        uint64_t t = slm_prof_start(pf);
         s = slm_tokenize_truncated(m->tok, texts[i], strlen(texts[i]), true, slm_classify_max_tokens(m), &one,
                                    &cut, err);
+        slm_prof_lap(pf, SLM_PROF_TOKENIZER, t);
         truncated += cut;
         for (size_t j = 0; s == SLM_OK && j < one.n; j++)
             s = slm_tokens_push(&all, one.ids[j]);
         lengths[i] = (int)one.n;
     }
     if (s == SLM_OK && n > 0)
-        s = slm_classify_ids(m, all.ids, lengths, (int)n, raw, err);
+        s = classify_ids(m, all.ids, lengths, (int)n, raw, pf, err);
     for (size_t i = 0; s == SLM_OK && i < n; i++) {
         if (logits)
             memcpy(logits + i * L, raw + i * L, (size_t)L * sizeof *raw);
@@ -79,6 +120,9 @@ slm_status slm_classify(slm_model *m, const char *const *texts, size_t n, float 
     }
     if (n_truncated)
         *n_truncated = truncated;
+    if (pf) /* the call's wall time: tokenization, encoder, head, softmax */
+        slm_profile_add_phase(pf, SLM_PROFILE_CLASSIFY, (slm_profile_clock_ns() - t_call) * 1e-9,
+                              all.n);
     slm_tokens_free(&all);
     slm_tokens_free(&one);
     free(lengths);

@@ -11,6 +11,7 @@
 #include "conversation.h"
 #include "error.h"
 #include "model.h"
+#include "profile.h"
 #include "session.h"
 
 /* ================================================================ rendering */
@@ -287,7 +288,14 @@ slm_status slm_conversation_reply(slm_conversation *c, const slm_generate_params
     if (!params)
         return slm_fail(err, SLM_ERR_INVALID_ARG, "conversation: no generation parameters");
     slm_tokens prompt = {0};
+    slm_profile *pf = c->session->profile;
+    uint64_t t = slm_prof_start(pf);
     SLM_TRY(slm_chat_render_tokens(c->model, c->msgs, c->n, c->mode, &prompt, NULL, err));
+    if (pf) { /* the prompt's render and tokenization: a phase of its own */
+        double secs = (slm_profile_clock_ns() - t) * 1e-9;
+        slm_profile_add(pf, SLM_PROFILE_TOKENIZE, SLM_PROF_TOKENIZER, secs);
+        slm_profile_add_phase(pf, SLM_PROFILE_TOKENIZE, secs, prompt.n);
+    }
     reply_sink sink = {.on_token = params->on_token, .user = params->user};
     slm_generate_params gp = *params;
     gp.on_token = collect;

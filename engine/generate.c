@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "error.h"
+#include "profile.h"
 #include "sampler.h"
 #include "session.h"
 #include "top_probs.h"
@@ -112,16 +113,26 @@ static void stop_filter_consume(stop_filter *f, size_t n)
     f->len -= n;
 }
 
+/* pf (may be NULL): the streaming decoder's time as the tokenizer's, the
+   callback's as output. */
 static slm_status emit(slm_stream_decoder *dec, stop_filter *f, const slm_generate_params *p,
-                       int32_t id, bool *keep_going, bool *hit, slm_error *err)
+                       int32_t id, slm_profile *pf, bool *keep_going, bool *hit, slm_error *err)
 {
     const char *text;
     size_t len, safe;
+    uint64_t t = slm_prof_start(pf);
     SLM_TRY(slm_stream_decoder_push(dec, id, &text, &len, err));
+    t = slm_prof_lap(pf, SLM_PROF_TOKENIZER, t);
     SLM_TRY(stop_filter_push(f, text, len, &safe, hit, err));
     /* the callback always gets a string, empty before anything was held */
     const char *out = f->buf ? f->buf : "";
-    *keep_going = p->on_token ? p->on_token(p->user, id, out, safe) : true;
+    if (p->on_token) {
+        t = slm_prof_start(pf);
+        *keep_going = p->on_token(p->user, id, out, safe);
+        slm_prof_lap(pf, SLM_PROF_OUTPUT, t);
+    } else {
+        *keep_going = true;
+    }
     stop_filter_consume(f, *hit ? f->len : safe);
     return SLM_OK;
 }
@@ -146,6 +157,7 @@ struct slm_generation {
     slm_scored_id *probs_scratch; /* n_probs: vocab entries of selection scratch */
     slm_token_prob *probs_top;    /* n_probs: the step's min(n_probs, vocab) best */
     bool cancelled;
+    bool profiled; /* its phases' wall times are in the session's profile */
     double t_start, t_prefilled; /* 0 until the first step / the prompt is in */
     slm_status status;
     slm_error err;
@@ -284,6 +296,14 @@ static void finish(slm_generation *g, slm_stop_reason why)
         g->st.decode_seconds = t - g->t_prefilled;
     else if (g->t_start > 0)
         g->st.prefill_seconds = t - g->t_start;
+    slm_profile *pf = g->s->profile;
+    if (pf && !g->profiled) { /* the stats' own times: what the phases' rows add up to */
+        g->profiled = true;
+        slm_profile_add_phase(pf, SLM_PROFILE_PREFILL, g->st.prefill_seconds,
+                              (uint64_t)(g->prompt.n - g->st.n_prompt_cached));
+        slm_profile_add_phase(pf, SLM_PROFILE_DECODE, g->st.decode_seconds,
+                              (uint64_t)g->st.n_generated);
+    }
 }
 
 static void fail(slm_generation *g, slm_status st, const slm_error *why)
@@ -341,6 +361,9 @@ static size_t gen_input(slm_generation *g, const int32_t **ids)
 {
     if (g->t_start == 0)
         g->t_start = now_seconds();
+    if (g->s->profile)
+        slm_profile_set_phase(g->s->profile,
+                              g->phase == GEN_DECODE ? SLM_PROFILE_DECODE : SLM_PROFILE_PREFILL);
     if (g->phase == GEN_DECODE) {
         *ids = &g->next;
         return 1;
@@ -392,7 +415,10 @@ static void gen_sample(slm_generation *g)
     }
     /* the repetition penalty looks at every id in the cache (the prompt,
        earlier turns and what was generated), as HF does over input_ids */
+    slm_profile *pf = s->profile;
+    uint64_t t = slm_prof_start(pf);
     int32_t id = slm_sampler_sample(g->smp, gen_logits(g), s->history.ids, s->history.n);
+    slm_prof_lap(pf, SLM_PROF_SAMPLING, t);
     report_probs(g, id);
     g->st.n_generated++;
     if (slm_model_is_eos(s->model, id)) {
@@ -401,7 +427,7 @@ static void gen_sample(slm_generation *g)
     }
     bool keep_going, hit;
     slm_error err = {0};
-    slm_status st = emit(g->dec, &g->f, &g->p, id, &keep_going, &hit, &err);
+    slm_status st = emit(g->dec, &g->f, &g->p, id, pf, &keep_going, &hit, &err);
     if (st != SLM_OK)
         fail(g, st, &err);
     else if (hit)
@@ -424,6 +450,8 @@ static void gen_after_eval(slm_generation *g, size_t n)
         g->t_prefilled = now_seconds();
         g->st.prefill_seconds = g->t_prefilled - g->t_start;
         g->phase = GEN_DECODE;
+        if (g->s->profile) /* decode's time starts here, with the first sampling */
+            slm_profile_set_phase(g->s->profile, SLM_PROFILE_DECODE);
     }
     gen_sample(g);
 }

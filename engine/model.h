@@ -69,9 +69,10 @@ struct slm_arch {
     slm_status (*forward)(struct slm_scratch_ *sc, const struct slm_seq_step_ *seqs,
                           int n_seqs, slm_error *err);
     /* Sequence classifiers: `batch` sequences of lengths[b] ids stored back to
-       back; writes batch x n_labels logits. NULL for decoders. */
+       back; writes batch x n_labels logits, timing its parts into profile
+       (NULL: not profiled; profile.h). NULL for decoders. */
     slm_status (*classify)(const slm_model *m, const int32_t *ids, const int *lengths, int batch,
-                           float *logits, slm_error *err);
+                           float *logits, slm_profile *profile, slm_error *err);
 };
 
 /* The architecture dir/config.json names (architectures[0], else

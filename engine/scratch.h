@@ -11,6 +11,7 @@
 
 #include "kernels.h"
 #include "model.h"
+#include "profile.h"
 
 typedef struct slm_scratch_ {
     int cap; /* tokens per pass */
@@ -28,6 +29,7 @@ typedef struct slm_scratch_ {
     int logit_rows;  /* rows allocated in logits (grown on demand) */
     slm_matmul_ctx mm;  /* activation scratch of the typed products */
     bool failed;        /* a product could not get scratch memory */
+    slm_profile *profile; /* NULL: not profiled (the session's or batch's, profile.h) */
     int n_threads;       /* decode: a pass of one token */
     int n_threads_batch; /* any pass of more tokens */
 } slm_scratch;

@@ -59,6 +59,8 @@ void slm_session_set_threads(slm_session *s, int n_threads, int n_threads_batch)
         s->n_threads_batch = n_threads_batch;
 }
 
+void slm_session_set_profile(slm_session *s, slm_profile *profile) { s->profile = profile; }
+
 void slm_session_reset(slm_session *s)
 {
     s->n_past = 0;
@@ -133,6 +135,7 @@ static slm_status own_scratch(slm_session *s, slm_error *err)
     }
     s->scratch->n_threads = s->n_threads;
     s->scratch->n_threads_batch = s->n_threads_batch;
+    s->scratch->profile = s->profile;
     return SLM_OK;
 }
 

@@ -27,6 +27,7 @@ struct slm_session {
     float *logits;       /* [vocab] of the last evaluated position */
     bool has_logits;
     slm_scratch *scratch; /* own passes; NULL until the first */
+    slm_profile *profile; /* the caller's, or NULL (slm_session_set_profile) */
 };
 
 /* One sequence's part of a forward pass: n ids at positions s->n_past.., the

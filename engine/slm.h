@@ -440,6 +440,103 @@ void slm_generation_cancel(slm_generation *gen);
 slm_status slm_batch_step(slm_batch *batch, slm_generation *const *gens, size_t n,
                           slm_error *err);
 
+/* ------------------------------------------------------------ profiling */
+
+/* Where the time went: per phase and operation kind, the calls, the time
+ * and, for matrix products, the weight bytes read and the flops done (so
+ * GB/s and GFLOP/s). Off unless a profile is attached; with none attached
+ * the engine reads no clock. A profile belongs to the caller and to one
+ * thread at a time, like the session, batch or call it is attached to; it
+ * accumulates until slm_profile_reset. */
+typedef struct slm_profile slm_profile;
+
+typedef enum {
+    SLM_PROFILE_TOKENIZE, /* the caller's prompt tokenization (slm_profile_add) or a chat render */
+    SLM_PROFILE_PREFILL,  /* the prompt's evaluation, as slm_generate_stats.prefill_seconds */
+    SLM_PROFILE_DECODE,   /* generated tokens: sampling, streaming, one-token passes */
+    SLM_PROFILE_CLASSIFY, /* slm_classify_profiled: tokenization, the encoder, the head */
+    SLM_PROFILE_PHASES
+} slm_profile_phase;
+
+/* Operation kinds, in the order of a forward pass. The products: q, k, v
+ * (an encoder's separate projections), qkv (a decoder's q, k and v run as
+ * one product over one team, x quantized once), o, gate_up (likewise one
+ * product), up (an encoder's ffn1, GELU fused), down, lm_head, classifier. */
+typedef enum {
+    SLM_PROF_EMBEDDING,
+    SLM_PROF_NORM,
+    SLM_PROF_Q,
+    SLM_PROF_K,
+    SLM_PROF_V,
+    SLM_PROF_QKV,
+    SLM_PROF_O,
+    SLM_PROF_GATE_UP,
+    SLM_PROF_UP,
+    SLM_PROF_DOWN,
+    SLM_PROF_LM_HEAD,
+    SLM_PROF_CLASSIFIER,
+    SLM_PROF_ROPE,       /* angles and rotation */
+    SLM_PROF_KV_STORE,   /* keys and values written to the cache */
+    SLM_PROF_ATTENTION,
+    SLM_PROF_ACTIVATION, /* SwiGLU's silu·up; an encoder's bias + GELU, ReLU */
+    SLM_PROF_RESIDUAL,   /* x += sublayer output */
+    SLM_PROF_SAMPLING,
+    SLM_PROF_TOKENIZER,  /* text to ids, and the streamed ids back to text */
+    SLM_PROF_OUTPUT,     /* the token callback (the caller printing the text) */
+    SLM_PROF_OPS
+} slm_profile_op;
+
+typedef struct {
+    uint64_t calls;
+    double seconds;
+    uint64_t bytes; /* weight bytes read (products; embedding rows) */
+    uint64_t flops; /* 2 · rows · cols · tokens (products) */
+} slm_profile_entry;
+
+slm_status slm_profile_new(slm_profile **out, slm_error *err);
+void slm_profile_free(slm_profile *profile);
+void slm_profile_reset(slm_profile *profile);
+
+const char *slm_profile_phase_name(slm_profile_phase phase); /* "prefill", ... */
+const char *slm_profile_op_name(slm_profile_op op);          /* "qkv", "attention", ... */
+bool slm_profile_op_is_product(slm_profile_op op);
+
+slm_profile_entry slm_profile_get(const slm_profile *profile, slm_profile_phase phase,
+                                  slm_profile_op op);
+/* The phase's wall time, measured around the whole phase (not the sum of its
+ * entries; the difference is time in no listed kind), and its tokens. */
+double slm_profile_phase_seconds(const slm_profile *profile, slm_profile_phase phase);
+uint64_t slm_profile_phase_tokens(const slm_profile *profile, slm_profile_phase phase);
+
+/* The phase later records of forward passes go to. slm_generate sets it
+ * itself (prefill, then decode from the first sampling on); callers driving
+ * slm_session_eval or slm_batch_eval set it. */
+void slm_profile_set_phase(slm_profile *profile, slm_profile_phase phase);
+/* Adds a phase's wall time (and tokens), for phases a caller times itself;
+ * slm_generate and slm_classify_profiled add theirs. */
+void slm_profile_add_phase(slm_profile *profile, slm_profile_phase phase, double seconds,
+                           uint64_t tokens);
+/* Records one call of the caller's own work (e.g. its prompt's tokenization). */
+void slm_profile_add(slm_profile *profile, slm_profile_phase phase, slm_profile_op op,
+                     double seconds);
+
+/* Attaches a profile (NULL detaches) to a session: its own forward passes,
+ * and slm_generate on it (sampling, streaming, the phases' wall times);
+ * conversations on it add the render and tokenization of each reply's prompt
+ * as the tokenize phase. */
+void slm_session_set_profile(slm_session *session, slm_profile *profile);
+/* The same for a batch's forward passes (phase: slm_profile_set_phase). */
+void slm_batch_set_profile(slm_batch *batch, slm_profile *profile);
+
+/* slm_classify and slm_classify_ids recording into profile (NULL: the same
+ * as those) under SLM_PROFILE_CLASSIFY, with the call's wall time and tokens. */
+slm_status slm_classify_profiled(slm_model *model, const char *const *texts, size_t n,
+                                 float *probs, float *logits, size_t *n_truncated,
+                                 slm_profile *profile, slm_error *err);
+slm_status slm_classify_ids_profiled(slm_model *model, const int32_t *ids, const int *lengths,
+                                     int batch, float *logits, slm_profile *profile,
+                                     slm_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -185,6 +185,8 @@ static void test_help_names_the_expected_options(void **state)
         {"logits", "--model", "--temp"},    {"perplexity", "--model", "--stop"},
         {"bench", "--model", "--temp"},     {"inspect", "--model", "--kv"},
         {"quantize", "--model", "--kv"},
+        {"run", "--n-probs", "--pieces"},   {"run", "--n-probs-json", "--json"},
+        {"run", "--verbose-prompt", "--stats"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char args[128];

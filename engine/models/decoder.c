@@ -133,18 +133,24 @@ static void attention_inputs(const pass *p, const slm_decoder_layer *L, int l)
     int Hd = c->n_heads * d, Kd = c->n_kv_heads * d;
     float *y[3] = {sc->q, sc->k, sc->v};
     const slm_weight *w[3] = {&L->wq, &L->wk, &L->wv};
+    slm_profile *pf = sc->profile;
+    uint64_t t0 = slm_prof_start(pf);
     matmul_multi(sc, y, sc->xb, w, 3, p->n); /* one team, x quantized once */
+    t0 = slm_prof_product(pf, SLM_PROF_QKV, t0, w, 3, p->n);
+    for (int row = 0; row < p->n; row++) {
+        const float *cs = sc->rope_cos + (size_t)row * half;
+        const float *sn = sc->rope_sin + (size_t)row * half;
+        slm_rope_rotate_half(sc->q + (size_t)row * Hd, c->n_heads, d, rot, cs, sn);
+        slm_rope_rotate_half(sc->k + (size_t)row * Kd, c->n_kv_heads, d, rot, cs, sn);
+    }
+    t0 = slm_prof_lap(pf, SLM_PROF_ROPE, t0);
     for (int i = 0, row = 0; i < p->n_seqs; i++) {
         slm_session *s = p->seqs[i].s;
-        for (int t = 0; t < p->seqs[i].n; t++, row++) {
-            const float *cs = sc->rope_cos + (size_t)row * half;
-            const float *sn = sc->rope_sin + (size_t)row * half;
-            float *q = sc->q + (size_t)row * Hd, *k = sc->k + (size_t)row * Kd;
-            slm_rope_rotate_half(q, c->n_heads, d, rot, cs, sn);
-            slm_rope_rotate_half(k, c->n_kv_heads, d, rot, cs, sn);
-            slm_kv_store(&s->kv, l, s->n_past + t, k, sc->v + (size_t)row * Kd);
-        }
+        for (int t = 0; t < p->seqs[i].n; t++, row++)
+            slm_kv_store(&s->kv, l, s->n_past + t, sc->k + (size_t)row * Kd,
+                         sc->v + (size_t)row * Kd);
     }
+    slm_prof_lap(pf, SLM_PROF_KV_STORE, t0);
 }
 
 /* Query tokens per prompt tile: about 64 query rows (tokens x the heads of a
@@ -243,11 +249,16 @@ static void mlp(const pass *p, const slm_decoder_layer *L)
     slm_scratch *sc = p->sc;
     int F = p->m->cfg.intermediate_size;
     float *y[2] = {sc->hb, sc->hb2};
-    const slm_weight *w[2] = {&L->w_gate, &L->w_up};
+    const slm_weight *w[2] = {&L->w_gate, &L->w_up}, *down = &L->w_down;
+    slm_profile *pf = sc->profile;
+    uint64_t t0 = slm_prof_start(pf);
     matmul_multi(sc, y, sc->xb, w, 2, p->n);
+    t0 = slm_prof_product(pf, SLM_PROF_GATE_UP, t0, w, 2, p->n);
     for (int t = 0; t < p->n; t++) /* per row: a row's values never depend on the others' */
         slm_silu_mul(sc->hb + (size_t)t * F, sc->hb2 + (size_t)t * F, F);
-    matmul(sc, sc->xb, sc->hb, &L->w_down, p->n);
+    t0 = slm_prof_lap(pf, SLM_PROF_ACTIVATION, t0);
+    matmul(sc, sc->xb, sc->hb, down, p->n);
+    slm_prof_product(pf, SLM_PROF_DOWN, t0, &down, 1, p->n);
 }
 
 static void layer_forward(const pass *p, const slm_decoder_layer *L, int l)
@@ -255,14 +266,25 @@ static void layer_forward(const pass *p, const slm_decoder_layer *L, int l)
     const slm_config *c = &p->m->cfg;
     slm_scratch *sc = p->sc;
     int D = c->hidden_size;
+    slm_profile *pf = sc->profile; /* NULL: each lap below is one untaken branch */
+    const slm_weight *wo = &L->wo;
+    uint64_t t = slm_prof_start(pf);
     rmsnorm_rows(sc->xb, sc->x, L->attn_norm, p->n, D, c->norm_eps);
-    attention_inputs(p, L, l);
+    t = slm_prof_lap(pf, SLM_PROF_NORM, t);
+    attention_inputs(p, L, l); /* times its own parts */
+    t = slm_prof_start(pf);
     attention(p, l);
-    matmul(sc, sc->xb, sc->att, &L->wo, p->n);
+    t = slm_prof_lap(pf, SLM_PROF_ATTENTION, t);
+    matmul(sc, sc->xb, sc->att, wo, p->n);
+    t = slm_prof_product(pf, SLM_PROF_O, t, &wo, 1, p->n);
     add_rows(sc->x, sc->xb, (size_t)p->n * D);
+    t = slm_prof_lap(pf, SLM_PROF_RESIDUAL, t);
     rmsnorm_rows(sc->xb, sc->x, L->ffn_norm, p->n, D, c->norm_eps);
-    mlp(p, L);
+    slm_prof_lap(pf, SLM_PROF_NORM, t);
+    mlp(p, L); /* times its own parts */
+    t = slm_prof_start(pf);
     add_rows(sc->x, sc->xb, (size_t)p->n * D);
+    slm_prof_lap(pf, SLM_PROF_RESIDUAL, t);
 }
 
 /* The output head over the rows whose logits are wanted (each sequence's
@@ -273,18 +295,24 @@ static slm_status output_head(const pass *p, const slm_decoder_weights *w, slm_e
     const slm_config *c = &p->m->cfg;
     slm_scratch *sc = p->sc;
     int D = c->hidden_size, V = c->vocab_size, rows = 0;
+    slm_profile *pf = sc->profile;
+    const slm_weight *head = &w->lm_head;
+    uint64_t t = slm_prof_start(pf);
     for (int i = 0, row = 0; i < p->n_seqs; row += p->seqs[i].n, i++) {
         const slm_seq_step *q = &p->seqs[i];
         rmsnorm_rows(sc->xb + (size_t)rows * D, sc->x + (size_t)(row + q->n - q->n_logits) * D,
                      w->norm, q->n_logits, D, c->norm_eps);
         rows += q->n_logits;
     }
+    t = slm_prof_lap(pf, SLM_PROF_NORM, t);
     if (p->n_seqs == 1) {
-        matmul(sc, p->seqs[0].logits, sc->xb, &w->lm_head, rows);
+        matmul(sc, p->seqs[0].logits, sc->xb, head, rows);
+        slm_prof_product(pf, SLM_PROF_LM_HEAD, t, &head, 1, rows);
         return SLM_OK;
     }
     SLM_TRY(slm_scratch_logits(sc, rows, V, err));
-    matmul(sc, sc->logits, sc->xb, &w->lm_head, rows);
+    matmul(sc, sc->logits, sc->xb, head, rows);
+    slm_prof_product(pf, SLM_PROF_LM_HEAD, t, &head, 1, rows);
     for (int i = 0, at = 0; i < p->n_seqs; at += p->seqs[i].n_logits, i++)
         memcpy(p->seqs[i].logits, sc->logits + (size_t)at * V,
                (size_t)p->seqs[i].n_logits * V * sizeof(float));
@@ -310,10 +338,16 @@ slm_status slm_decoder_forward(slm_scratch *sc, const slm_seq_step *seqs, int n_
     SLM_ASSERT(p.n <= sc->cap);
     int D = c->hidden_size;
     sc->failed = false;
+    slm_profile *pf = sc->profile;
+    uint64_t t0 = slm_prof_start(pf);
     for (int i = 0, row = 0; i < n_seqs; i++)
         for (int t = 0; t < seqs[i].n; t++, row++)
             slm_weight_row_f32(&w->embed, seqs[i].ids[t], sc->x + (size_t)row * D);
+    if (pf) /* the rows read, to compare with the products */
+        t0 = slm_profile_lap(pf, SLM_PROF_EMBEDDING, t0,
+                             (uint64_t)p.n * slm_weight_row_bytes(w->embed.type, D), 0);
     rope_tables(&p);
+    slm_prof_lap(pf, SLM_PROF_ROPE, t0);
     for (int l = 0; l < c->n_layers; l++)
         layer_forward(&p, &w->layers[l], l);
     SLM_TRY(output_head(&p, w, err));

@@ -21,6 +21,7 @@
 #include "error.h"
 #include "kernels.h"
 #include "model.h"
+#include "profile.h"
 
 typedef struct {
     slm_weight w;     /* [rows, cols]; for LayerNorms only w_vec is used */
@@ -135,6 +136,7 @@ typedef struct {
     float *x, *xb, *q, *k, *v, *att, *h;
     slm_matmul_ctx mm;
     bool failed;    /* a product or the attention could not get scratch memory */
+    slm_profile *pf; /* NULL: not profiled */
 } scratch;
 
 static void scratch_free(scratch *s)
@@ -186,10 +188,14 @@ static void linear_product(scratch *s, float *y, const float *x, const slm_weigh
     }
 }
 
+/* Both record into the profile as `op` (bias and activation included). */
 static void apply_linear(scratch *s, float *y, const float *x, const linear *l, slm_act act,
-                         int n)
+                         int n, slm_profile_op op)
 {
-    linear_product(s, y, x, &l->w, l->b, act, n);
+    const slm_weight *w = &l->w;
+    uint64_t t = slm_prof_start(s->pf);
+    linear_product(s, y, x, w, l->b, act, n);
+    slm_prof_product(s->pf, op, t, &w, 1, n);
 }
 
 /* x = LN(x + y + bias) row by row: the post-LN residual, with the bias of
@@ -204,26 +210,36 @@ static void add_layernorm_rows(scratch *s, const float *y, const float *bias, co
 }
 
 /* y = x · Wᵀ without the bias, for add_layernorm_rows to fold in. */
-static void product(scratch *s, float *y, const float *x, const linear *l, int n)
+static void product(scratch *s, float *y, const float *x, const linear *l, int n,
+                    slm_profile_op op)
 {
-    linear_product(s, y, x, &l->w, NULL, SLM_ACT_NONE, n);
+    const slm_weight *w = &l->w;
+    uint64_t t = slm_prof_start(s->pf);
+    linear_product(s, y, x, w, NULL, SLM_ACT_NONE, n);
+    slm_prof_product(s->pf, op, t, &w, 1, n);
 }
 
 static void layer_forward(const slm_config *c, const bert_layer *L, scratch *s,
                           const int *offsets, const int *lengths, int batch)
 {
     int n = s->n, D = c->hidden_size;
-    apply_linear(s, s->q, s->x, &L->q, SLM_ACT_NONE, n);
-    apply_linear(s, s->k, s->x, &L->k, SLM_ACT_NONE, n);
-    apply_linear(s, s->v, s->x, &L->v, SLM_ACT_NONE, n);
+    apply_linear(s, s->q, s->x, &L->q, SLM_ACT_NONE, n, SLM_PROF_Q);
+    apply_linear(s, s->k, s->x, &L->k, SLM_ACT_NONE, n, SLM_PROF_K);
+    apply_linear(s, s->v, s->x, &L->v, SLM_ACT_NONE, n, SLM_PROF_V);
+    uint64_t t = slm_prof_start(s->pf);
     s->failed |= slm_attention_encoder(s->att, s->q, s->k, s->v, offsets, lengths, batch,
                                        c->n_heads, c->head_dim, 1.0f / sqrtf((float)c->head_dim),
                                        s->mm.n_threads) != 0;
-    product(s, s->xb, s->att, &L->o, n);
+    slm_prof_lap(s->pf, SLM_PROF_ATTENTION, t);
+    product(s, s->xb, s->att, &L->o, n, SLM_PROF_O);
+    t = slm_prof_start(s->pf); /* the residual and o's bias are folded into the norm */
     add_layernorm_rows(s, s->xb, L->o.b, &L->sa_norm, D, c->norm_eps);
-    apply_linear(s, s->h, s->x, &L->ffn1, SLM_ACT_GELU, n);
-    product(s, s->xb, s->h, &L->ffn2, n);
+    slm_prof_lap(s->pf, SLM_PROF_NORM, t);
+    apply_linear(s, s->h, s->x, &L->ffn1, SLM_ACT_GELU, n, SLM_PROF_UP);
+    product(s, s->xb, s->h, &L->ffn2, n, SLM_PROF_DOWN);
+    t = slm_prof_start(s->pf);
     add_layernorm_rows(s, s->xb, L->ffn2.b, &L->out_norm, D, c->norm_eps);
+    slm_prof_lap(s->pf, SLM_PROF_NORM, t);
 }
 
 static void embed(const slm_config *c, const distilbert_weights *w, scratch *s,
@@ -250,13 +266,15 @@ static void head(const slm_config *c, const distilbert_weights *w, scratch *s, c
     int D = c->hidden_size;
     for (int b = 0; b < batch; b++)
         memcpy(s->xb + (size_t)b * D, s->x + (size_t)offsets[b] * D, D * sizeof(float));
-    apply_linear(s, s->q, s->xb, &w->pre_classifier, SLM_ACT_NONE, batch);
+    apply_linear(s, s->q, s->xb, &w->pre_classifier, SLM_ACT_NONE, batch, SLM_PROF_CLASSIFIER);
+    uint64_t t = slm_prof_start(s->pf);
     slm_relu(s->q, (size_t)batch * D);
-    apply_linear(s, logits, s->q, &w->classifier, SLM_ACT_NONE, batch);
+    slm_prof_lap(s->pf, SLM_PROF_ACTIVATION, t);
+    apply_linear(s, logits, s->q, &w->classifier, SLM_ACT_NONE, batch, SLM_PROF_CLASSIFIER);
 }
 
 static slm_status distilbert_classify(const slm_model *m, const int32_t *ids, const int *lengths,
-                                      int batch, float *logits, slm_error *err)
+                                      int batch, float *logits, slm_profile *pf, slm_error *err)
 {
     const slm_config *c = &m->cfg;
     const distilbert_weights *w = m->weights;
@@ -274,7 +292,10 @@ static slm_status distilbert_classify(const slm_model *m, const int32_t *ids, co
     if (st == SLM_OK) {
         s.n = total;
         s.mm.n_threads = m->n_threads_batch;
-        embed(c, w, &s, ids, offsets, lengths, batch);
+        s.pf = pf;
+        uint64_t t = slm_prof_start(pf);
+        embed(c, w, &s, ids, offsets, lengths, batch); /* the sum and its LayerNorm */
+        slm_prof_lap(pf, SLM_PROF_EMBEDDING, t);
         for (int l = 0; l < c->n_layers; l++)
             layer_forward(c, &w->layers[l], &s, offsets, lengths, batch);
         head(c, w, &s, offsets, batch, logits);

@@ -12,7 +12,9 @@
 #include "cli.h"
 #include "gen_output.h"
 #include "interrupt.h"
+#include "probs_output.h"
 #include "prompt_input.h"
+#include "token_piece.h"
 
 typedef struct {
     const char *model_dir;
@@ -27,6 +29,9 @@ typedef struct {
     bool chat;
     bool no_display_prompt;
     bool ignore_eos;
+    bool verbose_prompt;
+    long n_probs;             /* 0 = off */
+    const char *n_probs_json; /* --n-probs-json FILE */
     const char *system;
 } run_opts;
 
@@ -54,7 +59,18 @@ static void run_help(FILE *f)
             "  --no-display-prompt  print only the generated text (the prompt is echoed by default)\n"
             "  --chat               wrap the prompt in the model's chat template (a user turn);\n"
             "                       only the reply is printed\n"
-            "  --system TEXT        with --chat: a system message first\n");
+            "  --system TEXT        with --chat: a system message first\n"
+            "  --verbose-prompt     print the prompt as rendered (after the chat template)\n"
+            "                       and its tokens, id -> 'piece', on stderr first\n"
+            "  --n-probs K          show the K most probable next tokens at every step, on\n"
+            "                       stderr after the text: \"step S: id 'piece' p\" (the token\n"
+            "                       chosen), then K lines \"id 'piece' p\"; K above the\n"
+            "                       vocabulary size shows all of it; 0 = off (default).\n"
+            "                       p is the model's own distribution: softmax of the logits\n"
+            "                       at temperature 1, before --repeat-penalty, --ignore-eos\n"
+            "                       and top-k/top-p/min-p (transformers' output_logits)\n"
+            "  --n-probs-json FILE  with --n-probs: write them to FILE instead, JSON Lines,\n"
+            "                       one {\"step\", \"token\", \"top\"} object per step\n");
 }
 
 static bool parse_n_predict(const char *a, const char *v, long *out)
@@ -85,11 +101,18 @@ static int run_option(int argc, char **argv, int *i, run_opts *o)
                    ? 1 : -1;
     } else if (!strcmp(a, "--system")) {
         return (o->system = cli_value("run", argc, argv, i)) ? 1 : -1;
+    } else if (!strcmp(a, "--n-probs")) {
+        return (v = cli_value("run", argc, argv, i)) && cli_int("run", a, v, 0, INT_MAX,
+                                                                 &o->n_probs)
+                   ? 1 : -1;
+    } else if (!strcmp(a, "--n-probs-json")) {
+        return (o->n_probs_json = cli_value("run", argc, argv, i)) ? 1 : -1;
     }
     bool *flag = !strcmp(a, "--no-display-prompt") ? &o->no_display_prompt
                  : !strcmp(a, "--chat")            ? &o->chat
                  : !strcmp(a, "--no-special")      ? &o->no_special
                  : !strcmp(a, "--ignore-eos")      ? &o->ignore_eos
+                 : !strcmp(a, "--verbose-prompt")  ? &o->verbose_prompt
                                                    : NULL;
     if (flag)
         *flag = true;
@@ -102,6 +125,10 @@ static int check_run(const run_opts *o)
     if (o->system && !o->chat) {
         fprintf(stderr, "slm run: --system needs --chat (the system message is a turn of the "
                         "chat template)\n");
+        return CLI_USAGE;
+    }
+    if (o->n_probs_json && o->n_probs == 0) {
+        fprintf(stderr, "slm run: --n-probs-json needs --n-probs K (how many tokens per step)\n");
         return CLI_USAGE;
     }
     if (o->prompt_file && o->prompt) {
@@ -142,10 +169,13 @@ static double seconds_since(const struct timespec *t0)
 }
 
 /* The prompt's ids: plain text, or a one-turn conversation in the model's
-   chat template (rendered by the engine; a model without one is an error). */
+   chat template (rendered by the engine; a model without one is an error).
+   *rendered: what was tokenized, the template's output with --chat (then
+   malloc'd), else text itself. */
 static slm_status prompt_tokens(const run_opts *o, const char *text, const slm_model *m,
-                                slm_tokens *out, slm_error *err)
+                                slm_tokens *out, char **rendered, slm_error *err)
 {
+    *rendered = NULL;
     if (!o->chat)
         return slm_tokenize(slm_model_tokenizer(m), text, strlen(text), !o->no_special, out,
                             err);
@@ -154,7 +184,7 @@ static slm_status prompt_tokens(const run_opts *o, const char *text, const slm_m
     if (o->system)
         msgs[n++] = (slm_chat_message){"system", o->system};
     msgs[n++] = (slm_chat_message){"user", text};
-    return slm_chat_render_tokens(m, msgs, n, SLM_CHAT_TEMPLATE_REQUIRED, out, NULL, err);
+    return slm_chat_render_tokens(m, msgs, n, SLM_CHAT_TEMPLATE_REQUIRED, out, rendered, err);
 }
 
 /* The prompt text: -p TEXT, -p - (stdin) or -f FILE; malloc'd, NULL after
@@ -172,38 +202,72 @@ static char *prompt_text(const run_opts *o)
     return t;
 }
 
-/* Generates and prints; the stats line follows the text. *interrupted:
-   Ctrl-C ended it. */
-static slm_status stream(const run_opts *o, slm_session *session, const char *text,
-                         const slm_tokens *prompt, double load_s, bool *interrupted,
-                         slm_error *err)
+/* What the callbacks of one run write to: the streamed text and, with
+   --n-probs, the per-step probabilities. */
+typedef struct {
+    cli_stream stream;
+    cli_probs_out probs;
+} run_output;
+
+static bool run_token(void *user, int32_t id, const char *text, size_t len)
+{
+    return cli_stream_token(&((run_output *)user)->stream, id, text, len);
+}
+
+static void run_probs(void *user, const slm_step_probs *sp)
+{
+    cli_probs_write(&((run_output *)user)->probs, sp);
+}
+
+/* Generates and prints; the --n-probs table (or file) and the stats line
+   follow the text. *interrupted: Ctrl-C ended it. Returns CLI_OK, or
+   CLI_FAIL with the engine's error in *err, or after printing why the
+   --n-probs output failed (err left empty). */
+static int stream(const run_opts *o, slm_session *session, const slm_tokenizer *tok,
+                  const char *text, const slm_tokens *prompt, double load_s, bool *interrupted,
+                  slm_error *err)
 {
     /* like llama.cpp, the prompt is shown and the generation continues it */
     bool echo = !o->chat && !o->no_display_prompt;
-    cli_stream out;
+    run_output out;
     slm_generate_params gp = {.max_new_tokens = o->n_predict < 0 ? INT_MAX : (int)o->n_predict,
                               .sampling = o->sampling.params,
-                              .on_token = cli_stream_token,
+                              .on_token = run_token,
                               .user = &out,
                               .continue_text = echo,
                               .stop = o->stops.items,
                               .n_stop = o->stops.n,
-                              .ignore_eos = o->ignore_eos};
+                              .ignore_eos = o->ignore_eos,
+                              .n_probs = (int)o->n_probs,
+                              .on_probs = o->n_probs > 0 ? run_probs : NULL};
+    if (o->n_probs > 0 && !cli_probs_open(&out.probs, "run", tok, o->n_probs_json))
+        return CLI_FAIL;
     if (echo)
         fputs(text, stdout);
     slm_generate_stats st;
-    cli_stream_start(&out);
-    slm_status rc = slm_generate(session, prompt->ids, prompt->n, &gp, &st, err);
-    if (rc != SLM_OK)
-        return rc;
+    cli_stream_start(&out.stream);
+    if (slm_generate(session, prompt->ids, prompt->n, &gp, &st, err) != SLM_OK) {
+        cli_probs_close(&out.probs);
+        return CLI_FAIL;
+    }
     /* a reverse prompt ends the text and is shown, as llama-cli does */
     if (st.stop_reason == SLM_STOP_STRING && o->stops.printed[st.stop_index])
         fputs(o->stops.items[st.stop_index], stdout);
     fputc('\n', stdout);
+    bool probs_ok = o->n_probs == 0 || cli_probs_finish(&out.probs, "run");
     cli_stats_extra x = {.load_seconds = load_s, .sampling = &o->sampling};
-    cli_print_stats(&st, &out, &x);
-    *interrupted = out.interrupted;
-    return SLM_OK;
+    cli_print_stats(&st, &out.stream, &x);
+    *interrupted = out.stream.interrupted;
+    return probs_ok ? CLI_OK : CLI_FAIL;
+}
+
+/* --n-probs above the vocabulary size shows the whole vocabulary (the
+   engine clamps); said once, so a typo is not silently taken. */
+static void note_n_probs(const run_opts *o, const slm_model *m)
+{
+    if (o->n_probs > slm_model_vocab_size(m))
+        fprintf(stderr, "slm run: --n-probs %ld is more than the vocabulary's %d tokens; "
+                        "showing all of them\n", o->n_probs, slm_model_vocab_size(m));
 }
 
 static int generate(run_opts *o)
@@ -212,6 +276,7 @@ static int generate(run_opts *o)
     slm_model *model = NULL;
     slm_session *session = NULL;
     slm_tokens prompt = {0};
+    char *rendered = NULL; /* --chat: the template's output */
     char *text = prompt_text(o);
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -222,19 +287,25 @@ static int generate(run_opts *o)
         goto done;
     double load_s = seconds_since(&t0);
     cli_sampling_resolve(&o->sampling, model);
-    if (prompt_tokens(o, text, model, &prompt, &err) != SLM_OK ||
+    if (prompt_tokens(o, text, model, &prompt, &rendered, &err) != SLM_OK ||
         slm_session_new(model, cli_context_size("run", model, o->n_ctx), &session, &err) != SLM_OK)
         goto done;
+    const slm_tokenizer *tok = slm_model_tokenizer(model);
+    if (o->verbose_prompt)
+        cli_write_verbose_prompt(stderr, tok, rendered ? rendered : text, &prompt);
+    note_n_probs(o, model);
     bool interrupted = false;
     cli_interrupt_install();
-    slm_status s = stream(o, session, text, &prompt, load_s, &interrupted, &err);
+    rc = stream(o, session, tok, text, &prompt, load_s, &interrupted, &err);
     cli_interrupt_uninstall();
-    if (s == SLM_OK)
-        rc = interrupted ? CLI_INTERRUPTED : CLI_OK;
+    if (rc == CLI_OK && interrupted)
+        rc = CLI_INTERRUPTED;
 done:
-    if (rc == CLI_FAIL)
+    /* an engine error is in err; the CLI's own were printed already */
+    if (rc == CLI_FAIL && err.msg[0])
         cli_report_model(o->model_dir, &err);
     free(text);
+    free(rendered);
     slm_tokens_free(&prompt);
     slm_session_free(session);
     slm_model_free(model);

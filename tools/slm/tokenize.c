@@ -13,7 +13,7 @@
  * are cut, never the special ones; a note on stderr says when). Every tokenizer family slm reads
  * works (SentencePiece and byte-level BPE, WordPiece); DIR needs only the tokenizer files.
  */
-#define _POSIX_C_SOURCE 200809L /* strndup */
+#define _POSIX_C_SOURCE 200809L
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +24,7 @@
 #include "cli.h"
 #include "id_list.h"
 #include "prompt_input.h"
+#include "token_piece.h"
 
 static void tokenize_usage(FILE *f)
 {
@@ -114,18 +115,6 @@ static int load(const char *dir, slm_tokenizer **tok)
     return CLI_OK;
 }
 
-/* "id -> 'piece'" per token, as llama-tokenize prints them. */
-static void print_pieces(const slm_tokenizer *tok, const slm_tokens *ids)
-{
-    for (size_t i = 0; i < ids->n; i++) {
-        size_t len = 0;
-        const char *p = slm_tokenizer_id_piece(tok, ids->ids[i], &len);
-        printf("%" PRId32 " -> '", ids->ids[i]);
-        fwrite(p ? p : "", 1, p ? len : 0, stdout);
-        printf("'\n");
-    }
-}
-
 /* {"ids": [...], "pieces": [...]} on one line; pieces with a NUL byte are cut
    there (cJSON strings end at NUL). */
 static int print_json(const slm_tokenizer *tok, const slm_tokens *ids)
@@ -134,9 +123,7 @@ static int print_json(const slm_tokenizer *tok, const slm_tokens *ids)
     cJSON *jpieces = cJSON_AddArrayToObject(root, "pieces");
     bool ok = root && jids && jpieces;
     for (size_t i = 0; ok && i < ids->n; i++) {
-        size_t len = 0;
-        const char *p = slm_tokenizer_id_piece(tok, ids->ids[i], &len);
-        char *s = strndup(p ? p : "", p ? len : 0);
+        char *s = cli_piece_dup(tok, ids->ids[i]);
         ok = s && cJSON_AddItemToArray(jids, cJSON_CreateNumber(ids->ids[i])) &&
              cJSON_AddItemToArray(jpieces, cJSON_CreateString(s));
         free(s);
@@ -188,7 +175,8 @@ int cmd_tokenize(int argc, char **argv)
         rc = cli_report(&err);
     } else {
         if (o.pieces) {
-            print_pieces(tok, &ids);
+            /* "id -> 'piece'" per token, as llama-tokenize prints them */
+            cli_write_id_pieces(stdout, tok, ids.ids, ids.n);
         } else if (o.json) {
             rc = print_json(tok, &ids);
         } else {
