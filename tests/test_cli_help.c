@@ -186,7 +186,7 @@ static void test_help_names_the_expected_options(void **state)
         {"bench", "--model", "--temp"},     {"inspect", "--model", "--kv"},
         {"quantize", "--model", "--kv"},
         {"run", "--n-probs", "--pieces"},   {"run", "--n-probs-json", "--json"},
-        {"run", "--verbose-prompt", "--stats"},
+        {"run", "--verbose-prompt", "--stats"}, {"chat", "--verbose-prompt", "--n-probs"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char args[128];

@@ -15,6 +15,8 @@
  *   - --verbose-prompt lists what `slm tokenize --pieces` lists for the same
  *     prompt (--no-special too; with --chat, the rendered template tokenized
  *     as the template's own text);
+ *   - chat --verbose-prompt: before each reply the conversation so far as
+ *     rendered, its ids `slm tokenize`'s;
  *   - stdout is the same with or without any of these flags, greedy or
  *     sampled with a seed.
  */
@@ -433,6 +435,63 @@ static void test_verbose_prompt_chat(void **state)
     free(pieces);
 }
 
+/* The text after the n-th "[slm] prompt: '" block's rendering and its
+   pieces; each rendering checked as `tokenize --no-special --pieces`. */
+static void check_chat_block(const char *err, int nth, const char *model, char **rendered)
+{
+    const char *at = err;
+    for (int i = 0; i < nth; i++) {
+        at = strstr(at, "[slm] prompt: '");
+        assert_non_null(at);
+        at++;
+    }
+    char *block = verbose_block(at - 1, rendered), *pieces, args[1024];
+    char *input = malloc(strlen(*rendered) + 2);
+    assert_non_null(input);
+    strcpy(input, *rendered);
+    strcat(input, "\n");
+    snprintf(args, sizeof args, "tokenize -m %s --no-special --pieces -", model);
+    run_ok(args, input, 0, &pieces, NULL);
+    assert_string_equal(block, pieces);
+    free(input);
+    free(block);
+    free(pieces);
+}
+
+/* chat: before each reply, the whole conversation as rendered, the first
+   reply in the second turn's rendering; the replies unchanged. */
+static void test_chat_verbose_prompt(void **state)
+{
+    char args[1024], *plain, *out, *err, *first, *second;
+    const char *model = test_source_path(PHI3);
+    const char *input = "Hello there\nWhat next?\n";
+    snprintf(args, sizeof args, "chat -m %s -n 4 --temp 0 --system 'Be brief.'", model);
+    run_ok(args, input, 0, &plain, NULL);
+    strcat(args, " --verbose-prompt");
+    run_ok(args, input, 0, &out, &err);
+    assert_string_equal(out, plain);
+    check_chat_block(err, 1, model, &first);
+    check_chat_block(err, 2, model, &second);
+    assert_null(strstr(strstr(strstr(err, "[slm] prompt: '") + 1, "[slm] prompt: '") + 1,
+                       "[slm] prompt: '"));
+    expect_in(first, "Be brief.");
+    expect_in(first, "Hello there");
+    assert_null(strstr(first, "What next?"));
+    /* the second turn renders the first one, its reply, then the new message */
+    assert_true(strlen(second) > strlen(first));
+    assert_memory_equal(second, first, strlen(first));
+    char *reply = strndup(out, strcspn(out, "\n"));
+    assert_true(reply[0] != '\0');
+    expect_in(second + strlen(first), reply);
+    expect_in(second + strlen(first), "What next?");
+    free(reply);
+    free(first);
+    free(second);
+    free(plain);
+    free(out);
+    free(err);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -443,6 +502,7 @@ int main(void)
         cmocka_unit_test(test_bad_values),
         cmocka_unit_test(test_verbose_prompt_is_tokenize),
         cmocka_unit_test(test_verbose_prompt_chat),
+        cmocka_unit_test(test_chat_verbose_prompt),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

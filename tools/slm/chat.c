@@ -17,6 +17,7 @@
 #include "gen_output.h"
 #include "interrupt.h"
 #include "line_input.h"
+#include "token_piece.h"
 
 /* ============================================================ the chat loop */
 
@@ -28,6 +29,8 @@ typedef struct {
     size_t n_system; /* leading system messages, kept by /clear and when the context fills */
     int n_ctx;
     bool show_stats;
+    bool verbose_prompt;
+    const slm_model *model;
 } chat_state;
 
 /* Positions kept free for the reply when old turns are dropped: the reply's
@@ -70,6 +73,22 @@ static void after_reply(const chat_state *st, const slm_generate_stats *stats,
                         "turns are dropped before the next one\n", st->n_ctx);
 }
 
+/* --verbose-prompt: the conversation as this reply's prompt renders it (the
+   engine renders the same again for the reply; only its uncached tail is
+   evaluated). Nothing when it does not render: the reply says why. */
+static void show_prompt(const chat_state *st)
+{
+    slm_tokens ids = {0};
+    char *text = NULL;
+    slm_error err = {0};
+    if (slm_chat_render_tokens(st->model, slm_conversation_messages(st->conv),
+                               slm_conversation_n_messages(st->conv), SLM_CHAT_TEMPLATE_REQUIRED,
+                               &ids, &text, &err) == SLM_OK)
+        cli_write_verbose_prompt(stderr, slm_model_tokenizer(st->model), text, &ids);
+    free(text);
+    slm_tokens_free(&ids);
+}
+
 /* One turn: the user's message in, the reply streamed out (Ctrl-C ends it
    early; what was streamed stays in the conversation). */
 static slm_status chat_turn(chat_state *st, const char *text, slm_error *err)
@@ -79,6 +98,8 @@ static slm_status chat_turn(chat_state *st, const char *text, slm_error *err)
     slm_status s = slm_conversation_add(st->conv, "user", text, err);
     if (s != SLM_OK || !fit_context(st))
         return s;
+    if (st->verbose_prompt)
+        show_prompt(st);
     cli_interrupt_clear();
     cli_stream_start(&stream);
     st->params.user = &stream;
@@ -186,7 +207,10 @@ static void chat_help(FILE *f)
                "  --ignore-eos         never end a reply at (or sample) the model's EOS tokens\n"
                "  --stats              after each reply, a line on stderr: prompt tokens cached\n"
                "                       vs evaluated, tokens generated, speed, time to first\n"
-               "                       token, why it stopped, the seed\n" CLI_STOP_HELP
+               "                       token, why it stopped, the seed\n"
+               "  --verbose-prompt     before each reply, the conversation as rendered (the chat\n"
+               "                       template's output) and its tokens, id -> 'piece', on\n"
+               "                       stderr\n" CLI_STOP_HELP
                    CLI_LOAD_HELP CLI_SAMPLING_HELP);
 }
 
@@ -198,6 +222,7 @@ typedef struct {
     cli_stops stops;
     bool stats;
     bool ignore_eos;
+    bool verbose_prompt;
 } chat_opts;
 
 static int parse_chat(int argc, char **argv, chat_opts *o)
@@ -237,6 +262,8 @@ static int parse_chat(int argc, char **argv, chat_opts *o)
             o->stats = true;
         } else if (!strcmp(a, "--ignore-eos")) {
             o->ignore_eos = true;
+        } else if (!strcmp(a, "--verbose-prompt")) {
+            o->verbose_prompt = true;
         } else {
             return cli_unknown("chat", a);
         }
@@ -263,6 +290,7 @@ static bool start_chat(chat_opts *o, slm_model **model, slm_session **session, c
         return false;
     }
     st->n_system = o->system ? 1 : 0;
+    st->model = *model;
     return (st->in = cli_line_input_new("chat")) != NULL;
 }
 
@@ -283,7 +311,8 @@ int cmd_chat(int argc, char **argv)
                                 .n_stop = o.stops.n,
                                 .ignore_eos = o.ignore_eos},
                      .sampling = &o.sampling,
-                     .show_stats = o.stats};
+                     .show_stats = o.stats,
+                     .verbose_prompt = o.verbose_prompt};
     if (start_chat(&o, &model, &session, &st)) {
         cli_interrupt_install();
         rc = chat_loop(&st);
