@@ -14,7 +14,7 @@ static const char *const phase_names[SLM_PROFILE_PHASES] = {"tokenize", "prefill
 static const char *const op_names[SLM_PROF_OPS] = {
     "embedding", "norm",     "q",         "k",          "v",          "qkv",    "o",
     "gate_up",   "up",       "down",      "lm_head",    "classifier", "rope",   "kv_store",
-    "attention", "activation", "residual", "sampling",  "tokenizer",  "output",
+    "attention", "activation", "residual", "sampling",  "tokenizer",  "output", "scratch",
 };
 
 slm_status slm_profile_new(slm_profile **out, slm_error *err)

@@ -144,7 +144,11 @@ static slm_status own_scratch(slm_session *s, slm_error *err)
 static slm_status run_batches(slm_session *s, const int32_t *ids, size_t n, float *logits,
                               int n_logits, slm_error *err)
 {
+    /* a first pass allocates the scratch: a row of its own when profiled */
+    uint64_t t = s->scratch ? 0 : slm_prof_start(s->profile);
     SLM_TRY(own_scratch(s, err));
+    if (t)
+        slm_profile_lap(s->profile, SLM_PROF_SCRATCH, t, 0, 0);
     for (size_t done = 0; done < n;) {
         int chunk = (int)(n - done < SLM_MAX_BATCH ? n - done : SLM_MAX_BATCH);
         bool last = done + (size_t)chunk == n;

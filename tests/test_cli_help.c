@@ -185,6 +185,9 @@ static void test_help_names_the_expected_options(void **state)
         {"logits", "--model", "--temp"},    {"perplexity", "--model", "--stop"},
         {"bench", "--model", "--temp"},     {"inspect", "--model", "--kv"},
         {"quantize", "--model", "--kv"},
+        {"run", "--profile", "--stats"},    {"chat", "--profile-json", "--pieces"},
+        {"classify", "--profile", "--kv"},  {"bench", "--profile-json", "--temp"},
+        {"tokenize", "--pieces", "--profile"},
         {"run", "--n-probs", "--pieces"},   {"run", "--n-probs-json", "--json"},
         {"run", "--verbose-prompt", "--stats"}, {"chat", "--verbose-prompt", "--n-probs"},
     };

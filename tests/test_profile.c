@@ -137,6 +137,9 @@ static void check_generation(const char *dir, bool tied)
     expect_bytes_per_pass(m, pf, SLM_PROFILE_PREFILL, 1, 5, tied);
     expect_bytes_per_pass(m, pf, SLM_PROFILE_DECODE, decode_passes, decode_passes, tied);
 
+    /* the session's first pass made its scratch, once */
+    assert_int_equal(slm_profile_get(pf, SLM_PROFILE_PREFILL, SLM_PROF_SCRATCH).calls, 1);
+    assert_int_equal(slm_profile_get(pf, SLM_PROFILE_DECODE, SLM_PROF_SCRATCH).calls, 0);
     /* sampling and streaming happen after the prompt: all in decode */
     assert_int_equal(slm_profile_get(pf, SLM_PROFILE_PREFILL, SLM_PROF_SAMPLING).calls, 0);
     assert_int_equal(slm_profile_get(pf, SLM_PROFILE_DECODE, SLM_PROF_SAMPLING).calls,
@@ -237,6 +240,7 @@ static void test_names(void **state)
     assert_string_equal(slm_profile_phase_name(SLM_PROFILE_DECODE), "decode");
     assert_string_equal(slm_profile_op_name(SLM_PROF_QKV), "qkv");
     assert_string_equal(slm_profile_op_name(SLM_PROF_OUTPUT), "output");
+    assert_string_equal(slm_profile_op_name(SLM_PROF_SCRATCH), "scratch");
     assert_true(slm_profile_op_is_product(SLM_PROF_LM_HEAD));
     assert_true(slm_profile_op_is_product(SLM_PROF_Q));
     assert_false(slm_profile_op_is_product(SLM_PROF_ATTENTION));

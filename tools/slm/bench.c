@@ -22,6 +22,7 @@
 
 #include "cli.h"
 #include "error.h"
+#include "profile_output.h"
 #include "tensor_info.h"
 
 #define MAX_LIST 16
@@ -50,6 +51,8 @@ typedef struct {
     int n_kv;
     enum { OUT_MD, OUT_JSON, OUT_CSV } out;
     bool use_mmap;
+    cli_profile *prof; /* --profile, --profile-json */
+    slm_profile *pf;   /* with either: reset per row, the measured repetitions only */
 } bench_opts;
 
 static void bench_help(FILE *f)
@@ -74,7 +77,9 @@ static void bench_help(FILE *f)
                "weights read per generated token; a classifier's checkpoint) and parameter\n"
                "count, tok/s mean ± stddev,\n"
                "decode GB/s (tgN only), load time, peak RSS; md starts with the build line,\n"
-               "json and csv carry it in a \"build\" field.\n");
+               "json and csv carry it in a \"build\" field.\n"
+               CLI_PROFILE_HELP
+               "                       (bench: one per row, over its measured repetitions)\n");
 }
 
 /* ============================================================ options */
@@ -166,6 +171,11 @@ static int parse_bench(int argc, char **argv, bench_opts *o)
             o->use_mmap = true;
             continue;
         }
+        int pr = cli_profile_option("bench", argc, argv, &i, o->prof);
+        if (pr < 0)
+            return CLI_USAGE;
+        if (pr > 0)
+            continue;
         if (!takes_value(a))
             return cli_unknown("bench", a);
         if (!(v = cli_value("bench", argc, argv, &i)))
@@ -223,25 +233,48 @@ static void fill_ids(int32_t *ids, int n, int vocab)
     }
 }
 
+/* pf (NULL: none) records what runs from here to profile_stop, as `phase`. */
+static void profile_start(slm_session *s, slm_profile *pf, slm_profile_phase phase)
+{
+    if (!pf)
+        return;
+    slm_profile_set_phase(pf, phase);
+    slm_session_set_profile(s, pf);
+}
+
+static void profile_stop(slm_session *s, slm_profile *pf, slm_profile_phase phase, double secs,
+                         int n)
+{
+    if (!pf)
+        return;
+    slm_session_set_profile(s, NULL);
+    slm_profile_add_phase(pf, phase, secs, (uint64_t)n);
+}
+
 /* Seconds for one run: a pp run evaluates n ids at once; a tg run evaluates
-   one id then n single ids, timing only the n. */
-static slm_status run_once(slm_session *s, const int32_t *ids, int n, bool gen, double *secs,
-                           slm_error *err)
+   one id then n single ids, timing only the n (and profiling only them). */
+static slm_status run_once(slm_session *s, const int32_t *ids, int n, bool gen,
+                           slm_profile *pf, double *secs, slm_error *err)
 {
     const float *logits;
     slm_session_reset(s);
     if (!gen) {
+        profile_start(s, pf, SLM_PROFILE_PREFILL);
         double t0 = now_s();
         slm_status st = slm_session_eval(s, ids, (size_t)n, &logits, err);
         *secs = now_s() - t0;
+        profile_stop(s, pf, SLM_PROFILE_PREFILL, *secs, n);
         return st;
     }
     TRY(slm_session_eval(s, ids, 1, &logits, err));
+    profile_start(s, pf, SLM_PROFILE_DECODE);
     double t0 = now_s();
-    for (int i = 1; i <= n; i++)
-        TRY(slm_session_eval(s, ids + i, 1, &logits, err));
+    slm_status st = SLM_OK;
+    for (int i = 1; st == SLM_OK && i <= n; i++)
+        st = slm_session_eval(s, ids + i, 1, &logits, err);
     *secs = now_s() - t0;
-    return SLM_OK;
+    profile_stop(s, pf, SLM_PROFILE_DECODE, *secs, n);
+    return st;
 }
 
 typedef struct {
@@ -249,12 +282,14 @@ typedef struct {
 } stat;
 
 static slm_status measure(slm_session *s, const int32_t *ids, int n, bool gen, int reps,
-                          stat *out, slm_error *err)
+                          slm_profile *pf, stat *out, slm_error *err)
 {
     double secs, sum = 0, sum2 = 0;
-    TRY(run_once(s, ids, n, gen, &secs, err)); /* warm-up */
+    TRY(run_once(s, ids, n, gen, NULL, &secs, err)); /* warm-up */
+    if (pf)
+        slm_profile_reset(pf);
     for (int r = 0; r < reps; r++) {
-        TRY(run_once(s, ids, n, gen, &secs, err));
+        TRY(run_once(s, ids, n, gen, pf, &secs, err));
         double tps = n / secs;
         sum += tps;
         sum2 += tps * tps;
@@ -267,7 +302,7 @@ static slm_status measure(slm_session *s, const int32_t *ids, int n, bool gen, i
 /* One parallel run: P sessions take one id each together (not timed), then
    n steps of one id each, all P in one forward pass per step. */
 static slm_status run_parallel_once(slm_batch *b, slm_session **ss, int P, const int32_t *ids,
-                                    int n, double *secs, slm_error *err)
+                                    int n, slm_profile *pf, double *secs, slm_error *err)
 {
     const int32_t *x[256];
     size_t k[256];
@@ -277,23 +312,34 @@ static slm_status run_parallel_once(slm_batch *b, slm_session **ss, int P, const
         k[i] = 1;
     }
     TRY(slm_batch_eval(b, ss, x, k, (size_t)P, err));
+    if (pf) {
+        slm_profile_set_phase(pf, SLM_PROFILE_DECODE);
+        slm_batch_set_profile(b, pf);
+    }
     double t0 = now_s();
-    for (int step = 1; step <= n; step++) {
+    slm_status st = SLM_OK;
+    for (int step = 1; st == SLM_OK && step <= n; step++) {
         for (int i = 0; i < P; i++)
             x[i] = ids + ((size_t)step * P + i) % MAX_TOKENS;
-        TRY(slm_batch_eval(b, ss, x, k, (size_t)P, err));
+        st = slm_batch_eval(b, ss, x, k, (size_t)P, err);
     }
     *secs = now_s() - t0;
-    return SLM_OK;
+    if (pf) {
+        slm_batch_set_profile(b, NULL);
+        slm_profile_add_phase(pf, SLM_PROFILE_DECODE, *secs, (uint64_t)n * (uint64_t)P);
+    }
+    return st;
 }
 
 static slm_status measure_parallel(slm_batch *b, slm_session **ss, int P, const int32_t *ids,
-                                   int n, int reps, stat *out, slm_error *err)
+                                   int n, int reps, slm_profile *pf, stat *out, slm_error *err)
 {
     double secs, sum = 0, sum2 = 0;
-    TRY(run_parallel_once(b, ss, P, ids, n, &secs, err)); /* warm-up */
+    TRY(run_parallel_once(b, ss, P, ids, n, NULL, &secs, err)); /* warm-up */
+    if (pf)
+        slm_profile_reset(pf);
     for (int r = 0; r < reps; r++) {
-        TRY(run_parallel_once(b, ss, P, ids, n, &secs, err));
+        TRY(run_parallel_once(b, ss, P, ids, n, pf, &secs, err));
         double tps = (double)n * P / secs;
         sum += tps;
         sum2 += tps * tps;
@@ -422,7 +468,9 @@ static void print_md(const bench_opts *o, const row *r, bool header)
     printf(" %.2f | %.0f |\n", r->load_s, r->rss_mb);
 }
 
-static void print_row(const bench_opts *o, const row *r, bool *header_done)
+/* The row, then (--profile) its table on stderr and its JSON. */
+static slm_status print_row(const bench_opts *o, const row *r, bool *header_done,
+                            slm_error *err)
 {
     bool header = !*header_done;
     *header_done = true;
@@ -433,6 +481,10 @@ static void print_row(const bench_opts *o, const row *r, bool *header_done)
     else
         print_md(o, r, header);
     fflush(stdout);
+    if (o->pf && !cli_profile_report("bench", o->prof, o->pf, r->test))
+        return slm_fail(err, SLM_ERR_IO, "--profile-json %s: the profile of %s was not written",
+                        o->prof->json_path, r->test);
+    return SLM_OK;
 }
 
 /* tgN xP rows: P sessions in one batch, for each P of --parallel. */
@@ -454,12 +506,13 @@ static slm_status bench_parallel(const bench_opts *o, slm_model *m, row r, int n
         r.parallel = (int)o->parallel.v[i];
         snprintf(name, sizeof name, "tg%ld x%d", o->n_gen, r.parallel);
         r.test = name;
-        st = measure_parallel(b, ss, r.parallel, ids, (int)o->n_gen, (int)o->reps, &r.tps, err);
+        st = measure_parallel(b, ss, r.parallel, ids, (int)o->n_gen, (int)o->reps, o->pf,
+                              &r.tps, err);
         /* the weights are read once per step for all P sequences */
         r.gb_s = r.tps.mean / r.parallel * (double)slm_model_weight_bytes(m) / 1e9;
         r.rss_mb = peak_rss_mb();
         if (st == SLM_OK)
-            print_row(o, &r, header);
+            st = print_row(o, &r, header, err);
     }
     for (int i = 0; i < max_p; i++)
         slm_session_free(ss[i]);
@@ -491,20 +544,21 @@ static slm_status bench_model(const bench_opts *o, slm_model *m, row base, int32
                 continue;
             snprintf(name, sizeof name, "pp%ld", o->prompts.v[p]);
             r.test = name;
-            st = measure(s, ids, (int)o->prompts.v[p], false, (int)o->reps, &r.tps, err);
+            st = measure(s, ids, (int)o->prompts.v[p], false, (int)o->reps, o->pf, &r.tps,
+                         err);
             r.gb_s = -1; /* compute-bound: a bandwidth figure would mean nothing */
             r.rss_mb = peak_rss_mb();
             if (st == SLM_OK)
-                print_row(o, &r, header);
+                st = print_row(o, &r, header, err);
         }
         if (st == SLM_OK && o->n_gen > 0) {
             snprintf(name, sizeof name, "tg%ld", o->n_gen);
             r.test = name;
-            st = measure(s, ids, (int)o->n_gen, true, (int)o->reps, &r.tps, err);
+            st = measure(s, ids, (int)o->n_gen, true, (int)o->reps, o->pf, &r.tps, err);
             r.gb_s = r.tps.mean * (double)slm_model_weight_bytes(m) / 1e9;
             r.rss_mb = peak_rss_mb();
             if (st == SLM_OK)
-                print_row(o, &r, header);
+                st = print_row(o, &r, header, err);
         }
         if (st == SLM_OK && o->n_gen > 0 && o->parallel.n > 0)
             st = bench_parallel(o, m, r, n_ctx, ids, header, err);
@@ -516,10 +570,10 @@ static slm_status bench_model(const bench_opts *o, slm_model *m, row base, int32
 /* ============================================================ classifiers */
 
 static slm_status classify_once(slm_model *m, const int32_t *ids, const int *lens, int b,
-                                float *logits, double *secs, slm_error *err)
+                                float *logits, slm_profile *pf, double *secs, slm_error *err)
 {
     double t0 = now_s();
-    slm_status st = slm_classify_ids(m, ids, lens, b, logits, err);
+    slm_status st = slm_classify_ids_profiled(m, ids, lens, b, logits, pf, err);
     *secs = now_s() - t0;
     return st;
 }
@@ -553,9 +607,11 @@ static slm_status bench_classifier(const bench_opts *o, const slm_load_options *
         for (int bi = 0; st == SLM_OK && bi < o->batches.n; bi++) {
             int b = (int)o->batches.v[bi];
             double secs, sum = 0, sum2 = 0;
-            st = classify_once(m, ids, lens, b, logits, &secs, err); /* warm-up */
+            st = classify_once(m, ids, lens, b, logits, NULL, &secs, err); /* warm-up */
+            if (o->pf)
+                slm_profile_reset(o->pf);
             for (int r = 0; st == SLM_OK && r < o->reps; r++) {
-                st = classify_once(m, ids, lens, b, logits, &secs, err);
+                st = classify_once(m, ids, lens, b, logits, o->pf, &secs, err);
                 sum += secs * 1e3;
                 sum2 += secs * secs * 1e6;
             }
@@ -573,7 +629,7 @@ static slm_status bench_classifier(const bench_opts *o, const slm_load_options *
             r.gb_s = -1;
             r.rss_mb = peak_rss_mb();
             if (st == SLM_OK)
-                print_row(o, &r, header);
+                st = print_row(o, &r, header, err);
         }
         if (m != first)
             slm_model_free(m);
@@ -670,8 +726,18 @@ int cmd_bench(int argc, char **argv)
                     .n_weights = 1,
                     .kv = {SLM_KV_F32},
                     .n_kv = 1};
+    cli_profile prof = {0};
+    o.prof = &prof;
     o.threads.n = 1;
     o.threads.v[0] = cli_default_threads();
     int rc = parse_bench(argc, argv, &o);
-    return rc >= 0 ? rc : run_bench(&o);
+    if (rc >= 0)
+        return rc;
+    if (!cli_profile_new("bench", &prof, &o.pf))
+        return CLI_FAIL;
+    rc = run_bench(&o);
+    if (!cli_profile_close("bench", &prof) && rc == CLI_OK)
+        rc = CLI_FAIL;
+    slm_profile_free(o.pf);
+    return rc;
 }

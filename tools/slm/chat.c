@@ -18,6 +18,7 @@
 #include "interrupt.h"
 #include "line_input.h"
 #include "token_piece.h"
+#include "profile_output.h"
 
 /* ============================================================ the chat loop */
 
@@ -211,7 +212,8 @@ static void chat_help(FILE *f)
                "  --verbose-prompt     before each reply, the conversation as rendered (the chat\n"
                "                       template's output) and its tokens, id -> 'piece', on\n"
                "                       stderr\n" CLI_STOP_HELP
-                   CLI_LOAD_HELP CLI_SAMPLING_HELP);
+                   CLI_LOAD_HELP CLI_SAMPLING_HELP CLI_PROFILE_HELP
+               "                       (chat: over all replies, when the chat ends)\n");
 }
 
 typedef struct {
@@ -220,6 +222,7 @@ typedef struct {
     slm_load_options load;
     cli_sampling sampling;
     cli_stops stops;
+    cli_profile profile;
     bool stats;
     bool ignore_eos;
     bool verbose_prompt;
@@ -235,7 +238,8 @@ static int parse_chat(int argc, char **argv, chat_opts *o)
         if (r > 0)
             continue;
         if ((r = cli_load_option("chat", argc, argv, &i, &o->load)) < 0 ||
-            (!r && (r = cli_stop_option("chat", argc, argv, &i, false, &o->stops)) < 0))
+            (!r && (r = cli_stop_option("chat", argc, argv, &i, false, &o->stops)) < 0) ||
+            (!r && (r = cli_profile_option("chat", argc, argv, &i, &o->profile)) < 0))
             return CLI_USAGE;
         if (r > 0)
             continue;
@@ -305,6 +309,7 @@ int cmd_chat(int argc, char **argv)
         return rc;
     slm_model *model = NULL;
     slm_session *session = NULL;
+    slm_profile *profile = NULL;
     chat_state st = {.params = {.max_new_tokens = (int)o.n_predict,
                                 .on_token = cli_stream_token,
                                 .stop = o.stops.items,
@@ -313,16 +318,23 @@ int cmd_chat(int argc, char **argv)
                      .sampling = &o.sampling,
                      .show_stats = o.stats,
                      .verbose_prompt = o.verbose_prompt};
-    if (start_chat(&o, &model, &session, &st)) {
+    if (start_chat(&o, &model, &session, &st) && cli_profile_new("chat", &o.profile, &profile)) {
+        slm_session_set_profile(session, profile);
         cli_interrupt_install();
         rc = chat_loop(&st);
         cli_interrupt_uninstall();
+        /* what every reply of the chat spent, as llama-cli's timings at exit */
+        if (!cli_profile_report("chat", &o.profile, profile, NULL))
+            rc = rc == CLI_OK ? CLI_FAIL : rc;
     } else {
         rc = CLI_FAIL;
     }
+    if (!cli_profile_close("chat", &o.profile) && rc == CLI_OK)
+        rc = CLI_FAIL;
     cli_line_input_free(st.in);
     slm_conversation_free(st.conv);
     slm_session_free(session);
+    slm_profile_free(profile);
     slm_model_free(model);
     return rc;
 }

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "profile_output.h"
 
 #define DEFAULT_CLASSIFIER SLM_DEFAULT_CLASSIFIER_DIR
 /* An encoder has no KV cache, and one thread count serves the whole batch. */
@@ -24,7 +25,7 @@ static void classify_help(FILE *f)
                "                   " DEFAULT_CLASSIFIER ")\n"
                "  --json           one JSON object per text: every label's score and the logits\n"
                "  -t, --threads N  threads (default: all cores)\n"
-               CLI_WEIGHTS_HELP CLI_MMAP_HELP);
+               CLI_WEIGHTS_HELP CLI_MMAP_HELP CLI_PROFILE_HELP);
 }
 
 typedef struct {
@@ -112,12 +113,19 @@ static void print_json(const slm_model *m, const char *text, const float *p, con
     cJSON_Delete(o);
 }
 
-static int run_classify(const char *dir, const slm_load_options *lo, text_list *texts, bool json)
+static int run_classify(const char *dir, const slm_load_options *lo, text_list *texts, bool json,
+                        cli_profile *prof)
 {
     slm_error err = {0};
     slm_model *m = NULL;
-    if (slm_model_load(dir, lo, &m, &err) != SLM_OK)
+    slm_profile *pf = NULL;
+    if (!cli_profile_new("classify", prof, &pf))
+        return CLI_FAIL;
+    if (slm_model_load(dir, lo, &m, &err) != SLM_OK) {
+        cli_profile_close("classify", prof);
+        slm_profile_free(pf);
         return cli_report_model(dir, &err);
+    }
     int L = slm_model_n_labels(m), rc = CLI_OK;
     float *p = malloc((texts->n + 1) * (size_t)(L + 1) * sizeof *p);
     float *lg = malloc((texts->n + 1) * (size_t)(L + 1) * sizeof *lg);
@@ -125,8 +133,8 @@ static int run_classify(const char *dir, const slm_load_options *lo, text_list *
     if (!p || !lg) {
         fprintf(stderr, "slm classify: out of memory\n");
         rc = CLI_FAIL;
-    } else if (slm_classify(m, (const char *const *)texts->items, texts->n, p, lg, &truncated,
-                            &err) != SLM_OK) {
+    } else if (slm_classify_profiled(m, (const char *const *)texts->items, texts->n, p, lg,
+                                     &truncated, pf, &err) != SLM_OK) {
         rc = cli_report(&err);
     } else {
         if (truncated)
@@ -140,9 +148,14 @@ static int run_classify(const char *dir, const slm_load_options *lo, text_list *
             int b = best_label(p + i * L, L);
             printf("%s (%.2f) -> %s\n", slm_model_label(m, b), p[i * L + b], texts->items[i]);
         }
+        if (!cli_profile_report("classify", prof, pf, NULL))
+            rc = CLI_FAIL;
     }
+    if (!cli_profile_close("classify", prof))
+        rc = CLI_FAIL;
     free(p);
     free(lg);
+    slm_profile_free(pf);
     slm_model_free(m);
     return rc;
 }
@@ -154,6 +167,7 @@ int cmd_classify(int argc, char **argv)
     slm_load_options lo = cli_load_defaults();
     text_list texts = {0};
     bool json = false, from_stdin = false;
+    cli_profile prof = {0};
     int rc = CLI_OK, r;
     for (int i = 1; i < argc && rc == CLI_OK; i++) {
         const char *a = argv[i];
@@ -166,6 +180,8 @@ int cmd_classify(int argc, char **argv)
                 rc = CLI_USAGE;
         } else if (!strcmp(a, "--json")) {
             json = true;
+        } else if ((r = cli_profile_option("classify", argc, argv, &i, &prof)) != 0) {
+            rc = r < 0 ? CLI_USAGE : CLI_OK;
         } else if ((r = cli_load_option_in(CLASSIFY_LOAD, "classify", argc, argv, &i, &lo)) != 0) {
             rc = r < 0 ? CLI_USAGE : CLI_OK;
         } else if (!strcmp(a, "-")) {
@@ -186,7 +202,7 @@ int cmd_classify(int argc, char **argv)
         rc = CLI_USAGE;
     }
     if (rc == CLI_OK)
-        rc = run_classify(dir, &lo, &texts, json);
+        rc = run_classify(dir, &lo, &texts, json, &prof);
     list_free(&texts);
     return rc;
 }

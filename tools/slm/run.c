@@ -13,6 +13,7 @@
 #include "gen_output.h"
 #include "interrupt.h"
 #include "probs_output.h"
+#include "profile_output.h"
 #include "prompt_input.h"
 #include "token_piece.h"
 
@@ -29,6 +30,7 @@ typedef struct {
     bool chat;
     bool no_display_prompt;
     bool ignore_eos;
+    cli_profile profile; /* --profile, --profile-json */
     bool verbose_prompt;
     long n_probs;             /* 0 = off */
     const char *n_probs_json; /* --n-probs-json FILE */
@@ -55,6 +57,7 @@ static void run_help(FILE *f)
             CLI_STOP_HELP
             CLI_REVERSE_PROMPT_HELP
             CLI_LOAD_HELP
+            CLI_PROFILE_HELP
             "  --no-special         do not add BOS/special tokens to the prompt\n"
             "  --no-display-prompt  print only the generated text (the prompt is echoed by default)\n"
             "  --chat               wrap the prompt in the model's chat template (a user turn);\n"
@@ -152,6 +155,8 @@ static int parse_run(int argc, char **argv, run_opts *o)
         if (!r)
             r = cli_stop_option("run", argc, argv, &i, true, &o->stops);
         if (!r)
+            r = cli_profile_option("run", argc, argv, &i, &o->profile);
+        if (!r)
             r = run_option(argc, argv, &i, o);
         if (r < 0)
             return CLI_USAGE;
@@ -166,6 +171,18 @@ static double seconds_since(const struct timespec *t0)
     struct timespec t1;
     clock_gettime(CLOCK_MONOTONIC, &t1);
     return (double)(t1.tv_sec - t0->tv_sec) + (t1.tv_nsec - t0->tv_nsec) * 1e-9;
+}
+
+/* --profile: the prompt's tokenization (with --chat, its render too) since
+   t0, as the tokenize phase. True, so it can sit in a chain of steps. */
+static bool profile_tokenize(slm_profile *pf, const struct timespec *t0, size_t n)
+{
+    if (pf) {
+        double secs = seconds_since(t0);
+        slm_profile_add(pf, SLM_PROFILE_TOKENIZE, SLM_PROF_TOKENIZER, secs);
+        slm_profile_add_phase(pf, SLM_PROFILE_TOKENIZE, secs, n);
+    }
+    return true;
 }
 
 /* The prompt's ids: plain text, or a one-turn conversation in the model's
@@ -276,20 +293,29 @@ static int generate(run_opts *o)
     slm_model *model = NULL;
     slm_session *session = NULL;
     slm_tokens prompt = {0};
+    slm_profile *profile = NULL;
     char *rendered = NULL; /* --chat: the template's output */
     char *text = prompt_text(o);
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     if (!text)
         return CLI_FAIL;
+    if (!cli_profile_new("run", &o->profile, &profile)) {
+        free(text);
+        return CLI_FAIL;
+    }
     int rc = CLI_FAIL;
     if (slm_model_load(o->model_dir, &o->load, &model, &err) != SLM_OK)
         goto done;
     double load_s = seconds_since(&t0);
     cli_sampling_resolve(&o->sampling, model);
+    struct timespec t_tok;
+    clock_gettime(CLOCK_MONOTONIC, &t_tok);
     if (prompt_tokens(o, text, model, &prompt, &rendered, &err) != SLM_OK ||
+        !profile_tokenize(profile, &t_tok, prompt.n) ||
         slm_session_new(model, cli_context_size("run", model, o->n_ctx), &session, &err) != SLM_OK)
         goto done;
+    slm_session_set_profile(session, profile);
     const slm_tokenizer *tok = slm_model_tokenizer(model);
     if (o->verbose_prompt)
         cli_write_verbose_prompt(stderr, tok, rendered ? rendered : text, &prompt);
@@ -304,10 +330,17 @@ done:
     /* an engine error is in err; the CLI's own were printed already */
     if (rc == CLI_FAIL && err.msg[0])
         cli_report_model(o->model_dir, &err);
+    /* the table follows the stats line, also after Ctrl-C */
+    if ((rc == CLI_OK || rc == CLI_INTERRUPTED) &&
+        !cli_profile_report("run", &o->profile, profile, NULL))
+        rc = CLI_FAIL;
+    if (!cli_profile_close("run", &o->profile))
+        rc = CLI_FAIL;
     free(text);
     free(rendered);
     slm_tokens_free(&prompt);
     slm_session_free(session);
+    slm_profile_free(profile);
     slm_model_free(model);
     return rc;
 }
