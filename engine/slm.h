@@ -505,7 +505,9 @@ bool slm_profile_op_is_product(slm_profile_op op);
 slm_profile_entry slm_profile_get(const slm_profile *profile, slm_profile_phase phase,
                                   slm_profile_op op);
 /* The phase's wall time, measured around the whole phase (not the sum of its
- * entries; the difference is time in no listed kind), and its tokens. */
+ * entries; the difference is time in no listed kind), and its tokens: the
+ * prompt ids evaluated (prefill), the ids sampled, an ending EOS included
+ * (decode, as slm_generate_stats.n_generated), the ids classified. */
 double slm_profile_phase_seconds(const slm_profile *profile, slm_profile_phase phase);
 uint64_t slm_profile_phase_tokens(const slm_profile *profile, slm_profile_phase phase);
 
