@@ -23,6 +23,7 @@
  *                      [types, e.g. q4_0,q4_0x8, or "all"] [decode|prefill|both]
  * (the last two restrict the run, for A/B comparisons on a busy machine).
  */
+#define _POSIX_C_SOURCE 200809L /* clock_gettime */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -175,6 +176,7 @@ static void bench_decode(const slm_kernel_table *k, slm_weight_type t, int packe
 static void bench_prefill(const slm_kernel_table *k, slm_weight_type t, int packed, int rows,
                           int cols, int n, double budget)
 {
+    slm_team *team = slm_team_new(2); /* the sgemm rows below */
     weights w;
     char label[16];
     if (make_weights(&w, t, rows, cols, 0, packed) != 0) {
@@ -200,7 +202,7 @@ static void bench_prefill(const slm_kernel_table *k, slm_weight_type t, int pack
             double best = 1e30, t_end = now() + budget;
             do {
                 double t0 = now();
-                slm_matmul_f32(y, x, (const float *)w.data[0], n, rows, cols, th);
+                slm_matmul_f32(y, x, (const float *)w.data[0], n, rows, cols, team, th);
                 double dt = now() - t0;
                 best = dt < best ? dt : best;
             } while (now() < t_end);
@@ -219,7 +221,7 @@ static void bench_prefill(const slm_kernel_table *k, slm_weight_type t, int pack
             for (size_t r = 0; r < (size_t)rows; r++)
                 (t == SLM_WEIGHT_F16 ? k->f16_to_f32 : k->bf16_to_f32)(
                     (const uint16_t *)w.data[0] + r * cols, wf + r * cols, cols);
-            slm_matmul_f32(y, x, wf, n, rows, cols, 2);
+            slm_matmul_f32(y, x, wf, n, rows, cols, team, 2);
             double dt = now() - t0;
             best = dt < best ? dt : best;
         } while (now() < t_end);
@@ -228,6 +230,7 @@ static void bench_prefill(const slm_kernel_table *k, slm_weight_type t, int pack
     }
     printf("\n");
     free(x), free(y), free_weights(&w);
+    slm_team_free(team);
 }
 
 int main(int argc, char **argv)

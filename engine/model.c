@@ -114,17 +114,6 @@ static slm_status load_tokenizer_and_template(slm_model *m, const char *dir, slm
     return SLM_OK;
 }
 
-/* Starts the loading thread's OpenMP team (the one its sessions' products
-   use): creating the threads takes milliseconds, which would otherwise be
-   counted in the first prompt's time. */
-static void start_team(int n_threads)
-{
-#pragma omp parallel num_threads(n_threads) if (n_threads > 1)
-    {
-        (void)0;
-    }
-}
-
 slm_status slm_model_load(const char *dir, const slm_load_options *opts, slm_model **out,
                           slm_error *err)
 {
@@ -138,6 +127,10 @@ slm_status slm_model_load(const char *dir, const slm_load_options *opts, slm_mod
     m->opts = o;
     m->n_threads = o.n_threads > 0 ? o.n_threads : default_threads();
     m->n_threads_batch = o.n_threads_batch > 0 ? o.n_threads_batch : m->n_threads;
+    /* started now: creating threads takes milliseconds, which would
+       otherwise be counted in the first prompt's time (and loading
+       converts weights on it) */
+    m->team = slm_team_new(m->n_threads > m->n_threads_batch ? m->n_threads : m->n_threads_batch);
     /* A mistyped SLM_ISA is refused rather than silently replaced by the
      * best table, so a benchmark never measures another ISA than it asked for. */
     slm_isa forced;
@@ -145,6 +138,7 @@ slm_status slm_model_load(const char *dir, const slm_load_options *opts, slm_mod
         slm_status bad = slm_fail(err, SLM_ERR_INVALID_ARG,
                                   "SLM_ISA='%s' is not one of scalar, avx2, avx512, neon, amx",
                                   getenv("SLM_ISA"));
+        slm_team_free(m->team);
         free(m->dir);
         free(m);
         return bad;
@@ -180,7 +174,6 @@ slm_status slm_model_load(const char *dir, const slm_load_options *opts, slm_mod
         slm_model_free(m);
         return s;
     }
-    start_team(m->n_threads > m->n_threads_batch ? m->n_threads : m->n_threads_batch);
     *out = m;
     return SLM_OK;
 }
@@ -196,6 +189,7 @@ void slm_model_free(slm_model *m)
     slm_safetensors_free(m->st);
     slm_tokenizer_free(m->tok);
     slm_chat_template_free(m->chat_template);
+    slm_team_free(m->team);
     free(m->dir);
     free(m);
 }
@@ -323,30 +317,50 @@ static slm_weight_type target_type(const slm_model *m, const slm_tensor *t, int6
 }
 
 
+typedef struct {
+    const slm_tensor *t;
+    slm_weight_type type;
+    uint8_t *dst;
+    size_t row_bytes, src_row;
+    int rows, cols, tasks;
+    float **row; /* per worker */
+} encode_job;
+
+static void encode_task(void *ctx, int i, int worker)
+{
+    const encode_job *j = ctx;
+    int r0, r1;
+    slm_task_range(i, j->tasks, j->rows, 1, &r0, &r1);
+    for (int r = r0; r < r1; r++) {
+        slm_convert_to_f32(j->row[worker], (const uint8_t *)j->t->data + (size_t)r * j->src_row,
+                           j->t->dtype, (size_t)j->cols);
+        slm_encode_row(j->type, j->row[worker], j->dst + (size_t)r * j->row_bytes, j->cols);
+    }
+}
+
 /* Converts every row through f32 into the target encoding, rows split
-   across threads (quantizing a 1B model is worth it), one row buffer each. */
+   across the team (quantizing a 1B model is worth it), one row buffer per
+   worker. */
 static slm_status encode_matrix(slm_model *m, const slm_tensor *t, slm_weight *w, slm_error *err)
 {
     size_t row_bytes = slm_weight_row_bytes(w->type, w->cols);
-    size_t src_row = (size_t)w->cols * slm_dtype_size(t->dtype);
     uint8_t *dst = own_buffer(m, row_bytes * (size_t)w->rows);
     if (!dst)
         return slm_fail_nomem(err, t->name);
+    int nt = w->rows >= 256 ? m->n_threads : 1;
+    if (nt > SLM_TEAM_MAX_THREADS)
+        nt = SLM_TEAM_MAX_THREADS;
+    float *rows[SLM_TEAM_MAX_THREADS] = {0};
     bool oom = false;
-#pragma omp parallel num_threads(m->n_threads) if (w->rows >= 256) reduction(|| : oom)
-    {
-        float *row = malloc((size_t)w->cols * sizeof *row);
-        oom = row == NULL;
-#pragma omp for schedule(static)
-        for (int r = 0; r < w->rows; r++) {
-            if (!row)
-                continue;
-            slm_convert_to_f32(row, (const uint8_t *)t->data + (size_t)r * src_row, t->dtype,
-                               (size_t)w->cols);
-            slm_encode_row(w->type, row, dst + (size_t)r * row_bytes, w->cols);
-        }
-        free(row);
-    }
+    for (int k = 0; k < nt; k++)
+        oom |= !(rows[k] = malloc((size_t)w->cols * sizeof(float) + 1));
+    encode_job j = {.t = t, .type = w->type, .dst = dst, .row_bytes = row_bytes,
+                    .src_row = (size_t)w->cols * slm_dtype_size(t->dtype), .rows = w->rows,
+                    .cols = w->cols, .tasks = slm_task_count(w->rows, 1, nt), .row = rows};
+    if (!oom)
+        slm_team_run(m->team, nt, j.tasks, encode_task, &j);
+    for (int k = 0; k < nt; k++)
+        free(rows[k]);
     if (oom)
         return slm_fail_nomem(err, t->name);
     w->data = dst;

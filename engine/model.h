@@ -40,6 +40,10 @@ struct slm_model {
        and keep their own, slm_classify and loading use them) */
     int n_threads;       /* decode */
     int n_threads_batch; /* prompt processing */
+    /* the workers its sessions' products run on (kernels/team.h), started at
+       load; shared by sessions, one job at a time (a second caller runs
+       serially); NULL with one thread */
+    struct slm_team *team;
     size_t weight_bytes; /* bytes of the weights as computed with */
     bool pack_x8;        /* interleave quantized matrices (the kernels prefer it) */
     bool pack_x16;       /* interleave a decoder's float matrices (likewise) */

@@ -8,7 +8,7 @@
 slm_status slm_scratch_init(slm_scratch *sc, const slm_model *m, int cap, slm_error *err)
 {
     const slm_config *c = &m->cfg;
-    *sc = (slm_scratch){.cap = cap, .n_threads = m->n_threads,
+    *sc = (slm_scratch){.cap = cap, .n_threads = m->n_threads, .mm.team = m->team,
                         .n_threads_batch = m->n_threads_batch};
     size_t b = (size_t)cap;
     size_t q_dim = (size_t)c->n_heads * c->head_dim;

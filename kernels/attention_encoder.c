@@ -5,17 +5,15 @@
  * With every query known up front this is matrix work for sgemm, where one
  * online-softmax pass per query (slm_attention_head, the decoder's kernel
  * and this one's reference in the tests) re-reads all keys and values per
- * token. The (sequence, head) pairs are spread over the OpenMP team, each
- * thread with its own T x T score buffer and a single-threaded sgemm: the
+ * token. The (sequence, head) pairs are spread over the thread team (team.h), each
+ * worker with its own T x T score buffer and a single-threaded sgemm: the
  * kernel table's sgemm_nt where it has one (as slm_matmul_f32_bias, so the
  * speed does not hang on OPENBLAS_CORETYPE), with V transposed into a d x T
  * buffer for O = P·V, else OpenBLAS's.
  */
 #include <cblas.h>
+#include <stdatomic.h>
 #include <stdlib.h>
-#ifdef _OPENMP
-#include <omp.h>
-#endif
 
 #include "dispatch.h"
 #include "kernels.h"
@@ -58,38 +56,58 @@ static int head_attention(float *out, const float *q, const float *k, const floa
     return kt->sgemm_nt(out, (size_t)ld, scores, (size_t)T, vt, (size_t)T, T, d, T, NULL);
 }
 
+typedef struct {
+    float *out;
+    const float *q, *k, *v;
+    const int *offsets, *lengths;
+    int n_heads, head_dim, ld;
+    float scale;
+    const slm_kernel_table *kt;
+    float **scores, **vt; /* per worker */
+    atomic_int failed;
+} encoder_job;
+
+/* Task i: head i % n_heads of sequence i / n_heads. */
+static void head_task(void *ctx, int i, int worker)
+{
+    encoder_job *j = ctx;
+    int b = i / j->n_heads, h = i % j->n_heads;
+    size_t at = (size_t)j->offsets[b] * j->ld + (size_t)h * j->head_dim;
+    if (head_attention(j->out + at, j->q + at, j->k + at, j->v + at, j->lengths[b], j->head_dim,
+                       j->ld, j->scale, j->scores[worker], j->vt[worker], j->kt) != 0)
+        atomic_store_explicit(&j->failed, 1, memory_order_relaxed);
+}
+
 int slm_attention_encoder(float *out, const float *q, const float *k, const float *v,
                           const int *offsets, const int *lengths, int batch, int n_heads,
-                          int head_dim, float scale, int n_threads)
+                          int head_dim, float scale, slm_team *team, int n_threads)
 {
     int max_len = 0;
     for (int b = 0; b < batch; b++)
         max_len = lengths[b] > max_len ? lengths[b] : max_len;
-    int ld = n_heads * head_dim, tasks = batch * n_heads, failed = 0;
-    if (n_threads < 1)
-        n_threads = 1;
-    const slm_kernel_table *kt = slm_kernels_select();
-    slm_blas_single_threaded(); /* the team below owns the cores (once per process) */
-#pragma omp parallel num_threads(n_threads) if (n_threads > 1 && tasks > 1)
-    {
-        float *scores = malloc((size_t)max_len * max_len * sizeof *scores);
-        float *vt = malloc((size_t)max_len * head_dim * sizeof *vt + 1);
-        if (!scores || !vt) {
-#pragma omp atomic write
-            failed = 1;
-        }
-#pragma omp for schedule(dynamic)
-        for (int i = 0; i < tasks; i++) {
-            int b = i / n_heads, h = i % n_heads;
-            size_t at = (size_t)offsets[b] * ld + (size_t)h * head_dim;
-            if (scores && vt && head_attention(out + at, q + at, k + at, v + at, lengths[b],
-                                               head_dim, ld, scale, scores, vt, kt) != 0) {
-#pragma omp atomic write
-                failed = 1;
-            }
-        }
-        free(scores);
-        free(vt);
+    int tasks = batch * n_heads, nt = n_threads < 1 ? 1 : n_threads;
+    if (nt > SLM_TEAM_MAX_THREADS)
+        nt = SLM_TEAM_MAX_THREADS;
+    if (tasks < 1)
+        return 0;
+    encoder_job j = {.out = out, .q = q, .k = k, .v = v, .offsets = offsets, .lengths = lengths,
+                     .n_heads = n_heads, .head_dim = head_dim, .ld = n_heads * head_dim,
+                     .scale = scale, .kt = slm_kernels_select()};
+    float *scores[SLM_TEAM_MAX_THREADS] = {0}, *vt[SLM_TEAM_MAX_THREADS] = {0};
+    int ok = 1;
+    for (int w = 0; w < nt; w++) {
+        scores[w] = malloc((size_t)max_len * max_len * sizeof(float) + 1);
+        vt[w] = malloc((size_t)max_len * head_dim * sizeof(float) + 1);
+        ok &= scores[w] && vt[w];
     }
-    return failed ? -1 : 0;
+    j.scores = scores;
+    j.vt = vt;
+    slm_blas_single_threaded(); /* the team below owns the cores (once per process) */
+    if (ok)
+        slm_team_run(team, nt, tasks, head_task, &j);
+    for (int w = 0; w < nt; w++) {
+        free(scores[w]);
+        free(vt[w]);
+    }
+    return ok && !atomic_load(&j.failed) ? 0 : -1;
 }

@@ -13,15 +13,17 @@
 #include <stddef.h>
 
 #include "dtype.h"
+#include "team.h"
 
 /* ------------------------------------------------------------- products */
 
-/* y[n][rows] = x[n][cols] · W[rows][cols]ᵀ, f32 throughout.
+/* y[n][rows] = x[n][cols] · W[rows][cols]ᵀ, f32 throughout, on up to
+ * n_threads threads of `team` (NULL: the caller alone; team.h).
  * n == 1 runs a threaded matrix-vector product; n > 1 the kernel table's
  * sgemm_nt (dispatch.h) or, where it has none, BLAS sgemm. Returns 0, or -1
  * when a product's scratch could not be allocated. */
 int slm_matmul_f32(float *y, const float *x, const float *w, int n, int rows, int cols,
-                   int n_threads);
+                   slm_team *team, int n_threads);
 
 /* Element-wise work fused after a product. */
 typedef enum { SLM_ACT_NONE, SLM_ACT_GELU } slm_act;
@@ -29,7 +31,7 @@ typedef enum { SLM_ACT_NONE, SLM_ACT_GELU } slm_act;
 /* y = act(x · Wᵀ + bias) for the shapes of slm_matmul_f32 (bias[rows] may be
  * NULL); each thread applies bias and act to its own slice of y. */
 int slm_matmul_f32_bias(float *y, const float *x, const float *w, const float *bias,
-                        slm_act act, int n, int rows, int cols, int n_threads);
+                        slm_act act, int n, int rows, int cols, slm_team *team, int n_threads);
 
 /* Scalar reference of the above, single-threaded. */
 void slm_matmul_f32_ref(float *y, const float *x, const float *w, int n, int rows, int cols);
@@ -102,11 +104,11 @@ void slm_attention_head(float *out, const float *q, const float *k, const float 
  * n_heads * head_dim floats with head h at column h * head_dim; every token
  * attends to all tokens of its sequence. Per head and sequence:
  * out = softmax(scale · Q·Kᵀ)·V as two sgemms, (sequence, head) pairs
- * spread over n_threads. Returns 0, or -1 if score scratch (lengths² floats
- * per thread) could not be allocated. */
+ * spread over n_threads of team. Returns 0, or -1 if score scratch
+ * (lengths² floats per thread) could not be allocated. */
 int slm_attention_encoder(float *out, const float *q, const float *k, const float *v,
                           const int *offsets, const int *lengths, int batch, int n_heads,
-                          int head_dim, float scale, int n_threads);
+                          int head_dim, float scale, slm_team *team, int n_threads);
 
 /* Keys or values of one KV head over positions, in a cache element type:
  *   F32  float[head_dim] per position

@@ -10,13 +10,12 @@
  * CPUs decides between SSE3 and AVX-512 kernels), else OpenBLAS's.
  */
 #include <cblas.h>
+#include <stdatomic.h>
 #include <string.h>
-#ifdef _OPENMP
-#include <omp.h>
-#endif
 
 #include "dispatch.h"
 #include "kernels.h"
+#include "team.h"
 
 static float dot_f32(const float *a, const float *b, int n)
 {
@@ -33,34 +32,41 @@ static float dot_f32(const float *a, const float *b, int n)
     return acc;
 }
 
+typedef struct {
+    float *y;
+    const float *x, *w, *bias;
+    slm_act act;
+    int n, rows, cols, tasks, by_tokens;
+    const slm_kernel_table *k;
+    atomic_int failed;
+} product_job;
+
+/* Rows per decode task: a cache line of y. */
+enum { matvec_grain = 16 };
+
+static void matvec_task(void *ctx, int i, int worker)
+{
+    (void)worker;
+    const product_job *j = ctx;
+    int r0, r1;
+    slm_task_range(i, j->tasks, j->rows, matvec_grain, &r0, &r1);
+    for (int r = r0; r < r1; r++)
+        j->y[r] = dot_f32(j->w + (size_t)r * j->cols, j->x, j->cols);
+}
+
 static void matvec_f32(float *y, const float *x, const float *w, int rows, int cols,
-                       int n_threads)
+                       slm_team *team, int n_threads)
 {
-#pragma omp parallel for num_threads(n_threads) schedule(static) if (rows >= 256)
-    for (int r = 0; r < rows; r++)
-        y[r] = dot_f32(w + (size_t)r * cols, x, cols);
+    if (rows < 256) /* not worth waking the team */
+        n_threads = 1;
+    product_job j = {.y = y, .x = x, .w = w, .rows = rows, .cols = cols,
+                     .tasks = slm_task_count(rows, matvec_grain, n_threads)};
+    slm_team_run(team, n_threads, j.tasks, matvec_task, &j);
 }
 
-/* Output columns [r0, r1) of thread tid of a team: slices in multiples of
-   16 rows of W keep the sgemm kernel's tiles whole. */
-static void thread_slice(int rows, int tid, int team, int *r0, int *r1)
-{
-    int per = ((rows + team - 1) / team + 15) / 16 * 16;
-    *r0 = tid * per < rows ? tid * per : rows;
-    *r1 = *r0 + per < rows ? *r0 + per : rows;
-}
-
-/* The own sgemm (avx512_sgemm.c) works in panels of 32 tokens. */
-enum { sgemm_panel = 32 };
-
-/* Tokens [t0, t1) of thread tid: whole panels, spread evenly. */
-static void token_slice(int n, int tid, int team, int *t0, int *t1)
-{
-    int panels = (n + sgemm_panel - 1) / sgemm_panel;
-    int p0 = (int)((long)tid * panels / team), p1 = (int)((long)(tid + 1) * panels / team);
-    *t0 = p0 * sgemm_panel < n ? p0 * sgemm_panel : n;
-    *t1 = p1 * sgemm_panel < n ? p1 * sgemm_panel : n;
-}
+/* The own sgemm (avx512_sgemm.c) works in panels of 32 tokens; row slices
+   in multiples of 16 rows of W keep its (and OpenBLAS's) tiles whole. */
+enum { sgemm_panel = 32, row_grain = 16 };
 
 /* Splitting tokens pays when the panels divide evenly between the threads,
    or are many enough that one panel more is a small imbalance. */
@@ -114,54 +120,57 @@ static int token_chunks(float *y, const float *x, const float *w, const float *b
     return 0;
 }
 
+/* One task: a range of tokens (all rows) or of rows (all tokens). */
+static void product_task(void *ctx, int i, int worker)
+{
+    (void)worker;
+    product_job *j = ctx;
+    int lo, hi, rc;
+    if (j->by_tokens) {
+        slm_task_range(i, j->tasks, j->n, sgemm_panel, &lo, &hi);
+        rc = token_chunks(j->y, j->x, j->w, j->bias, j->act, j->rows, j->cols, lo, hi, j->k);
+    } else {
+        slm_task_range(i, j->tasks, j->rows, row_grain, &lo, &hi);
+        rc = slice_product(j->y, j->x, j->w, j->bias, j->act, j->n, j->rows, j->cols, lo, hi,
+                           j->k);
+    }
+    if (rc != 0)
+        atomic_store_explicit(&j->failed, 1, memory_order_relaxed);
+}
+
 int slm_matmul_f32_bias(float *y, const float *x, const float *w, const float *bias,
-                        slm_act act, int n, int rows, int cols, int n_threads)
+                        slm_act act, int n, int rows, int cols, slm_team *team, int n_threads)
 {
     if (n_threads < 1)
         n_threads = 1;
     if (n == 1) {
-        matvec_f32(y, x, w, rows, cols, n_threads);
+        matvec_f32(y, x, w, rows, cols, team, n_threads);
         if (bias)
             slm_add_bias(y, bias, 1, rows);
         if (act == SLM_ACT_GELU)
             slm_gelu(y, (size_t)rows);
         return 0;
     }
-    const slm_kernel_table *k = slm_kernels_select();
-    int failed = 0;
+    product_job j = {.y = y, .x = x, .w = w, .bias = bias, .act = act, .n = n, .rows = rows,
+                     .cols = cols, .k = slm_kernels_select()};
     /* The table's own sgemm packs x into 32-token panels: with a panel or
-       more per thread, splitting tokens makes each thread pack only its own
-       (split rows, every thread would pack all of x); both read all of W
-       once per panel either way. OpenBLAS keeps the row split. */
-    int by_tokens = k->sgemm_nt && split_tokens(n, n_threads);
-    /* slm owns the threading: each OpenMP thread runs a single-threaded
-       sgemm on its slice of W's rows (see blas.c) */
+       more per thread, splitting tokens makes each task pack only its own
+       (split rows, every task would pack all of x); both read all of W
+       once per panel either way. OpenBLAS keeps the row split, one slice
+       per thread (each call packs all of x again). */
+    j.by_tokens = j.k->sgemm_nt && split_tokens(n, n_threads);
+    int slices = (rows + row_grain - 1) / row_grain;
+    j.tasks = j.by_tokens ? slm_task_count(n, sgemm_panel, n_threads)
+                          : slices < n_threads ? slices : n_threads;
+    /* slm owns the threading: each task runs a single-threaded sgemm on its
+       slice (see blas.c) */
     slm_blas_single_threaded();
-#pragma omp parallel num_threads(n_threads) if (n_threads > 1)
-    {
-        int team = 1, tid = 0;
-#ifdef _OPENMP
-        team = omp_get_num_threads();
-        tid = omp_get_thread_num();
-#endif
-        int r0, r1, rc;
-        if (by_tokens) {
-            token_slice(n, tid, team, &r0, &r1);
-            rc = token_chunks(y, x, w, bias, act, rows, cols, r0, r1, k);
-        } else {
-            thread_slice(rows, tid, team, &r0, &r1);
-            rc = slice_product(y, x, w, bias, act, n, rows, cols, r0, r1, k);
-        }
-        if (rc != 0) {
-#pragma omp atomic write
-            failed = 1;
-        }
-    }
-    return failed ? -1 : 0;
+    slm_team_run(team, n_threads, j.tasks, product_task, &j);
+    return atomic_load(&j.failed) ? -1 : 0;
 }
 
 int slm_matmul_f32(float *y, const float *x, const float *w, int n, int rows, int cols,
-                   int n_threads)
+                   slm_team *team, int n_threads)
 {
-    return slm_matmul_f32_bias(y, x, w, NULL, SLM_ACT_NONE, n, rows, cols, n_threads);
+    return slm_matmul_f32_bias(y, x, w, NULL, SLM_ACT_NONE, n, rows, cols, team, n_threads);
 }

@@ -2,9 +2,10 @@
  * matmul_typed.c — y = x · Wᵀ for every weight storage type (weight.h),
  * on the kernel table the context carries (dispatch.h).
  *
- * Decode (n == 1) is bound by reading W once: output rows are split into one
- * contiguous range per OpenMP thread (static, so each thread streams its own
- * part of W) and go to the table's gemm entry with one token, which runs
+ * Decode (n == 1) is bound by reading W once: output rows are split into a
+ * few contiguous ranges per thread (tasks of the team, team.h: each streams
+ * its own part of W, and a thread that is descheduled leaves its unclaimed
+ * ranges to the others) and go to the table's gemm entry with one token, which runs
  * several rows at once to share the activation-side work. Prefill (n > 1)
  * is compute bound: the same kind of ranges go to the same gemm entries,
  * whose tiles reuse each weight block for several tokens. Every weight type
@@ -26,12 +27,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#ifdef _OPENMP
-#include <omp.h>
-#endif
-
 #include "dispatch.h"
 #include "kernels.h"
+#include "team.h"
 #include "weight.h"
 
 /* Tokens per gemm call: keeps one chunk of f32 activations (64 x cols x 4
@@ -43,8 +41,8 @@
    blocking sums each element in an order that depends on the batch shape,
    which would break batch invariance. The tiles also measured as fast
    (bench_kernels times both: f16 -> f32 panels + sgemm, and sgemm on f32
-   weights), with no W-sized scratch and one OpenMP team instead of OpenMP
-   and OpenBLAS threads taking turns on the cores. */
+   weights), with no W-sized scratch and one thread team instead of two
+   (ours and OpenBLAS's) taking turns on the cores. */
 
 void slm_matmul_ctx_free(slm_matmul_ctx *ctx)
 {
@@ -53,6 +51,20 @@ void slm_matmul_ctx_free(slm_matmul_ctx *ctx)
     free(ctx->buf);
     ctx->buf = NULL;
     ctx->cap = 0;
+    slm_team_free(ctx->own_team);
+    ctx->own_team = NULL;
+}
+
+/* The team products run on: the borrowed one, or the context's own. */
+static slm_team *team_of(slm_matmul_ctx *ctx, int nt)
+{
+    if (ctx->team || nt <= 1)
+        return ctx->team;
+    if (!ctx->own_team || slm_team_threads(ctx->own_team) < nt) {
+        slm_team_free(ctx->own_team);
+        ctx->own_team = slm_team_new(nt);
+    }
+    return ctx->own_team;
 }
 
 static int is_quantized(slm_weight_type t)
@@ -72,15 +84,6 @@ static int ensure_scratch(slm_matmul_ctx *ctx, size_t bytes)
     return ctx->buf ? 0 : -1;
 }
 
-/* Rows [r0, r1) of thread `tid` of `nt`, in whole groups of `g` rows so
-   tiles and cache lines of y are not split between threads. */
-static void thread_rows(int rows, int g, int tid, int nt, int *r0, int *r1)
-{
-    long groups = (rows + g - 1) / g;
-    long b0 = groups * tid / nt, b1 = groups * (tid + 1) / nt;
-    *r0 = (int)(b0 * g);
-    *r1 = (int)(b1 * g < rows ? b1 * g : rows);
-}
 
 static slm_gemm_fn packed_gemm_of(const slm_kernel_table *k, slm_weight_type t)
 {
@@ -151,39 +154,86 @@ static void batch_rows(float *y, const slm_weight *w, const void *x, size_t xs, 
     }
 }
 
-/* The threaded body: quantize (if needed) as a team, then each thread its
-   rows of every product (all of the same type and cols). `xa` is what the
-   dots read: x itself or the quantized scratch. */
-static void run_team(float *const *y, const float *x, const slm_weight *const *w, int count,
-                     int n, void *xq, const slm_kernel_table *k, int nt)
+/* Most products one call runs together (q/k/v: 3). */
+#define MAX_MULTI 8
+
+/* One team job: products of one x (all of the same type and cols), each
+   split into tasks of whole row groups; `first[i]` is product i's first
+   task. `xa` is what the dots read: x itself or the quantized scratch. */
+typedef struct {
+    float *const *y;
+    const float *x;
+    const slm_weight *const *w;
+    int count, n, cols, tasks;
+    int first[MAX_MULTI + 1], per[MAX_MULTI], group[MAX_MULTI];
+    void *xq;
+    const void *xa;
+    size_t xs;
+    const slm_kernel_table *k;
+} product_job;
+
+static void quantize_task(void *ctx, int i, int worker)
 {
-    int cols = w[0]->cols;
-    size_t xs = xq ? (size_t)(cols / SLM_QBLOCK) * SLM_ACT_Q8_BYTES : (size_t)cols * sizeof(float);
-    const void *xa = xq ? xq : (const void *)x;
-#pragma omp parallel num_threads(nt) if (nt > 1)
-    {
-        int tid = 0, team = 1;
-#ifdef _OPENMP
-        tid = omp_get_thread_num();
-        team = omp_get_num_threads();
-#endif
-        if (xq) {
-#pragma omp for schedule(static)
-            for (int t = 0; t < n; t++)
-                k->quantize_act_q8(x + (size_t)t * cols, (uint8_t *)xq + (size_t)t * xs, cols);
-        } /* the omp for's barrier: every token is quantized before use */
-        for (int i = 0; i < count; i++) {
-            /* decode rows come in groups of 16 (a cache line of y, and a
-               whole x8 or x16 group), batch rows in 12s (whole tiles of 3
-               or 4 rows), packed rows in whole groups (8 or 16) */
-            int g = n == 1 ? 16 : w[i]->packed ? slm_weight_pack_rows(w[i]->type) : 12, r0, r1;
-            thread_rows(w[i]->rows, g, tid, team, &r0, &r1);
-            if (n == 1)
-                decode_rows(y[i], w[i], xa, r0, r1, k);
-            else
-                batch_rows(y[i], w[i], xa, xs, n, r0, r1, k);
+    (void)worker;
+    const product_job *j = ctx;
+    int t0, t1;
+    slm_task_range(i, j->tasks, j->n, 1, &t0, &t1);
+    for (int t = t0; t < t1; t++)
+        j->k->quantize_act_q8(j->x + (size_t)t * j->cols, (uint8_t *)j->xq + (size_t)t * j->xs,
+                              j->cols);
+}
+
+static void rows_task(void *ctx, int task, int worker)
+{
+    (void)worker;
+    const product_job *j = ctx;
+    int i = 0;
+    while (task >= j->first[i + 1])
+        i++;
+    int r0, r1;
+    slm_task_range(task - j->first[i], j->per[i], j->w[i]->rows, j->group[i], &r0, &r1);
+    if (j->n == 1)
+        decode_rows(j->y[i], j->w[i], j->xa, r0, r1, j->k);
+    else
+        batch_rows(j->y[i], j->w[i], j->xa, j->xs, j->n, r0, r1, j->k);
+}
+
+/* Splits each product into tasks of whole row groups: decode rows come in
+   groups of 16 (a cache line of y, and a whole x8 or x16 group), batch rows
+   in 12s (whole tiles of 3 or 4 rows), packed rows in whole groups (8 or
+   16). Tasks are spread over the products by their share of the rows. */
+static void plan_tasks(product_job *j, int nt)
+{
+    int rows = 0;
+    for (int i = 0; i < j->count; i++)
+        rows += j->w[i]->rows;
+    int total = slm_task_count(rows, 16, nt);
+    j->first[0] = 0;
+    for (int i = 0; i < j->count; i++) {
+        const slm_weight *w = j->w[i];
+        j->group[i] = j->n == 1 ? 16 : w->packed ? slm_weight_pack_rows(w->type) : 12;
+        int groups = (w->rows + j->group[i] - 1) / j->group[i];
+        int want = (int)((long)total * w->rows / (rows ? rows : 1));
+        j->per[i] = want < 1 ? 1 : want > groups ? (groups ? groups : 1) : want;
+        j->first[i + 1] = j->first[i] + j->per[i];
+    }
+    j->tasks = j->first[j->count];
+}
+
+/* Quantize x (if needed; all tokens, before any product reads them), then
+   every product's rows, on up to nt threads. */
+static void run_team(product_job *j, slm_team *team, int nt)
+{
+    if (j->xq) {
+        if (j->n == 1) { /* one token: not worth a team job */
+            j->k->quantize_act_q8(j->x, j->xq, j->cols);
+        } else {
+            j->tasks = slm_task_count(j->n, 1, nt);
+            slm_team_run(team, nt, j->tasks, quantize_task, j);
         }
     }
+    plan_tasks(j, nt);
+    slm_team_run(team, nt, j->tasks, rows_task, j);
 }
 
 static int valid(const slm_weight *w, int n)
@@ -223,14 +273,26 @@ int slm_matmul_multi(float *const *y, const float *x, const slm_weight *const *w
                 return -1;
         return 0;
     }
-    void *xq = NULL;
+    /* more products than one job plans for: in runs of MAX_MULTI */
+    if (count > MAX_MULTI) {
+        for (int i = 0; i < count; i += MAX_MULTI)
+            if (slm_matmul_multi(y + i, x, w + i, count - i < MAX_MULTI ? count - i : MAX_MULTI, n,
+                                 ctx) != 0)
+                return -1;
+        return 0;
+    }
+    int cols = w[0]->cols;
+    product_job j = {.y = y, .x = x, .w = w, .count = count, .n = n, .cols = cols,
+                     .k = ctx->kernels, .xa = x, .xs = (size_t)cols * sizeof(float)};
     if (is_quantized(w[0]->type)) {
-        size_t bytes = (size_t)n * (size_t)(w[0]->cols / SLM_QBLOCK) * SLM_ACT_Q8_BYTES;
+        j.xs = (size_t)(cols / SLM_QBLOCK) * SLM_ACT_Q8_BYTES;
+        size_t bytes = (size_t)n * j.xs;
         if (ensure_scratch(ctx, bytes ? bytes : 1) != 0)
             return -1;
-        xq = ctx->buf;
+        j.xq = ctx->buf;
+        j.xa = j.xq;
     }
-    run_team(y, x, w, count, n, xq, ctx->kernels, nt);
+    run_team(&j, team_of(ctx, nt), nt);
     return 0;
 }
 

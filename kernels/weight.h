@@ -118,18 +118,23 @@ struct slm_kernel_table; /* dispatch.h */
  * Owned by the caller (a session); zero-initialise it. slm_matmul grows buf
  * as needed and, when `kernels` is NULL, stores slm_kernels_select()'s table
  * there on first use (so the CPU and SLM_ISA are probed once per context,
- * not per call; set it yourself to force a table, as the tests do). */
+ * not per call; set it yourself to force a table, as the tests do).
+ * Products run on up to n_threads threads of `team` (borrowed: a model's);
+ * with team NULL and n_threads > 1 the context starts its own on first use
+ * (`own_team`, stopped by slm_matmul_ctx_free). */
 typedef struct {
     void *buf;
     size_t cap;
     int n_threads;
     const struct slm_kernel_table *kernels;
+    struct slm_team *team;
+    struct slm_team *own_team;
 } slm_matmul_ctx;
 
 void slm_matmul_ctx_free(slm_matmul_ctx *ctx);
 
 /* y[n][w->rows] = x[n][w->cols] · Wᵀ for any weight type, threaded over
- * output rows (ctx->n_threads OpenMP threads), on the context's kernel
+ * output rows (ctx->n_threads threads of ctx->team), on the context's kernel
  * table. Batch invariant: y[t][r] is a function of row r of W and token t of
  * x only, bit for bit (not of n, the thread count or the other tokens), for
  * every weight type and table (dispatch.h), so a token gives the same bits in

@@ -81,7 +81,9 @@ static void check_matmul(int n, int rows, int cols, int threads)
     float *y = malloc(sizeof(float) * n * rows), *r = malloc(sizeof(float) * n * rows);
     fill(x, (size_t)n * cols, 1);
     fill(w, (size_t)rows * cols, 2);
-    slm_matmul_f32(y, x, w, n, rows, cols, threads);
+    slm_team *team = slm_team_new(threads);
+    slm_matmul_f32(y, x, w, n, rows, cols, team, threads);
+    slm_team_free(team);
     slm_matmul_f32_ref(r, x, w, n, rows, cols);
     /* |terms| <= 1 and cols of them: summation-order error stays below cols * 2^-22 */
     float bound = (float)cols * 2.4e-7f + 1e-6f;
@@ -111,7 +113,9 @@ static void check_matmul_bias(int n, int rows, int cols, int threads, slm_act ac
     fill(x, (size_t)n * cols, 1);
     fill(w, (size_t)rows * cols, 2);
     fill(bias, (size_t)rows, 3);
-    slm_matmul_f32_bias(y, x, w, bias, act, n, rows, cols, threads);
+    slm_team *team = slm_team_new(threads);
+    slm_matmul_f32_bias(y, x, w, bias, act, n, rows, cols, team, threads);
+    slm_team_free(team);
     slm_matmul_f32_ref(r, x, w, n, rows, cols);
     slm_add_bias(r, bias, n, rows);
     if (act == SLM_ACT_GELU)
@@ -400,10 +404,11 @@ static void test_attention_encoder(void **state)
     fill(v, (size_t)total * D, 53);
     for (int i = 0; i < total * D; i++)
         q[i] *= 8.0f; /* peaky scores */
+    slm_team *team = slm_team_new(2);
     for (int threads = 1; threads <= 2; threads++) {
         memset(out, 0, sizeof(float) * total * D);
         assert_int_equal(slm_attention_encoder(out, q, k, v, offsets, lengths, batch, H, d, 0.25f,
-                                               threads),
+                                               team, threads),
                          0);
         for (int b = 0; b < batch; b++)
             for (int t = 0; t < lengths[b]; t++)
@@ -419,6 +424,7 @@ static void test_attention_encoder(void **state)
                                      t, h, i, out[row + i], ref[i]);
                 }
     }
+    slm_team_free(team);
     free(q), free(k), free(v), free(out);
 }
 

@@ -160,41 +160,54 @@ static int prompt_tile_tokens(int group)
     return group >= 64 ? 1 : 64 / group;
 }
 
+typedef struct {
+    const pass *p;
+    const slm_session *s;
+    int l, row, n, tile, tiles;
+    float scale;
+    float **scratch; /* per worker */
+} prompt_job;
+
+/* Task i: tile i % tiles of KV head i / tiles. */
+static void prompt_tile_task(void *ctx, int i, int worker)
+{
+    const prompt_job *j = ctx;
+    const slm_config *c = &j->p->m->cfg;
+    int d = c->head_dim, Hd = c->n_heads * d, group = c->n_heads / c->n_kv_heads;
+    int kvh = i / j->tiles, t0 = (i % j->tiles) * j->tile;
+    int nt = j->n - t0 < j->tile ? j->n - t0 : j->tile;
+    size_t at = (size_t)(j->row + t0) * Hd + (size_t)kvh * group * d;
+    slm_kv_view k = slm_kv_keys(&j->s->kv, j->l, kvh, 0);
+    slm_kv_view v = slm_kv_values(&j->s->kv, j->l, kvh, 0);
+    slm_attention_causal(j->p->sc->att + at, j->p->sc->q + at, (size_t)Hd, group, nt,
+                         j->s->n_past + t0, c->sliding_window, &k, &v, d, j->scale,
+                         j->scratch[worker]);
+}
+
 /* A sequence's n > 1 tokens (its rows from `row` on): one tile of tokens x
- * the heads of one KV head's group per call (kernels/attention_causal.c),
- * tiles spread over the team. */
+ * the heads of one KV head's group per task (kernels/attention_causal.c),
+ * tiles spread over the team, each worker with its own score scratch. */
 static void attention_prompt(const pass *p, const slm_session *s, int l, int row, int n)
 {
     const slm_config *c = &p->m->cfg;
     slm_scratch *sc = p->sc;
-    int d = c->head_dim, Hd = c->n_heads * d, group = c->n_heads / c->n_kv_heads;
+    int d = c->head_dim, group = c->n_heads / c->n_kv_heads;
     int tile = prompt_tile_tokens(group), tiles = (n + tile - 1) / tile;
-    float scale = 1.0f / sqrtf((float)d);
     size_t scratch_floats = slm_attention_causal_scratch(group, tile, d);
-    float *q = sc->q + (size_t)row * Hd, *att = sc->att + (size_t)row * Hd;
-    bool failed = false;
     /* a short prompt's attention is not worth waking the team for (as the
        products' threshold, matmul_typed.c): query x key x head_dim MACs */
     double work = (double)n * (s->n_past + n) * c->n_heads * d;
-#pragma omp parallel num_threads(sc->n_threads_batch) if (work > 65536.0) reduction(|| : failed)
-    {
-        float *scratch = malloc(scratch_floats * sizeof(float));
-        failed = scratch == NULL;
-#pragma omp for collapse(2) schedule(dynamic)
-        for (int kvh = 0; kvh < c->n_kv_heads; kvh++) {
-            for (int i = 0; i < tiles; i++) {
-                if (!scratch)
-                    continue;
-                int t0 = i * tile, nt = n - t0 < tile ? n - t0 : tile;
-                size_t at = (size_t)t0 * Hd + (size_t)kvh * group * d;
-                slm_kv_view k = slm_kv_keys(&s->kv, l, kvh, 0);
-                slm_kv_view v = slm_kv_values(&s->kv, l, kvh, 0);
-                slm_attention_causal(att + at, q + at, (size_t)Hd, group, nt, s->n_past + t0,
-                                     c->sliding_window, &k, &v, d, scale, scratch);
-            }
-        }
-        free(scratch);
-    }
+    int nt = work > 65536.0 ? sc->n_threads_batch : 1;
+    nt = nt > SLM_TEAM_MAX_THREADS ? SLM_TEAM_MAX_THREADS : nt;
+    float *scratch[SLM_TEAM_MAX_THREADS] = {0};
+    bool failed = false;
+    for (int w = 0; w < nt; w++)
+        failed |= !(scratch[w] = malloc(scratch_floats * sizeof(float)));
+    prompt_job j = {p, s, l, row, n, tile, tiles, 1.0f / sqrtf((float)d), scratch};
+    if (!failed)
+        slm_team_run(sc->mm.team, nt, c->n_kv_heads * tiles, prompt_tile_task, &j);
+    for (int w = 0; w < nt; w++)
+        free(scratch[w]);
     sc->failed |= failed;
 }
 
@@ -213,6 +226,22 @@ static void attention_head(const pass *p, const slm_session *s, int l, int row, 
     /* the products' table (set by the QKV products before): its ISA's kernel */
     slm_attention_head_kv_with(p->sc->mm.kernels, p->sc->att + at, p->sc->q + at, &k, &v,
                                pos + 1 - first, d, 1.0f / sqrtf((float)d));
+}
+
+typedef struct {
+    const pass *p;
+    const int *rows;
+    int H, l;
+} heads_job;
+
+/* Task i: head i % H of sequence i / H, when that sequence decodes. */
+static void head_task(void *ctx, int i, int worker)
+{
+    (void)worker;
+    const heads_job *j = ctx;
+    int q = i / j->H;
+    if (j->p->seqs[q].n == 1)
+        attention_head(j->p, j->p->seqs[q].s, j->l, j->rows[q], i % j->H);
 }
 
 /* Causal attention of every sequence over its own cache: prompt chunks one
@@ -237,11 +266,8 @@ static void attention(const pass *p, int l)
         return;
     /* waking the team costs more than a short cache is worth */
     int nt = n_dec > 1 ? p->sc->n_threads_batch : p->sc->n_threads;
-#pragma omp parallel for collapse(2) num_threads(nt) schedule(dynamic) if (work > 65536.0)
-    for (int i = 0; i < p->n_seqs; i++)
-        for (int h = 0; h < H; h++)
-            if (p->seqs[i].n == 1)
-                attention_head(p, p->seqs[i].s, l, rows[i], h);
+    heads_job j = {p, rows, H, l};
+    slm_team_run(p->sc->mm.team, work > 65536.0 ? nt : 1, p->n_seqs * H, head_task, &j);
 }
 
 static void mlp(const pass *p, const slm_decoder_layer *L)

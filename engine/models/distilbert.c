@@ -162,6 +162,26 @@ static slm_status scratch_alloc(scratch *s, int n, int D, int F, slm_error *err)
     return SLM_OK;
 }
 
+/* Rows [lo, hi) of y += bias, then act. */
+typedef struct {
+    float *y;
+    const float *bias;
+    slm_act act;
+    int rows;
+} bias_rows;
+
+static void bias_range(void *ctx, int lo, int hi, int worker)
+{
+    (void)worker;
+    const bias_rows *j = ctx;
+    for (int t = lo; t < hi; t++) {
+        if (j->act == SLM_ACT_GELU)
+            slm_bias_gelu(j->y + (size_t)t * j->rows, j->bias, 1, j->rows);
+        else
+            slm_add_bias(j->y + (size_t)t * j->rows, j->bias, 1, j->rows);
+    }
+}
+
 /* y = act(x · Wᵀ (+ bias)) for n rows (bias NULL: none, act then NONE). f32
    batches take the own sgemm with the bias and GELU fused into each
    thread's slice (faster than the table's batch-invariant tiles, which an
@@ -172,20 +192,14 @@ static void linear_product(scratch *s, float *y, const float *x, const slm_weigh
 {
     if (w->type == SLM_WEIGHT_F32 && n > 1) {
         s->failed |= slm_matmul_f32_bias(y, x, w->data, bias, act, n, w->rows, w->cols,
-                                         s->mm.n_threads) != 0;
+                                         s->mm.team, s->mm.n_threads) != 0;
         return;
     }
     s->failed |= slm_matmul(y, x, w, n, &s->mm) != 0;
     if (!bias)
         return;
-    int rows = w->rows;
-#pragma omp parallel for num_threads(s->mm.n_threads) schedule(static) if (n > 1)
-    for (int t = 0; t < n; t++) {
-        if (act == SLM_ACT_GELU)
-            slm_bias_gelu(y + (size_t)t * rows, bias, 1, rows);
-        else
-            slm_add_bias(y + (size_t)t * rows, bias, 1, rows);
-    }
+    bias_rows job = {y, bias, act, w->rows};
+    slm_team_for(s->mm.team, n > 1 ? s->mm.n_threads : 1, n, 1, bias_range, &job);
 }
 
 /* Both record into the profile as `op` (bias and activation included). */
@@ -198,15 +212,30 @@ static void apply_linear(scratch *s, float *y, const float *x, const linear *l, 
     slm_prof_product(s->pf, op, t, &w, 1, n);
 }
 
+typedef struct {
+    float *x;
+    const float *y, *bias;
+    const linear *ln;
+    int D;
+    float eps;
+} layernorm_rows;
+
+static void layernorm_range(void *ctx, int lo, int hi, int worker)
+{
+    (void)worker;
+    const layernorm_rows *j = ctx;
+    for (int t = lo; t < hi; t++)
+        slm_add_layernorm(j->x + (size_t)t * j->D, j->y + (size_t)t * j->D, j->bias, j->ln->w_vec,
+                          j->ln->b, j->D, j->eps);
+}
+
 /* x = LN(x + y + bias) row by row: the post-LN residual, with the bias of
    the product that made y folded in (y was computed without it). */
 static void add_layernorm_rows(scratch *s, const float *y, const float *bias, const linear *ln,
                                int D, float eps)
 {
-#pragma omp parallel for num_threads(s->mm.n_threads) schedule(static)
-    for (int t = 0; t < s->n; t++)
-        slm_add_layernorm(s->x + (size_t)t * D, y + (size_t)t * D, bias, ln->w_vec, ln->b, D,
-                          eps);
+    layernorm_rows job = {s->x, y, bias, ln, D, eps};
+    slm_team_for(s->mm.team, s->mm.n_threads, s->n, 1, layernorm_range, &job);
 }
 
 /* y = x · Wᵀ without the bias, for add_layernorm_rows to fold in. */
@@ -229,7 +258,7 @@ static void layer_forward(const slm_config *c, const bert_layer *L, scratch *s,
     uint64_t t = slm_prof_start(s->pf);
     s->failed |= slm_attention_encoder(s->att, s->q, s->k, s->v, offsets, lengths, batch,
                                        c->n_heads, c->head_dim, 1.0f / sqrtf((float)c->head_dim),
-                                       s->mm.n_threads) != 0;
+                                       s->mm.team, s->mm.n_threads) != 0;
     slm_prof_lap(s->pf, SLM_PROF_ATTENTION, t);
     product(s, s->xb, s->att, &L->o, n, SLM_PROF_O);
     t = slm_prof_start(s->pf); /* the residual and o's bias are folded into the norm */
@@ -242,20 +271,36 @@ static void layer_forward(const slm_config *c, const bert_layer *L, scratch *s,
     slm_prof_lap(s->pf, SLM_PROF_NORM, t);
 }
 
+typedef struct {
+    const slm_config *c;
+    const distilbert_weights *w;
+    float *x;
+    const int32_t *ids;
+    int offset;
+} embed_rows;
+
+/* Tokens [lo, hi) of one sequence: word + position embedding, LayerNorm. */
+static void embed_range(void *ctx, int lo, int hi, int worker)
+{
+    (void)worker;
+    const embed_rows *j = ctx;
+    int D = j->c->hidden_size;
+    for (int t = lo; t < hi; t++) {
+        float *row = j->x + (size_t)(j->offset + t) * D;
+        const float *we = j->w->word_emb + (size_t)j->ids[j->offset + t] * D;
+        const float *pe = j->w->pos_emb + (size_t)t * D;
+        for (int i = 0; i < D; i++)
+            row[i] = we[i] + pe[i];
+        slm_layernorm(row, row, j->w->emb_norm.w_vec, j->w->emb_norm.b, D, j->c->norm_eps);
+    }
+}
+
 static void embed(const slm_config *c, const distilbert_weights *w, scratch *s,
                   const int32_t *ids, const int *offsets, const int *lengths, int batch)
 {
-    int D = c->hidden_size;
     for (int b = 0; b < batch; b++) {
-#pragma omp parallel for num_threads(s->mm.n_threads) schedule(static)
-        for (int t = 0; t < lengths[b]; t++) {
-            float *row = s->x + (size_t)(offsets[b] + t) * D;
-            const float *we = w->word_emb + (size_t)ids[offsets[b] + t] * D;
-            const float *pe = w->pos_emb + (size_t)t * D;
-            for (int i = 0; i < D; i++)
-                row[i] = we[i] + pe[i];
-            slm_layernorm(row, row, w->emb_norm.w_vec, w->emb_norm.b, D, c->norm_eps);
-        }
+        embed_rows job = {c, w, s->x, ids, offsets[b]};
+        slm_team_for(s->mm.team, s->mm.n_threads, lengths[b], 1, embed_range, &job);
     }
 }
 
@@ -292,6 +337,7 @@ static slm_status distilbert_classify(const slm_model *m, const int32_t *ids, co
     if (st == SLM_OK) {
         s.n = total;
         s.mm.n_threads = m->n_threads_batch;
+        s.mm.team = m->team;
         s.pf = pf;
         uint64_t t = slm_prof_start(pf);
         embed(c, w, &s, ids, offsets, lengths, batch); /* the sum and its LayerNorm */
