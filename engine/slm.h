@@ -483,7 +483,7 @@ typedef enum {
     SLM_PROF_SAMPLING,
     SLM_PROF_TOKENIZER,  /* text to ids, and the streamed ids back to text */
     SLM_PROF_OUTPUT,     /* the token callback (the caller printing the text) */
-    SLM_PROF_SCRATCH,    /* a session's activation buffers, made at its first pass */
+    SLM_PROF_SCRATCH,    /* activation buffers: a session's at its first pass, a classify call's */
     SLM_PROF_OPS
 } slm_profile_op;
 

@@ -332,8 +332,13 @@ static slm_status distilbert_classify(const slm_model *m, const int32_t *ids, co
         total += lengths[b];
     }
     scratch s;
+    /* the buffers are made per call: their allocation (and freeing, below)
+       is the profile's scratch row, a fixed cost that is most of a short
+       batch's time outside the rows */
+    uint64_t t_alloc = slm_prof_start(pf);
     slm_status st = scratch_alloc(&s, total > batch ? total : batch, c->hidden_size,
                                   c->intermediate_size, err);
+    slm_prof_lap(pf, SLM_PROF_SCRATCH, t_alloc);
     if (st == SLM_OK) {
         s.n = total;
         s.mm.n_threads = m->n_threads_batch;
@@ -347,7 +352,9 @@ static slm_status distilbert_classify(const slm_model *m, const int32_t *ids, co
         head(c, w, &s, offsets, batch, logits);
         if (s.failed)
             st = slm_fail_nomem(err, "activation scratch");
+        t_alloc = slm_prof_start(pf);
         scratch_free(&s);
+        slm_prof_lap(pf, SLM_PROF_SCRATCH, t_alloc);
     }
     free(offsets);
     return st;
