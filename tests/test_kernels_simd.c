@@ -24,113 +24,9 @@
  * same bits whatever the batch, tile, edge, thread split or entry point
  * (dispatch.h), checked with memcmp per element (test_batch_invariance).
  *
- * The AVX-512 table also runs without AVX-512 hardware: when CMake finds
- * SIMDe this file is compiled a second time (SLM_TEST_AVX512_EMULATION_UNIT)
- * to build kernels/x86/avx512_dot.c over SIMDe's portable intrinsics. The
- * NEON table likewise runs on x86: kernels/arm/neon_dot.c is compiled into
- * this test over SIMDe's NEON (no CMake wiring needed: the headers are in
- * the default include path).
+ * The tables under test, the generator and table_dot are tests/simd_cases.h
+ * (with the SIMDe-emulated AVX-512 and NEON tables).
  */
-#ifdef SLM_TEST_AVX512_EMULATION_UNIT
-/* ------------------------------------------------ the emulation unit */
-#include <stdint.h>
-#include <string.h>
-#define SIMDE_ENABLE_NATIVE_ALIASES
-#include <simde/x86/avx512.h>
-
-#include "dtype.h"
-
-/* Intrinsics SIMDe 0.7.4 lacks, lane by lane (slow and obviously right). */
-#define LANES(type, name, v) \
-    type name[16];           \
-    memcpy(name, &(v), 64)
-#define RET512(type, arr) \
-    type r_;              \
-    memcpy(&r_, arr, 64); \
-    return r_
-
-static simde__m512 emu_cvtph_ps(simde__m256i h)
-{
-    uint16_t u[16];
-    float f[16];
-    memcpy(u, &h, 32);
-    for (int i = 0; i < 16; i++)
-        f[i] = slm_f16_to_f32(u[i]);
-    RET512(simde__m512, f);
-}
-static simde__m512i emu_cvtepu16_epi32(simde__m256i h)
-{
-    uint16_t u[16];
-    uint32_t o[16];
-    memcpy(u, &h, 32);
-    for (int i = 0; i < 16; i++)
-        o[i] = u[i];
-    RET512(simde__m512i, o);
-}
-static simde__m512 emu_cvtepi32_ps(simde__m512i v)
-{
-    LANES(int32_t, a, v);
-    float f[16];
-    for (int i = 0; i < 16; i++)
-        f[i] = (float)a[i];
-    RET512(simde__m512, f);
-}
-static simde__m512i emu_cvttps_epi32(simde__m512 v)
-{
-    LANES(float, a, v);
-    int32_t o[16];
-    for (int i = 0; i < 16; i++)
-        o[i] = (int32_t)a[i];
-    RET512(simde__m512i, o);
-}
-static float emu_reduce_add_ps(simde__m512 v)
-{
-    LANES(float, a, v);
-    float s = 0.0f;
-    for (int i = 0; i < 16; i++)
-        s += a[i];
-    return s;
-}
-static float emu_reduce_max_ps(simde__m512 v)
-{
-    LANES(float, a, v);
-    float m = a[0];
-    for (int i = 1; i < 16; i++)
-        m = a[i] > m ? a[i] : m;
-    return m;
-}
-static int emu_reduce_add_epi32(simde__m512i v)
-{
-    LANES(int32_t, a, v);
-    int32_t s = 0;
-    for (int i = 0; i < 16; i++)
-        s += a[i];
-    return s;
-}
-#undef _mm512_cvtph_ps
-#undef _mm512_cvtepu16_epi32
-#undef _mm512_cvtepi32_ps
-#undef _mm512_cvttps_epi32
-#undef _mm512_reduce_add_ps
-#undef _mm512_reduce_max_ps
-#undef _mm512_reduce_add_epi32
-#define _mm512_cvtph_ps emu_cvtph_ps
-#define _mm512_cvtepu16_epi32 emu_cvtepu16_epi32
-#define _mm512_cvtepi32_ps emu_cvtepi32_ps
-#define _mm512_cvttps_epi32 emu_cvttps_epi32
-#define _mm512_reduce_add_ps emu_reduce_add_ps
-#define _mm512_reduce_max_ps emu_reduce_max_ps
-#define _mm512_reduce_add_epi32 emu_reduce_add_epi32
-/* present in SIMDe, but without its native alias */
-#undef _mm512_shuffle_i64x2
-#define _mm512_shuffle_i64x2(a, b, imm) simde_mm512_shuffle_i64x2(a, b, imm)
-
-#define SLM_AVX512_EMULATED 1
-#define slm_kernels_avx512 slm_test_kernels_avx512_emulated
-#include "x86/avx512_dot.c"
-
-#else
-/* ------------------------------------------------------- the tests */
 #define _POSIX_C_SOURCE 200809L /* setenv, unsetenv, strdup */
 #include <math.h>
 #include <setjmp.h>
@@ -145,93 +41,8 @@ static int emu_reduce_add_epi32(simde__m512i v)
 
 #include "dispatch.h"
 #include "dtype.h"
+#include "simd_cases.h"
 #include "weight.h"
-
-#ifdef SLM_TEST_AVX512_EMULATION
-const slm_kernel_table *slm_test_kernels_avx512_emulated(void);
-#endif
-
-/* The NEON table's code also runs on x86: kernels/arm/neon_dot.c compiled
-   here over SIMDe's portable NEON (Debian libsimde-dev), when present. */
-#if defined(__x86_64__) && defined(__has_include)
-#if __has_include(<simde/arm/neon.h>)
-#define SLM_TEST_NEON_EMULATION 1
-#define SIMDE_ENABLE_NATIVE_ALIASES
-#include <simde/arm/neon.h>
-/* SIMDe 0.7.4's vshrq_n_u8 on GFNI CPUs left-shifts a signed 64-bit
-   constant out of range (UBSan stops there): the same shift through u16
-   lanes and a mask instead */
-#undef vshrq_n_u8
-#define vshrq_n_u8(a, n)                                                                   \
-    vandq_u8(vreinterpretq_u8_u16(vshrq_n_u16(vreinterpretq_u16_u8(a), (n))),             \
-             vdupq_n_u8((uint8_t)(0xff >> (n))))
-#define SLM_NEON_EMULATED 1
-#define slm_kernels_neon slm_test_kernels_neon_emulated
-#include "arm/neon_dot.c"
-#undef slm_kernels_neon
-#endif
-#endif
-
-#define U 5.9604644775390625e-8 /* 2^-24 */
-
-/* ------------------------------------------------------------ helpers */
-
-typedef struct {
-    uint64_t s;
-} rng;
-
-static double uniform(rng *r) /* [-1, 1) */
-{
-    r->s ^= r->s << 13, r->s ^= r->s >> 7, r->s ^= r->s << 17;
-    return (double)(r->s >> 11) / 4503599627370496.0 - 1.0;
-}
-
-static double gauss(rng *r)
-{
-    double u1 = (uniform(r) + 1.0) / 2.0 + 1e-300, u2 = (uniform(r) + 1.0) / 2.0;
-    return sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
-}
-
-/* The tables under test: each supported one, then the emulated AVX-512
-   table when the CPU has no AVX-512 of its own. Prints a skip line for
-   each one that cannot run here. */
-typedef struct {
-    const char *label;
-    const slm_kernel_table *t;
-} isa_case;
-
-static int isa_cases(isa_case *out, int quiet)
-{
-    int n = 0;
-    for (int i = 0; i < SLM_ISA_COUNT; i++) {
-        slm_isa isa = (slm_isa)i;
-        if (slm_isa_supported(isa)) {
-            out[n].label = slm_isa_name(isa);
-            out[n++].t = slm_kernels_for(isa);
-        } else if (!quiet) {
-            printf("[  SKIP    ] %s: not supported by this CPU/build\n", slm_isa_name(isa));
-        }
-    }
-#ifdef SLM_TEST_AVX512_EMULATION
-    if (!slm_isa_supported(SLM_ISA_AVX512) && slm_isa_supported(SLM_ISA_AVX2)) {
-        out[n].label = "avx512 (SIMDe emulation)";
-        out[n++].t = slm_test_kernels_avx512_emulated();
-    }
-#else
-    if (!quiet && !slm_isa_supported(SLM_ISA_AVX512))
-        printf("[  SKIP    ] avx512 emulation: SIMDe not found at build time\n");
-#endif
-#ifdef SLM_TEST_NEON_EMULATION
-    if (!slm_isa_supported(SLM_ISA_NEON)) {
-        out[n].label = "neon (SIMDe emulation)";
-        out[n++].t = slm_test_kernels_neon_emulated();
-    }
-#else
-    if (!quiet && !slm_isa_supported(SLM_ISA_NEON))
-        printf("[  SKIP    ] neon emulation: SIMDe's NEON headers not found\n");
-#endif
-    return n;
-}
 
 /* ============================================================ dispatch */
 
@@ -561,23 +372,6 @@ static void fill_case(float *w, float *x, int n, fill_kind k, slm_weight_type t,
     }
 }
 
-static float table_dot(const slm_kernel_table *t, slm_weight_type wt, const void *w,
-                       const void *x, int n)
-{
-    switch (wt) {
-    case SLM_WEIGHT_F32:
-        return t->dot_f32(w, x, n);
-    case SLM_WEIGHT_F16:
-        return t->dot_f16(w, x, n);
-    case SLM_WEIGHT_BF16:
-        return t->dot_bf16(w, x, n);
-    case SLM_WEIGHT_Q8_0:
-        return t->dot_q8_0(w, x, n);
-    default:
-        return t->dot_q4_0(w, x, n);
-    }
-}
-
 /* Exact Σ w·x of the decoded weights (and, for quantized types, the
    quantized activations), and Σ|terms| for the bound. */
 static void exact_dot(slm_weight_type wt, const void *wenc, const float *x, const void *xq, int n,
@@ -843,29 +637,6 @@ static void test_matmul_edges(void **state)
 
 /* ==================================================== batch invariance */
 
-/* The tables for the invariance tests: every supported one, and the
-   emulated AVX-512 table whenever it is built (also beside a native one: it
-   is another compilation of the same code, with SIMDe's lane loops). */
-static int invariance_cases(isa_case *out)
-{
-    int n = isa_cases(out, 1);
-#ifdef SLM_TEST_AVX512_EMULATION
-    int have = 0;
-    for (int i = 0; i < n; i++)
-        have |= strstr(out[i].label, "avx512 (SIMDe") != NULL;
-    if (!have && slm_isa_supported(SLM_ISA_AVX2)) {
-        out[n].label = "avx512 (SIMDe emulation)";
-        out[n++].t = slm_test_kernels_avx512_emulated();
-    }
-#endif
-    return n;
-}
-
-static int rand_int(rng *r, int lo, int hi) /* [lo, hi] */
-{
-    return lo + (int)((uniform(r) + 1.0) / 2.0 * (hi - lo + 1)) % (hi - lo + 1);
-}
-
 /* Element-wise bit equality of got[i] and want[i], i < count; names the
    first difference. */
 static void assert_same_bits(const float *got, const float *want, size_t count, size_t row_len,
@@ -1073,4 +844,3 @@ int main(void)
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
-#endif
