@@ -257,7 +257,7 @@ int slm_matmul_multi(float *const *y, const float *x, const slm_weight *const *w
     if (!ctx->kernels)
         ctx->kernels = slm_kernels_select();
     int nt = ctx->n_threads < 1 ? 1 : ctx->n_threads;
-    if (work < 65536.0) /* a small product is not worth waking the team */
+    if (work < SLM_TEAM_MIN_WORK) /* a small product is not worth sharing */
         nt = 1;
     int same = 1, rows = 0;
     for (int i = 0; i < count; i++) {

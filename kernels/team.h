@@ -28,6 +28,14 @@ typedef struct slm_team slm_team;
 
 typedef void (*slm_task_fn)(void *ctx, int task, int worker);
 
+/* Work (multiply-adds) below which a product or attention runs on the caller
+ * alone: ~10-20 us of one core's work, about what sharing costs when the
+ * other threads are busy elsewhere (claims, a futex wake, a descheduled
+ * worker's task to wait for). Measured on stories260K (Xeon, 2 vCPUs, a
+ * 1-thread CPU hog beside it): with 65536, pp64 at 2 threads ran at 0.8x of
+ * 1 thread; with 1M, 0.95-1.15x (idle: unchanged within the noise). */
+#define SLM_TEAM_MIN_WORK 1048576.0
+
 /* Most tasks one job takes (the claim word's index field). */
 #define SLM_TEAM_MAX_TASKS 65535
 /* Most threads (caller included) a team runs. */

@@ -194,10 +194,10 @@ static void attention_prompt(const pass *p, const slm_session *s, int l, int row
     int d = c->head_dim, group = c->n_heads / c->n_kv_heads;
     int tile = prompt_tile_tokens(group), tiles = (n + tile - 1) / tile;
     size_t scratch_floats = slm_attention_causal_scratch(group, tile, d);
-    /* a short prompt's attention is not worth waking the team for (as the
-       products' threshold, matmul_typed.c): query x key x head_dim MACs */
+    /* a short prompt's attention is not worth sharing (the products'
+       threshold, team.h): query x key x head_dim MACs */
     double work = (double)n * (s->n_past + n) * c->n_heads * d;
-    int nt = work > 65536.0 ? sc->n_threads_batch : 1;
+    int nt = work >= SLM_TEAM_MIN_WORK ? sc->n_threads_batch : 1;
     nt = nt > SLM_TEAM_MAX_THREADS ? SLM_TEAM_MAX_THREADS : nt;
     float *scratch[SLM_TEAM_MAX_THREADS] = {0};
     bool failed = false;
@@ -267,7 +267,8 @@ static void attention(const pass *p, int l)
     /* waking the team costs more than a short cache is worth */
     int nt = n_dec > 1 ? p->sc->n_threads_batch : p->sc->n_threads;
     heads_job j = {p, rows, H, l};
-    slm_team_run(p->sc->mm.team, work > 65536.0 ? nt : 1, p->n_seqs * H, head_task, &j);
+    slm_team_run(p->sc->mm.team, work >= SLM_TEAM_MIN_WORK ? nt : 1, p->n_seqs * H, head_task,
+                 &j);
 }
 
 static void mlp(const pass *p, const slm_decoder_layer *L)
