@@ -29,21 +29,6 @@
 #define STORIES "weights/stories260K"
 #define ROUTER "weights/router"
 
-static char *read_all(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return strdup("");
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *b = malloc((size_t)n + 1);
-    size_t got = fread(b, 1, (size_t)n, f);
-    b[got] = '\0';
-    fclose(f);
-    return b;
-}
-
 /* Appends `s` single-quoted for sh to cmd (cap bytes). */
 static void append_quoted(char *cmd, size_t cap, const char *s)
 {
@@ -70,9 +55,9 @@ static int run_example(const char *const *argv, char **out, char **err)
     int rc = system(cmd);
     char path[4200];
     snprintf(path, sizeof path, "%s/out", dir);
-    *out = read_all(path);
+    *out = test_read_text(path);
     snprintf(path, sizeof path, "%s/err", dir);
-    *err = read_all(path);
+    *err = test_read_text(path);
     test_rmtree(dir);
     free(dir);
     return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
@@ -98,7 +83,7 @@ static bool is_c_standard_header(const char *name)
 /* Checks every #include of one source file; returns how many it has. */
 static int check_includes(const char *path)
 {
-    char *text = read_all(path);
+    char *text = test_read_text(path);
     int n = 0, line_no = 1;
     for (char *line = text; *line; line_no++) {
         char *eol = strchr(line, '\n');

@@ -61,7 +61,7 @@ char *test_write_file(const char *dir, const char *name, const void *data, size_
     return path;
 }
 
-static char *slurp(const char *path)
+char *test_read_text(const char *path)
 {
     FILE *f = fopen(path, "rb");
     if (!f)
@@ -98,11 +98,11 @@ int test_run_cli_stdin(const char *args, const char *input, char **out, char **e
     char path[4200];
     if (out) {
         snprintf(path, sizeof path, "%s/out", dir);
-        *out = slurp(path);
+        *out = test_read_text(path);
     }
     if (err_out) {
         snprintf(path, sizeof path, "%s/err", dir);
-        *err_out = slurp(path);
+        *err_out = test_read_text(path);
     }
     test_rmtree(dir);
     free(dir);

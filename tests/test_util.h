@@ -20,6 +20,8 @@ void test_rmtree(const char *dir);
 
 /* Writes `len` bytes to dir/name; returns the malloc'd full path. */
 char *test_write_file(const char *dir, const char *name, const void *data, size_t len);
+/* The whole file at path, NUL-terminated (malloc'd; "" when it cannot be opened). */
+char *test_read_text(const char *path);
 
 /* Runs the slm CLI with a shell-quoted argument string, e.g. "run -n 5".
  * Returns the exit status; stdout and stderr are malloc'd NUL-terminated strings
