@@ -12,28 +12,30 @@
  * VNNI code the rest (fewer tokens, an odd last group, decode) without
  * breaking batch invariance (dispatch.h).
  *
- * Per block b, 16 tokens and one group of 8 rows, one tdpbssd (signed x
- * signed: Q8_0's quants as they are):
+ * Per pair of 8-row groups (16 rows), the call first copies every block
+ * into the layout a tile loads directly (B: 8 rows x 64 bytes, row c =
+ * elements 4c..4c+3 of each of the 16 rows, i.e. chunk c of the x8 layout's
+ * two groups side by side, pack.c; Q4_0's nibbles unpacked to n - 8), with
+ * the 16 row scales as floats; then, for every 16 tokens, per block b one
+ * tdpbssd (signed x signed):
  *   A  16 tokens x 32 activation quants, read in place from the SLM_ACT_Q8
  *      blocks (row stride = one token's blocks)
- *   B  the block's 32 quants of the group's 8 rows in the VNNI layout tiles
- *      want (B row c = elements 4c..4c+3 of each row), which is the x8
- *      layout's chunk c (pack.c): read in place, stride 32
- *   C  16 tokens x 8 rows of int32, stored to a buffer; two groups' C side
- *      by side are x16_tile's 16 lanes, and its fma runs on them.
+ *   B  the packed block
+ *   C  16 tokens x 16 rows of int32 (x16_tile's 16 lanes), stored to a
+ *      ring of buffers; the float part of block b runs while the tiles of
+ *      the next blocks are formed, its 16 accumulators in registers.
+ * Q4_0 as n - 8 makes its tile sum x16_tile's Σ n·x - 8·Σx directly: the
+ * same integer, and the same float part as Q8_0's.
  *
  * Measured (bench_kernels prefill 5632 x 2048, n = 128, Intel Xeon with
- * AMX): 500 GFLOP/s on 1 thread, 975 on 2, against 390 / 790 for the VNNI
- * tiles. The per-block scales make each 16 x 8 x 32 product end in a tile
- * store and a float pass, which is what bounds it.
- *
- * Q4_0's nibbles must be unpacked into a buffer before a tile can load
- * them (tdpbsud: signed activations x unsigned nibbles, the -8·Σx
- * correction added to each sum as the VNNI code starts from it). Unpacked
- * per 16-token tile that measured slower than VNNI (365-380 vs 405-410
- * GFLOP/s); so blocks go outermost, each block's B unpacked and loaded once
- * for every token tile of the call, the accumulators in memory between
- * blocks: 472-477 vs 403-410 (1 thread), pp128 314-337 -> 363-382 tok/s.
+ * AMX, 1 / 2 threads, GFLOP/s): this layout 540-610 / 1040-1190 for Q8_0
+ * and Q4_0 alike; the earlier one (two 8-row tdpbssd per block read in
+ * place, one tile set, Q4_0 blocks outermost with the accumulators in
+ * memory and a -8·Σx add per token) 478 / 900 and 425 / 783; the VNNI
+ * tiles 377 / 778. TinyLlama pp128 (2 threads) Q4_0 277-314 -> 385-423
+ * tok/s, Q8_0 278-284 -> 326-410. The lag of the float part behind the
+ * tiles (1 to 5 blocks) measured the same; the per-block tile store and
+ * loads, not the float part, are what is left.
  *
  * Tile instructions are written as inline asm with memory clobbers, not
  * GCC's intrinsics: GCC 12 declares its tile-config load as reading 8 bytes
@@ -45,6 +47,7 @@
  */
 #include <immintrin.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "amx_gemm.h"
@@ -55,55 +58,118 @@
 /* Tokens per tile product: A's and C's rows. */
 #define AMX_T 16
 
+/* One block of a pair of groups as the tiles read it: B (8 rows x 64
+   bytes: row c = chunk c of the first group's 8 rows, then the second's)
+   and the 16 rows' scales as floats (exact: converted from fp16). */
+#define PAIR_B_BYTES (8 * 64)
+#define PAIR_BLOCK_BYTES (PAIR_B_BYTES + 16 * 4)
+
+/* Blocks in flight: the float part of block b runs while the tiles of
+   blocks b + 1 .. b + LAG are formed (a tile store reaches vector loads
+   only after it drains); C goes through a ring of RING buffers. */
+#define LAG 2
+#define RING 4
+
 typedef struct {
     uint8_t palette, start_row, reserved[14];
     uint16_t colsb[16];
     uint8_t rows[16];
 } tile_config;
 
+/* tmm0, tmm1: A (16 tokens x 32 int8) of even / odd blocks; tmm2, tmm3:
+   their B (8 x 64 bytes); tmm4, tmm5: their C (16 tokens x 16 int32).
+   Two sets so consecutive blocks' products do not wait for each other. */
 static void tiles_configure(void)
 {
     tile_config cfg;
     memset(&cfg, 0, sizeof cfg);
     cfg.palette = 1;
-    cfg.rows[0] = AMX_T, cfg.colsb[0] = 32; /* A: 16 tokens x 32 int8 */
-    cfg.rows[1] = 8, cfg.colsb[1] = 32;     /* B: 8 x (4 elements x 8 rows) */
-    cfg.rows[2] = AMX_T, cfg.colsb[2] = 32; /* C: 16 tokens x 8 int32 */
-    cfg.rows[3] = AMX_T, cfg.colsb[3] = 32; /* Q4_0's A */
-    cfg.rows[4] = 8, cfg.colsb[4] = 64;     /* Q4_0's B: 8 x (4 elements x 16 rows) */
-    cfg.rows[5] = AMX_T, cfg.colsb[5] = 64; /* Q4_0's C: 16 tokens x 16 int32 */
+    for (int i = 0; i < 2; i++) {
+        cfg.rows[i] = AMX_T, cfg.colsb[i] = 32;
+        cfg.rows[2 + i] = 8, cfg.colsb[2 + i] = 64;
+        cfg.rows[4 + i] = AMX_T, cfg.colsb[4 + i] = 64;
+    }
     __asm__ volatile("ldtilecfg %0" : : "m"(cfg) : "memory");
 }
 
 static void tiles_release(void) { __asm__ volatile("tilerelease" : : : "memory"); }
 
-/* Block sums of the 16 tokens in tmm0 with one group's block (p: its x8
-   block group) into 8 int32 columns of c (row stride 64 bytes). */
-INLINE void group_block(int32_t *c, const uint8_t *p)
+/* ------------------------------------------------------------ packing */
+
+INLINE __m512i load_pair256(const uint8_t *a, const uint8_t *b)
 {
-    __asm__ volatile("tileloadd (%0,%1,1), %%tmm1" : : "r"(p + 16), "r"((size_t)32) : "memory");
-    __asm__ volatile("tilezero %%tmm2" : : : "memory");
-    __asm__ volatile("tdpbssd %%tmm1, %%tmm0, %%tmm2" : : : "memory"); /* AT&T: B, A, C */
-    __asm__ volatile("tilestored %%tmm2, (%0,%1,1)" : : "r"(c), "r"((size_t)64) : "memory");
+    __m512i v = _mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)a));
+    return _mm512_inserti64x4(v, _mm256_loadu_si256((const __m256i *)b), 1);
 }
 
-/* Block b of 16 tokens x groups p0, p1: c[t][0..7] from p0, [8..15] p1. */
-INLINE void block_sums(int32_t *c, const uint8_t *a, size_t xs, const uint8_t *p0,
-                       const uint8_t *p1)
+INLINE void pack_scales(uint8_t *out, const uint8_t *w0, const uint8_t *w1)
 {
-    __asm__ volatile("tileloadd (%0,%1,1), %%tmm0" : : "r"(a), "r"(xs) : "memory");
-    group_block(c, p0);
-    group_block(c + 8, p1);
+    __m256i h = _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)w0)),
+                                        _mm_loadu_si128((const __m128i *)w1), 1);
+    _mm512_store_ps((float *)(out + PAIR_B_BYTES), _mm512_cvtph_ps(h));
+}
+
+/* Every block of groups p0, p1 in the pair layout: Q8_0's chunks side by
+   side (the x8 layout's chunk c is B row c's half, pack.c). */
+static void q8_pair_pack(uint8_t *buf, const uint8_t *p0, const uint8_t *p1, int nb)
+{
+    const size_t gb = 8 * (size_t)SLM_Q8_0_BYTES;
+    for (int b = 0; b < nb; b++, p0 += gb, p1 += gb, buf += PAIR_BLOCK_BYTES) {
+        for (int c = 0; c < 8; c++)
+            _mm512_store_si512((__m512i *)(buf + 64 * c),
+                               load_pair256(p0 + 16 + 32 * c, p1 + 16 + 32 * c));
+        pack_scales(buf, p0, p1);
+    }
+}
+
+/* Q4_0: the nibbles unpacked (row c < 4 the low nibbles of chunk c, row
+   4 + c the high ones) as the signed quants n - 8, so the tiles' sum is
+   the x16_tile's Σ n·x - 8·Σx, the same integer, with no correction in
+   the float part (that add and broadcast per token made Q4_0's tiles
+   ~1.5x slower than Q8_0's). */
+static void q4_pair_pack(uint8_t *buf, const uint8_t *p0, const uint8_t *p1, int nb)
+{
+    const size_t gb = 8 * (size_t)SLM_Q4_0_BYTES;
+    const __m512i m = _mm512_set1_epi8(15), eight = _mm512_set1_epi8(8);
+    for (int b = 0; b < nb; b++, p0 += gb, p1 += gb, buf += PAIR_BLOCK_BYTES) {
+        for (int c = 0; c < 4; c++) {
+            __m512i v = load_pair256(p0 + 16 + 32 * c, p1 + 16 + 32 * c);
+            __m512i lo = _mm512_and_si512(v, m), hi = _mm512_and_si512(_mm512_srli_epi16(v, 4), m);
+            _mm512_store_si512((__m512i *)(buf + 64 * c), _mm512_sub_epi8(lo, eight));
+            _mm512_store_si512((__m512i *)(buf + 64 * (c + 4)), _mm512_sub_epi8(hi, eight));
+        }
+        pack_scales(buf, p0, p1);
+    }
+}
+
+/* ------------------------------------------------------------ tiles */
+
+/* Block sums of 16 tokens (a: token 0's quants of the block, stride xs)
+   with one packed block (pb) into c (16 x 16 int32), on tile set 0 or 1.
+   GNU as has no register arithmetic: both sets spelled out. */
+INLINE void tile_block(int32_t *c, const uint8_t *a, size_t xs, const uint8_t *pb, int set)
+{
+    if (set == 0) {
+        __asm__ volatile("tileloadd (%0,%1,1), %%tmm0" : : "r"(a), "r"(xs) : "memory");
+        __asm__ volatile("tileloadd (%0,%1,1), %%tmm2" : : "r"(pb), "r"((size_t)64) : "memory");
+        __asm__ volatile("tilezero %%tmm4" : : : "memory");
+        __asm__ volatile("tdpbssd %%tmm2, %%tmm0, %%tmm4" : : : "memory"); /* AT&T: B, A, C */
+        __asm__ volatile("tilestored %%tmm4, (%0,%1,1)" : : "r"(c), "r"((size_t)64) : "memory");
+    } else {
+        __asm__ volatile("tileloadd (%0,%1,1), %%tmm1" : : "r"(a), "r"(xs) : "memory");
+        __asm__ volatile("tileloadd (%0,%1,1), %%tmm3" : : "r"(pb), "r"((size_t)64) : "memory");
+        __asm__ volatile("tilezero %%tmm5" : : : "memory");
+        __asm__ volatile("tdpbssd %%tmm3, %%tmm1, %%tmm5" : : : "memory");
+        __asm__ volatile("tilestored %%tmm5, (%0,%1,1)" : : "r"(c), "r"((size_t)64) : "memory");
+    }
 }
 
 /* The float part of block b for 16 tokens: x16_tile's per-lane arithmetic
-   on the tile's sums (c: token t's 16 row sums at 16 t). */
-INLINE void block_fma(__m512 acc[AMX_T], const int32_t *c, const uint8_t *p0, const uint8_t *p1,
-                      const uint8_t *x, size_t xs, int b)
+   (avx512_dot.c) on the tile's sums (c: token t's 16 row sums at 16 t). */
+INLINE void block_fma(__m512 acc[AMX_T], const int32_t *c, const uint8_t *pb, const uint8_t *x,
+                      size_t xs, int b)
 {
-    __m256i h = _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)p0)),
-                                        _mm_loadu_si128((const __m128i *)p1), 1);
-    __m512 dw = _mm512_cvtph_ps(h);
+    __m512 dw = _mm512_load_ps((const float *)(pb + PAIR_B_BYTES));
     for (int t = 0; t < AMX_T; t++) {
         const slm_act_q8 *at = (const slm_act_q8 *)(x + t * xs) + b;
         __m512i s = _mm512_load_si512((const __m512i *)(c + 16 * t));
@@ -112,131 +178,38 @@ INLINE void block_fma(__m512 acc[AMX_T], const int32_t *c, const uint8_t *p0, co
     }
 }
 
-/* 16 tokens x 16 rows (groups p0, p1): y[t * ldy + i], i < 16. Blocks go
-   two at a time and the float part runs one step behind the tiles (c is a
-   ring of 2 x 2 blocks): a tile store's data reaches vector loads only
-   after it drains, so each step's sums are read while the next step's
-   tiles are formed. */
-static void amx_tile16(float *y, size_t ldy, const uint8_t *p0, const uint8_t *p1,
-                       const uint8_t *x, size_t xs, int nb)
+/* 16 tokens x 16 rows of a packed pair (pk: nb blocks): y[t * ldy + i],
+   i < 16. The accumulators stay in registers over all blocks. */
+static void pair_tile16(float *y, size_t ldy, const uint8_t *pk, const uint8_t *x, size_t xs,
+                        int nb)
 {
-    _Alignas(64) int32_t c[2][2][AMX_T * 16];
-    const size_t gb = 8 * (size_t)SLM_Q8_0_BYTES;
+    _Alignas(64) int32_t ring[RING][AMX_T * 16];
     __m512 acc[AMX_T];
     for (int t = 0; t < AMX_T; t++)
         acc[t] = _mm512_setzero_ps();
     const uint8_t *q = x + 8; /* token 0's quants of block 0 (slm_act_q8: d, sum, q) */
-    int steps = (nb + 1) / 2;
-    for (int i = 0; i <= steps; i++) {
-        int b = 2 * i;
-        if (i < steps) { /* tiles of blocks b, b + 1 */
-            const uint8_t *a = q + (size_t)b * SLM_ACT_Q8_BYTES;
-            block_sums(c[i & 1][0], a, xs, p0 + b * gb, p1 + b * gb);
-            if (b + 1 < nb)
-                block_sums(c[i & 1][1], a + SLM_ACT_Q8_BYTES, xs, p0 + (b + 1) * gb,
-                           p1 + (b + 1) * gb);
-        }
-        if (i > 0) { /* the float part of the previous step's blocks, in order */
-            int pb = b - 2;
-            block_fma(acc, c[(i - 1) & 1][0], p0 + pb * gb, p1 + pb * gb, x, xs, pb);
-            if (pb + 1 < nb)
-                block_fma(acc, c[(i - 1) & 1][1], p0 + (pb + 1) * gb, p1 + (pb + 1) * gb, x, xs,
-                          pb + 1);
+    for (int i = 0; i < nb + LAG; i++) {
+        if (i < nb)
+            tile_block(ring[i % RING], q + (size_t)i * SLM_ACT_Q8_BYTES, xs,
+                       pk + (size_t)i * PAIR_BLOCK_BYTES, i & 1);
+        if (i >= LAG) {
+            int b = i - LAG;
+            block_fma(acc, ring[b % RING], pk + (size_t)b * PAIR_BLOCK_BYTES, x, xs, b);
         }
     }
     for (int t = 0; t < AMX_T; t++)
         _mm512_storeu_ps(y + t * ldy, acc[t]);
 }
 
-/* ------------------------------------------------------------ Q4_0 */
-
-/* Block b's nibbles of groups p0, p1 into B's layout (8 rows of 64 bytes:
-   row c < 4 the low nibbles of chunk c of p0's rows then p1's, row 4 + c
-   the high ones), loaded into tmm4. */
-INLINE void q4_load_b(uint8_t *buf, const uint8_t *p0, const uint8_t *p1)
+/* Every pair of groups: packed once (buf: nb blocks), then every whole
+   16-token tile of the call. */
+static void pairs_tiles(float *y, size_t ldy, const uint8_t *w, size_t gs, const uint8_t *x,
+                        size_t xs, int pairs, int full, int nb, int q4, uint8_t *buf)
 {
-    const __m512i m = _mm512_set1_epi8(15);
-    for (int c = 0; c < 4; c++) {
-        __m512i v = _mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)(p0 + 16 + 32 * c)));
-        v = _mm512_inserti64x4(v, _mm256_loadu_si256((const __m256i *)(p1 + 16 + 32 * c)), 1);
-        _mm512_store_si512((__m512i *)(buf + 64 * c), _mm512_and_si512(v, m));
-        _mm512_store_si512((__m512i *)(buf + 64 * (c + 4)),
-                           _mm512_and_si512(_mm512_srli_epi16(v, 4), m));
-    }
-    __asm__ volatile("tileloadd (%0,%1,1), %%tmm4" : : "r"(buf), "r"((size_t)64) : "memory");
-}
-
-/* 16 tokens' sums with the B in tmm4 (signed activations x unsigned
-   nibbles) into c (16 x 16 int32). */
-INLINE void q4_sums(int32_t *c, const uint8_t *a, size_t xs)
-{
-    __asm__ volatile("tileloadd (%0,%1,1), %%tmm3" : : "r"(a), "r"(xs) : "memory");
-    __asm__ volatile("tilezero %%tmm5" : : : "memory");
-    __asm__ volatile("tdpbsud %%tmm4, %%tmm3, %%tmm5" : : : "memory"); /* AT&T: B, A, C */
-    __asm__ volatile("tilestored %%tmm5, (%0,%1,1)" : : "r"(c), "r"((size_t)64) : "memory");
-}
-
-#define Q4_MAX_TILES 16 /* tokens per call: batch_rows's chunks are <= 256 */
-
-/* tiles x 16 tokens x 16 rows (groups p0, p1), blocks outer: each block's
-   nibbles are unpacked once for every token tile; the accumulators live
-   in memory between blocks (stored and reloaded unchanged: the same fma
-   sequence per lane as x16_tile, whose starting value -8·Σx is added to
-   each sum here). */
-static void amx_q4_pair(float *y, size_t ldy, const uint8_t *p0, const uint8_t *p1,
-                        const uint8_t *x, size_t xs, int nb, int tiles)
-{
-    _Alignas(64) uint8_t b_buf[8 * 64];
-    _Alignas(64) int32_t c[2][AMX_T * 16];
-    _Alignas(64) float acc[Q4_MAX_TILES * AMX_T][16];
-    const size_t gb = 8 * (size_t)SLM_Q4_0_BYTES;
-    memset(acc, 0, sizeof(float) * 16 * AMX_T * (size_t)tiles);
-    for (int b = 0; b < nb; b++) {
-        const uint8_t *w0 = p0 + b * gb, *w1 = p1 + b * gb;
-        q4_load_b(b_buf, w0, w1);
-        __m256i h = _mm256_inserti128_si256(
-            _mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)w0)),
-            _mm_loadu_si128((const __m128i *)w1), 1);
-        __m512 dw = _mm512_cvtph_ps(h);
-        for (int tt = 0; tt < tiles; tt++) {
-            const uint8_t *xt = x + (size_t)tt * AMX_T * xs;
-            int32_t *ct = c[tt & 1];
-            q4_sums(ct, xt + 8 + (size_t)b * SLM_ACT_Q8_BYTES, xs);
-            for (int t = 0; t < AMX_T; t++) {
-                const slm_act_q8 *at = (const slm_act_q8 *)(xt + t * xs) + b;
-                __m512i s = _mm512_add_epi32(_mm512_load_si512((const __m512i *)(ct + 16 * t)),
-                                             _mm512_set1_epi32(-8 * at->sum));
-                float *a = acc[tt * AMX_T + t];
-                _mm512_store_ps(a, _mm512_fmadd_ps(_mm512_cvtepi32_ps(s),
-                                                   _mm512_mul_ps(dw, _mm512_set1_ps(at->d)),
-                                                   _mm512_load_ps(a)));
-            }
-        }
-    }
-    for (int t = 0; t < tiles * AMX_T; t++)
-        _mm512_storeu_ps(y + t * ldy, _mm512_load_ps(acc[t]));
-}
-
-/* Q8_0 on tiles: every pair of groups, 16 tokens at a time. */
-static void q8_tiles(float *y, size_t ldy, const uint8_t *w, size_t gs, const uint8_t *x,
-                     size_t xs, int pairs, int full, int nb)
-{
-    for (int g = 0; g < 2 * pairs; g += 2)
+    for (int g = 0; g < 2 * pairs; g += 2) {
+        (q4 ? q4_pair_pack : q8_pair_pack)(buf, w + g * gs, w + (g + 1) * gs, nb);
         for (int t = 0; t < full; t += AMX_T)
-            amx_tile16(y + 8 * g + (size_t)t * ldy, ldy, w + g * gs, w + (g + 1) * gs,
-                       x + (size_t)t * xs, xs, nb);
-}
-
-/* Q4_0 on tiles: every pair of groups, up to Q4_MAX_TILES token tiles per
-   pass. */
-static void q4_tiles(float *y, size_t ldy, const uint8_t *w, size_t gs, const uint8_t *x,
-                     size_t xs, int pairs, int full, int nb)
-{
-    for (int t0 = 0; t0 < full; t0 += Q4_MAX_TILES * AMX_T) {
-        int tiles = (full - t0) / AMX_T < Q4_MAX_TILES ? (full - t0) / AMX_T : Q4_MAX_TILES;
-        for (int g = 0; g < 2 * pairs; g += 2)
-            amx_q4_pair(y + 8 * g + (size_t)t0 * ldy, ldy, w + g * gs, w + (g + 1) * gs,
-                        x + (size_t)t0 * xs, xs, nb, tiles);
+            pair_tile16(y + 8 * g + (size_t)t * ldy, ldy, buf, x + (size_t)t * xs, xs, nb);
     }
 }
 
@@ -252,9 +225,15 @@ static void amx_grid(float *y, size_t ldy, const uint8_t *w, size_t gs, const ui
         slm_avx512_gemm_x8(y, ldy, w, gs, x, xs, nr, nt, k, q4);
         return;
     }
+    uint8_t *buf = aligned_alloc(64, (size_t)nb * PAIR_BLOCK_BYTES);
+    if (buf == NULL) { /* the same bits, without tiles */
+        slm_avx512_gemm_x8(y, ldy, w, gs, x, xs, nr, nt, k, q4);
+        return;
+    }
     tiles_configure();
-    (q4 ? q4_tiles : q8_tiles)(y, ldy, w, gs, x, xs, pairs, full, nb);
+    pairs_tiles(y, ldy, w, gs, x, xs, pairs, full, nb, q4, buf);
     tiles_release();
+    free(buf);
     if (full < nt)
         slm_avx512_gemm_x8(y + (size_t)full * ldy, ldy, w, gs, x + (size_t)full * xs, xs,
                            16 * pairs, nt - full, k, q4);
