@@ -96,17 +96,84 @@ static int matmul(slm_scratch *sc, float *y, const float *x, const slm_weight *w
     return matmul_multi(sc, &y, x, &w, 1, n);
 }
 
-static void rmsnorm_rows(float *out, const float *x, const float *w, int n, int D, float eps)
+/* ------------------------------------------------ row-wise steps on the team */
+
+/* Element-wise work (floats) below which the caller does every row: ~50 us
+   of one core, well above what sharing costs. Rows are split, never a
+   row's elements: each row is computed by the same code wherever it runs,
+   so the bits do not depend on the thread count. */
+#define ROWS_MIN_ELEMS 65536
+
+typedef struct {
+    void (*fn)(const void *job, int row);
+    const void *job;
+} rows_job;
+
+static void rows_range(void *ctx, int lo, int hi, int worker)
 {
-    for (int t = 0; t < n; t++)
-        slm_rmsnorm(out + (size_t)t * D, x + (size_t)t * D, w, D, eps);
+    (void)worker;
+    const rows_job *j = ctx;
+    for (int r = lo; r < hi; r++)
+        j->fn(j->job, r);
 }
 
-static void add_rows(float *x, const float *y, size_t count)
+static void for_rows(const pass *p, int n, int row_elems, void (*fn)(const void *, int),
+                     const void *job)
 {
-    for (size_t i = 0; i < count; i++)
+    int nt = (double)n * row_elems >= ROWS_MIN_ELEMS ? p->sc->n_threads_batch : 1;
+    rows_job j = {fn, job};
+    slm_team_for(p->sc->mm.team, nt, n, 1, rows_range, &j);
+}
+
+typedef struct {
+    float *out;
+    const float *x, *w;
+    int D;
+    float eps;
+} norm_job;
+
+static void norm_row(const void *job, int t)
+{
+    const norm_job *j = job;
+    slm_rmsnorm(j->out + (size_t)t * j->D, j->x + (size_t)t * j->D, j->w, j->D, j->eps);
+}
+
+static void rmsnorm_rows(const pass *p, float *out, const float *x, const float *w, int n, int D,
+                         float eps)
+{
+    norm_job j = {out, x, w, D, eps};
+    for_rows(p, n, D, norm_row, &j);
+}
+
+typedef struct {
+    float *x;
+    const float *y;
+    int D;
+} add_job;
+
+static void add_row(const void *job, int t)
+{
+    const add_job *j = job;
+    float *x = j->x + (size_t)t * j->D;
+    const float *y = j->y + (size_t)t * j->D;
+    for (int i = 0; i < j->D; i++)
         x[i] += y[i];
 }
+
+/* x += y over n rows of D */
+static void add_rows(const pass *p, float *x, const float *y, int n, int D)
+{
+    add_job j = {x, y, D};
+    for_rows(p, n, D, add_row, &j);
+}
+
+static void silu_row(const void *job, int t)
+{
+    const add_job *j = job; /* gate (x) ⊙= silu, times up (y) */
+    slm_silu_mul(j->x + (size_t)t * j->D, j->y + (size_t)t * j->D, j->D);
+}
+
+/* ------------------------------------------------ the layers */
 
 /* cos/sin of every new position; the table depends on the sequence (longrope). */
 static void rope_tables(const pass *p)
@@ -281,8 +348,8 @@ static void mlp(const pass *p, const slm_decoder_layer *L)
     uint64_t t0 = slm_prof_start(pf);
     matmul_multi(sc, y, sc->xb, w, 2, p->n);
     t0 = slm_prof_product(pf, SLM_PROF_GATE_UP, t0, w, 2, p->n);
-    for (int t = 0; t < p->n; t++) /* per row: a row's values never depend on the others' */
-        slm_silu_mul(sc->hb + (size_t)t * F, sc->hb2 + (size_t)t * F, F);
+    add_job act = {sc->hb, sc->hb2, F};
+    for_rows(p, p->n, F, silu_row, &act);
     t0 = slm_prof_lap(pf, SLM_PROF_ACTIVATION, t0);
     matmul(sc, sc->xb, sc->hb, down, p->n);
     slm_prof_product(pf, SLM_PROF_DOWN, t0, &down, 1, p->n);
@@ -296,7 +363,7 @@ static void layer_forward(const pass *p, const slm_decoder_layer *L, int l)
     slm_profile *pf = sc->profile; /* NULL: each lap below is one untaken branch */
     const slm_weight *wo = &L->wo;
     uint64_t t = slm_prof_start(pf);
-    rmsnorm_rows(sc->xb, sc->x, L->attn_norm, p->n, D, c->norm_eps);
+    rmsnorm_rows(p, sc->xb, sc->x, L->attn_norm, p->n, D, c->norm_eps);
     t = slm_prof_lap(pf, SLM_PROF_NORM, t);
     attention_inputs(p, L, l); /* times its own parts */
     t = slm_prof_start(pf);
@@ -304,13 +371,13 @@ static void layer_forward(const pass *p, const slm_decoder_layer *L, int l)
     t = slm_prof_lap(pf, SLM_PROF_ATTENTION, t);
     matmul(sc, sc->xb, sc->att, wo, p->n);
     t = slm_prof_product(pf, SLM_PROF_O, t, &wo, 1, p->n);
-    add_rows(sc->x, sc->xb, (size_t)p->n * D);
+    add_rows(p, sc->x, sc->xb, p->n, D);
     t = slm_prof_lap(pf, SLM_PROF_RESIDUAL, t);
-    rmsnorm_rows(sc->xb, sc->x, L->ffn_norm, p->n, D, c->norm_eps);
+    rmsnorm_rows(p, sc->xb, sc->x, L->ffn_norm, p->n, D, c->norm_eps);
     slm_prof_lap(pf, SLM_PROF_NORM, t);
     mlp(p, L); /* times its own parts */
     t = slm_prof_start(pf);
-    add_rows(sc->x, sc->xb, (size_t)p->n * D);
+    add_rows(p, sc->x, sc->xb, p->n, D);
     slm_prof_lap(pf, SLM_PROF_RESIDUAL, t);
 }
 
@@ -327,7 +394,7 @@ static slm_status output_head(const pass *p, const slm_decoder_weights *w, slm_e
     uint64_t t = slm_prof_start(pf);
     for (int i = 0, row = 0; i < p->n_seqs; row += p->seqs[i].n, i++) {
         const slm_seq_step *q = &p->seqs[i];
-        rmsnorm_rows(sc->xb + (size_t)rows * D, sc->x + (size_t)(row + q->n - q->n_logits) * D,
+        rmsnorm_rows(p, sc->xb + (size_t)rows * D, sc->x + (size_t)(row + q->n - q->n_logits) * D,
                      w->norm, q->n_logits, D, c->norm_eps);
         rows += q->n_logits;
     }
