@@ -11,13 +11,18 @@
  *                                       rescaling: O and l shrink by e^(m_old - m_new))
  *   O += P · V_block                    sgemm, R x d
  * and out = O / l at the end. Instead of one dot and one axpy per key for
- * every query row, each key feeds R rows through BLAS's register tiles.
+ * every query row, each key feeds R rows through register tiles: the kernel
+ * table's own sgemm_nt where it has one (as the encoder's attention: the
+ * speed does not hang on OPENBLAS_CORETYPE, and a 64 x 64 x 64 product is
+ * too small for OpenBLAS's call and packing costs), with the value block
+ * transposed for P·V, else BLAS's sgemm.
  * f32 caches are read in place; f16/q8 key blocks are decoded to f32 first.
  */
 #include <cblas.h>
 #include <math.h>
 #include <string.h>
 
+#include "dispatch.h"
 #include "kernels.h"
 
 #define KEY_BLOCK 64
@@ -25,7 +30,9 @@
 size_t slm_attention_causal_scratch(int nh, int nt, int d)
 {
     size_t R = (size_t)nh * nt;
-    return 2 * R * d + R * KEY_BLOCK + 2 * R + 2 * (size_t)KEY_BLOCK * d;
+    /* Q, O, S, m, l, K and V blocks, then the own sgemm's Vᵀ and P·V */
+    return 2 * R * d + R * KEY_BLOCK + 2 * R + 2 * (size_t)KEY_BLOCK * d +
+           (size_t)KEY_BLOCK * d + R * d;
 }
 
 /* Positions t0 .. t0+nk-1 of a view as f32 rows: in place for an f32 cache,
@@ -68,9 +75,44 @@ static void softmax_block(float *s, int nk, int k0, int lo, int hi, float *m, fl
     *l += slm_row_sum(s + a, b - a);
 }
 
-void slm_attention_causal(float *out, const float *q, size_t q_stride, int nh, int nt, int pos0,
-                          int window, const slm_kv_view *k, const slm_kv_view *v, int d,
-                          float scale, float *scratch)
+/* S (R x nk, row stride KEY_BLOCK) = Q · Kᵀ. The own sgemm cannot fail
+   here for want of memory only if its panel fits: it allocates 32·d floats;
+   on failure BLAS does the block. */
+static void scores(const slm_kernel_table *kt, float *S, const float *Q, const float *K, int ldk,
+                   int R, int nk, int d)
+{
+    if (kt && kt->sgemm_nt &&
+        kt->sgemm_nt(S, KEY_BLOCK, Q, (size_t)d, K, (size_t)ldk, R, nk, d, NULL) == 0)
+        return;
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, R, nk, d, 1.0f, Q, d, K, ldk, 0.0f, S,
+                KEY_BLOCK);
+}
+
+/* O (R x d) += P · V_block (P: R x nk in S, V: nk rows of d, stride ldv).
+   The own sgemm takes Vᵀ (d x nk, into tmp) and writes P·V after it
+   (R x d), which is then added. */
+static void add_weighted_values(const slm_kernel_table *kt, float *O, const float *P,
+                                const float *V, int ldv, int R, int nk, int d, float *tmp)
+{
+    if (kt && kt->sgemm_nt) {
+        float *vt = tmp, *pv = tmp + (size_t)KEY_BLOCK * d;
+        for (int j = 0; j < nk; j++)
+            for (int i = 0; i < d; i++)
+                vt[(size_t)i * nk + j] = V[(size_t)j * ldv + i];
+        if (kt->sgemm_nt(pv, (size_t)d, P, KEY_BLOCK, vt, (size_t)nk, R, d, nk, NULL) == 0) {
+            for (size_t i = 0; i < (size_t)R * d; i++)
+                O[i] += pv[i];
+            return;
+        }
+    }
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, R, d, nk, 1.0f, P, KEY_BLOCK, V, ldv,
+                1.0f, O, d);
+}
+
+void slm_attention_causal(const slm_kernel_table *kt, float *out, const float *q,
+                          size_t q_stride, int nh, int nt, int pos0, int window,
+                          const slm_kv_view *k, const slm_kv_view *v, int d, float scale,
+                          float *scratch)
 {
     int R = nh * nt;
     float *Q = scratch, *O = Q + (size_t)R * d, *S = O + (size_t)R * d;
@@ -91,16 +133,14 @@ void slm_attention_causal(float *out, const float *q, size_t q_stride, int nh, i
         int nk = last + 1 - k0 < KEY_BLOCK ? last + 1 - k0 : KEY_BLOCK, ldk, ldv;
         const float *K = f32_rows(k, k0, nk, d, kbuf, &ldk);
         const float *V = f32_rows(v, k0, nk, d, vbuf, &ldv);
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, R, nk, d, 1.0f, Q, d, K, ldk, 0.0f,
-                    S, KEY_BLOCK);
+        scores(kt, S, Q, K, ldk, R, nk, d);
         for (int r = 0; r < R; r++) {
             int p = pos0 + r / nh; /* the row's position: keys lo .. p */
             int lo = window > 0 && p + 1 > window ? p + 1 - window : 0;
             softmax_block(S + (size_t)r * KEY_BLOCK, nk, k0, lo, p, &m[r], &l[r],
                           O + (size_t)r * d, d);
         }
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, R, d, nk, 1.0f, S, KEY_BLOCK, V,
-                    ldv, 1.0f, O, d);
+        add_weighted_values(kt, O, S, V, ldv, R, nk, d, vbuf + (size_t)KEY_BLOCK * d);
     }
     for (int r = 0; r < R; r++) {
         float *dst = out + (size_t)(r / nh) * q_stride + (size_t)(r % nh) * d;

@@ -7,7 +7,7 @@
  *
  * Bound: each output is a convex combination of value rows, and the two
  * paths differ only in the rounding of the scores (the tile scales q before
- * the dot, BLAS sums in its own order) and of the running sums, so
+ * the dot, BLAS or the table's own sgemm_nt sums in its own order) and of the running sums, so
  * |tile - row| <= 1e-5 · max|v| (f32 rounding of ~d-term sums, a few
  * hundred ulps of slack).
  *
@@ -31,6 +31,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -80,7 +81,7 @@ static slm_kv_view view(slm_kv_elem type, const void *data, const float *scale, 
     return v;
 }
 
-static void check_case(att_case a)
+static void check_case(att_case a, const slm_kernel_table *kt)
 {
     int n_pos = a.pos0 + a.nt, d = a.d, R = a.nh * a.nt;
     size_t q_stride = (size_t)a.nh * d + 3; /* rows not packed back to back */
@@ -94,7 +95,7 @@ static void check_case(att_case a)
     float *scratch = malloc(sizeof(float) * slm_attention_causal_scratch(a.nh, a.nt, d));
     float scale = 1.0f / sqrtf((float)d);
     slm_kv_view k0 = view(a.type, c.k, c.ks, c.stride, 0), v0 = view(a.type, c.v, c.vs, c.stride, 0);
-    slm_attention_causal(out, q, q_stride, a.nh, a.nt, a.pos0, a.window, &k0, &v0, d, scale,
+    slm_attention_causal(kt, out, q, q_stride, a.nh, a.nt, a.pos0, a.window, &k0, &v0, d, scale,
                          scratch);
     float vmax = 0;
     for (int i = 0; i < n_pos * d; i++)
@@ -110,9 +111,10 @@ static void check_case(att_case a)
         for (int i = 0; i < d; i++) {
             assert_true(isfinite(got[i]));
             if (!(fabsf(got[i] - ref[i]) <= 1e-5f * vmax))
-                fail_msg("nh=%d nt=%d pos0=%d window=%d d=%d type=%d: row %d [%d] got %.9g "
+                fail_msg("%s: nh=%d nt=%d pos0=%d window=%d d=%d type=%d: row %d [%d] got %.9g "
                          "want %.9g",
-                         a.nh, a.nt, a.pos0, a.window, a.d, (int)a.type, r, i, got[i], ref[i]);
+                         kt ? kt->name : "BLAS", a.nh, a.nt, a.pos0, a.window, a.d, (int)a.type,
+                         r, i, got[i], ref[i]);
         }
     }
     free(kf), free(vf), free(q), free(out), free(ref), free(scratch);
@@ -130,8 +132,21 @@ static void test_causal_tiles(void **state)
         {8, 8, 130, 0, 64, SLM_KV_ELEM_Q8},   {4, 16, 3, 0, 128, SLM_KV_ELEM_Q8},
         {3, 7, 65, 1, 16, SLM_KV_ELEM_F32}, /* window 1: each token sees itself only */
     };
+    /* BLAS's sgemm (kt NULL), then every supported table's own sgemm_nt */
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
-        check_case(cases[i]);
+        check_case(cases[i], NULL);
+    int own = 0;
+    for (int isa = 0; isa < SLM_ISA_COUNT; isa++) {
+        const slm_kernel_table *kt = slm_kernels_for((slm_isa)isa);
+        if (!slm_isa_supported((slm_isa)isa) || kt->isa != (slm_isa)isa || !kt->sgemm_nt)
+            continue;
+        for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+            check_case(cases[i], kt);
+        printf("causal tiles on %s's sgemm_nt: ok\n", kt->name);
+        own++;
+    }
+    if (own == 0)
+        printf("causal tiles: no table here has its own sgemm_nt (BLAS's checked)\n");
 }
 
 /* Exact attention in double over the cache's decoded rows. */

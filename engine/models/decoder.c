@@ -246,7 +246,7 @@ static void prompt_tile_task(void *ctx, int i, int worker)
     size_t at = (size_t)(j->row + t0) * Hd + (size_t)kvh * group * d;
     slm_kv_view k = slm_kv_keys(&j->s->kv, j->l, kvh, 0);
     slm_kv_view v = slm_kv_values(&j->s->kv, j->l, kvh, 0);
-    slm_attention_causal(j->p->sc->att + at, j->p->sc->q + at, (size_t)Hd, group, nt,
+    slm_attention_causal(j->p->sc->mm.kernels, j->p->sc->att + at, j->p->sc->q + at, (size_t)Hd, group, nt,
                          j->s->n_past + t0, c->sliding_window, &k, &v, d, j->scale,
                          j->scratch[worker]);
 }

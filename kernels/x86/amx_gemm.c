@@ -18,8 +18,10 @@
  * two groups side by side, pack.c; Q4_0's nibbles unpacked to n - 8), with
  * the 16 row scales as floats; then, for every 16 tokens, per block b one
  * tdpbssd (signed x signed):
- *   A  16 tokens x 32 activation quants, read in place from the SLM_ACT_Q8
- *      blocks (row stride = one token's blocks)
+ *   A  16 tokens x 32 activation quants, copied once per call from the
+ *      SLM_ACT_Q8 blocks into 512 aligned bytes per tile and block (read in
+ *      place, rows 40 bytes apart, about half of them split a cache line:
+ *      the copy measured 8-10% faster), their scales beside them
  *   B  the packed block
  *   C  16 tokens x 16 rows of int32 (x16_tile's 16 lanes), stored to a
  *      ring of buffers; the float part of block b runs while the tiles of
@@ -28,14 +30,16 @@
  * same integer, and the same float part as Q8_0's.
  *
  * Measured (bench_kernels prefill 5632 x 2048, n = 128, Intel Xeon with
- * AMX, 1 / 2 threads, GFLOP/s): this layout 540-610 / 1040-1190 for Q8_0
- * and Q4_0 alike; the earlier one (two 8-row tdpbssd per block read in
+ * AMX, 1 / 2 threads, GFLOP/s): this layout 635-695 / 1240-1330 for Q8_0
+ * and Q4_0 alike (540-610 / 1040-1190 with A read in place); the earlier one (two 8-row tdpbssd per block read in
  * place, one tile set, Q4_0 blocks outermost with the accumulators in
  * memory and a -8·Σx add per token) 478 / 900 and 425 / 783; the VNNI
  * tiles 377 / 778. TinyLlama pp128 (2 threads) Q4_0 277-314 -> 385-423
  * tok/s, Q8_0 278-284 -> 326-410. The lag of the float part behind the
- * tiles (1 to 5 blocks) measured the same; the per-block tile store and
- * loads, not the float part, are what is left.
+ * tiles (1 to 5 blocks) measured the same. What is left: alone, the tile
+ * side takes ~60% of the time and the float part ~40%, and together they
+ * take the sum (they do not overlap: the tile loads and stores share the
+ * load/store ports with the float part's loads).
  *
  * Tile instructions are written as inline asm with memory clobbers, not
  * GCC's intrinsics: GCC 12 declares its tile-config load as reading 8 bytes
@@ -165,51 +169,71 @@ INLINE void tile_block(int32_t *c, const uint8_t *a, size_t xs, const uint8_t *p
 }
 
 /* The float part of block b for 16 tokens: x16_tile's per-lane arithmetic
-   (avx512_dot.c) on the tile's sums (c: token t's 16 row sums at 16 t). */
-INLINE void block_fma(__m512 acc[AMX_T], const int32_t *c, const uint8_t *pb, const uint8_t *x,
-                      size_t xs, int b)
+   (avx512_dot.c) on the tile's sums (c: token t's 16 row sums at 16 t;
+   dx: the 16 tokens' activation scales of the block). */
+INLINE void block_fma(__m512 acc[AMX_T], const int32_t *c, const uint8_t *pb, const float *dx)
 {
     __m512 dw = _mm512_load_ps((const float *)(pb + PAIR_B_BYTES));
     for (int t = 0; t < AMX_T; t++) {
-        const slm_act_q8 *at = (const slm_act_q8 *)(x + t * xs) + b;
         __m512i s = _mm512_load_si512((const __m512i *)(c + 16 * t));
-        acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), _mm512_mul_ps(dw, _mm512_set1_ps(at->d)),
+        acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), _mm512_mul_ps(dw, _mm512_set1_ps(dx[t])),
                                  acc[t]);
     }
 }
 
-/* 16 tokens x 16 rows of a packed pair (pk: nb blocks): y[t * ldy + i],
-   i < 16. The accumulators stay in registers over all blocks. */
-static void pair_tile16(float *y, size_t ldy, const uint8_t *pk, const uint8_t *x, size_t xs,
-                        int nb)
+/* 16 tokens x 16 rows of a packed pair (pk: nb blocks) with the tokens'
+   packed quants (aq) and scales (dx): y[t * ldy + i], i < 16. The
+   accumulators stay in registers over all blocks. */
+static void pair_tile16(float *y, size_t ldy, const uint8_t *pk, const int8_t *aq,
+                        const float *dx, int nb)
 {
     _Alignas(64) int32_t ring[RING][AMX_T * 16];
     __m512 acc[AMX_T];
     for (int t = 0; t < AMX_T; t++)
         acc[t] = _mm512_setzero_ps();
-    const uint8_t *q = x + 8; /* token 0's quants of block 0 (slm_act_q8: d, sum, q) */
     for (int i = 0; i < nb + LAG; i++) {
         if (i < nb)
-            tile_block(ring[i % RING], q + (size_t)i * SLM_ACT_Q8_BYTES, xs,
-                       pk + (size_t)i * PAIR_BLOCK_BYTES, i & 1);
+            tile_block(ring[i % RING], (const uint8_t *)aq + (size_t)i * AMX_T * SLM_QBLOCK,
+                       SLM_QBLOCK, pk + (size_t)i * PAIR_BLOCK_BYTES, i & 1);
         if (i >= LAG) {
             int b = i - LAG;
-            block_fma(acc, ring[b % RING], pk + (size_t)b * PAIR_BLOCK_BYTES, x, xs, b);
+            block_fma(acc, ring[b % RING], pk + (size_t)b * PAIR_BLOCK_BYTES,
+                      dx + (size_t)b * AMX_T);
         }
     }
     for (int t = 0; t < AMX_T; t++)
         _mm512_storeu_ps(y + t * ldy, acc[t]);
 }
 
-/* Every pair of groups: packed once (buf: nb blocks), then every whole
+/* The activations of `tiles` 16-token tiles as A tiles load them: per tile
+   and block, 16 x 32 quants back to back (aligned: a row never splits a
+   cache line, where the SLM_ACT_Q8 rows, 40 bytes apart, often do) and the
+   16 scales. */
+static void act_pack(int8_t *aq, float *dx, const uint8_t *x, size_t xs, int tiles, int nb)
+{
+    for (int tt = 0; tt < tiles; tt++)
+        for (int b = 0; b < nb; b++) {
+            int8_t *qo = aq + ((size_t)tt * nb + b) * AMX_T * SLM_QBLOCK;
+            float *d = dx + ((size_t)tt * nb + b) * AMX_T;
+            for (int t = 0; t < AMX_T; t++) {
+                const slm_act_q8 *a = (const slm_act_q8 *)(x + (size_t)(tt * AMX_T + t) * xs) + b;
+                memcpy(qo + t * SLM_QBLOCK, a->q, SLM_QBLOCK);
+                d[t] = a->d;
+            }
+        }
+}
+
+/* Every pair of groups: packed once (pk: nb blocks), then every whole
    16-token tile of the call. */
-static void pairs_tiles(float *y, size_t ldy, const uint8_t *w, size_t gs, const uint8_t *x,
-                        size_t xs, int pairs, int full, int nb, int q4, uint8_t *buf)
+static void pairs_tiles(float *y, size_t ldy, const uint8_t *w, size_t gs, const int8_t *aq,
+                        const float *dx, int pairs, int tiles, int nb, int q4, uint8_t *pk)
 {
     for (int g = 0; g < 2 * pairs; g += 2) {
-        (q4 ? q4_pair_pack : q8_pair_pack)(buf, w + g * gs, w + (g + 1) * gs, nb);
-        for (int t = 0; t < full; t += AMX_T)
-            pair_tile16(y + 8 * g + (size_t)t * ldy, ldy, buf, x + (size_t)t * xs, xs, nb);
+        (q4 ? q4_pair_pack : q8_pair_pack)(pk, w + g * gs, w + (g + 1) * gs, nb);
+        for (int tt = 0; tt < tiles; tt++)
+            pair_tile16(y + 8 * g + (size_t)tt * AMX_T * ldy, ldy, pk,
+                        aq + (size_t)tt * nb * AMX_T * SLM_QBLOCK, dx + (size_t)tt * nb * AMX_T,
+                        nb);
     }
 }
 
@@ -225,13 +249,20 @@ static void amx_grid(float *y, size_t ldy, const uint8_t *w, size_t gs, const ui
         slm_avx512_gemm_x8(y, ldy, w, gs, x, xs, nr, nt, k, q4);
         return;
     }
-    uint8_t *buf = aligned_alloc(64, (size_t)nb * PAIR_BLOCK_BYTES);
+    int tiles = full / AMX_T;
+    size_t pk_bytes = (size_t)nb * PAIR_BLOCK_BYTES;
+    size_t aq_bytes = (size_t)tiles * nb * AMX_T * SLM_QBLOCK;
+    size_t dx_bytes = (size_t)tiles * nb * AMX_T * sizeof(float);
+    uint8_t *buf = aligned_alloc(64, pk_bytes + aq_bytes + dx_bytes);
     if (buf == NULL) { /* the same bits, without tiles */
         slm_avx512_gemm_x8(y, ldy, w, gs, x, xs, nr, nt, k, q4);
         return;
     }
+    int8_t *aq = (int8_t *)(buf + pk_bytes);
+    float *dx = (float *)(buf + pk_bytes + aq_bytes);
+    act_pack(aq, dx, x, xs, tiles, nb);
     tiles_configure();
-    pairs_tiles(y, ldy, w, gs, x, xs, pairs, full, nb, q4, buf);
+    pairs_tiles(y, ldy, w, gs, aq, dx, pairs, tiles, nb, q4, buf);
     tiles_release();
     free(buf);
     if (full < nt)
