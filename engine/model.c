@@ -324,6 +324,7 @@ typedef struct {
     size_t row_bytes, src_row;
     int rows, cols, tasks;
     float **row; /* per worker */
+    const slm_kernel_table *kernels; /* its quantizers: the same bytes as quant.c's */
 } encode_job;
 
 static void encode_task(void *ctx, int i, int worker)
@@ -334,7 +335,8 @@ static void encode_task(void *ctx, int i, int worker)
     for (int r = r0; r < r1; r++) {
         slm_convert_to_f32(j->row[worker], (const uint8_t *)j->t->data + (size_t)r * j->src_row,
                            j->t->dtype, (size_t)j->cols);
-        slm_encode_row(j->type, j->row[worker], j->dst + (size_t)r * j->row_bytes, j->cols);
+        slm_encode_row_with(j->kernels, j->type, j->row[worker],
+                            j->dst + (size_t)r * j->row_bytes, j->cols);
     }
 }
 
@@ -356,7 +358,8 @@ static slm_status encode_matrix(slm_model *m, const slm_tensor *t, slm_weight *w
         oom |= !(rows[k] = malloc((size_t)w->cols * sizeof(float) + 1));
     encode_job j = {.t = t, .type = w->type, .dst = dst, .row_bytes = row_bytes,
                     .src_row = (size_t)w->cols * slm_dtype_size(t->dtype), .rows = w->rows,
-                    .cols = w->cols, .tasks = slm_task_count(w->rows, 1, nt), .row = rows};
+                    .cols = w->cols, .tasks = slm_task_count(w->rows, 1, nt), .row = rows,
+                    .kernels = slm_kernels_select()};
     if (!oom)
         slm_team_run(m->team, nt, j.tasks, encode_task, &j);
     for (int k = 0; k < nt; k++)

@@ -103,7 +103,15 @@ typedef struct slm_kernel_table {
        or -1 when its scratch could not be allocated. */
     int (*sgemm_nt)(float *y, size_t ldy, const float *x, size_t ldx, const float *w,
                     size_t ldw, int n, int rows, int k, const float *bias);
+    /* n f32 values (n % 32 == 0) into Q8_0 / Q4_0 blocks, byte for byte what
+       slm_quantize_row_q8_0 / _q4_0 (quant.c) write; NULL: those are used
+       (slm_encode_row_with). For weights converted at load time. */
+    void (*quantize_row_q8_0)(const float *x, void *dst, int n);
+    void (*quantize_row_q4_0)(const float *x, void *dst, int n);
 } slm_kernel_table;
+
+/* slm_encode_row (weight.h) through kt's quantizers where it has them. */
+void slm_encode_row_with(const slm_kernel_table *kt, int type, const float *x, void *dst, int n);
 
 /* True when the running CPU (and OS) supports the ISA. */
 int slm_isa_supported(slm_isa isa);

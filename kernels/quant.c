@@ -1,7 +1,9 @@
 /*
  * quant.c — encoding rows of f32 into the weight storage types and back
- * (layouts in weight.h). Scalar and plain: it runs once per weight at load
- * time, so it is written for exactness, not speed.
+ * (layouts in weight.h). Scalar and plain: the reference for the ISA
+ * tables' own weight quantizers (dispatch.h quantize_row_q8_0 / _q4_0,
+ * e.g. kernels/x86/avx512_quant.c: the same bytes), which load-time
+ * conversion uses through slm_encode_row_with where a table has them.
  *
  * Rounding (documented contract, tested):
  *   - scales are rounded to f16 FIRST and the quants are computed against
@@ -27,6 +29,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "dispatch.h"
 #include "dtype.h"
 #include "weight.h"
 
@@ -34,7 +37,7 @@
    so the extreme never leaves the quant range. Round to nearest almost always
    satisfies it; when it does not (an f16 subnormal scale, below 2^-14, has few
    bits) the next f16 up does. amax > 0 never gets d = 0. */
-static uint16_t scale_f16(float amax, float qmax)
+uint16_t slm_quant_scale_f16(float amax, float qmax)
 {
     if (!(amax > 0.0f)) /* zero block (or NaN input): d = 0 */
         return 0;
@@ -62,7 +65,7 @@ static void quantize_block_q8_0(const float *x, uint8_t *blk)
     float amax = 0.0f;
     for (int i = 0; i < SLM_QBLOCK; i++)
         amax = fmaxf(amax, fabsf(x[i]));
-    uint16_t d16 = scale_f16(amax, 127.0f);
+    uint16_t d16 = slm_quant_scale_f16(amax, 127.0f);
     float d = slm_f16_to_f32(d16);
     put_f16(blk, d16);
     int8_t *q = (int8_t *)(blk + 2);
@@ -82,7 +85,7 @@ static void quantize_block_q4_0(const float *x, uint8_t *blk)
         }
     }
     /* d = m / -8: the magnitude as above, the sign opposite to m's */
-    uint16_t d16 = (uint16_t)(scale_f16(amax, 8.0f) | (m > 0.0f ? 0x8000 : 0));
+    uint16_t d16 = (uint16_t)(slm_quant_scale_f16(amax, 8.0f) | (m > 0.0f ? 0x8000 : 0));
     float d = slm_f16_to_f32(d16);
     put_f16(blk, d16);
     uint8_t nib[SLM_QBLOCK];
@@ -182,4 +185,14 @@ void slm_encode_row(slm_weight_type t, const float *x, void *dst, int n)
     default:
         break;
     }
+}
+
+void slm_encode_row_with(const slm_kernel_table *kt, int type, const float *x, void *dst, int n)
+{
+    if (kt && type == SLM_WEIGHT_Q8_0 && kt->quantize_row_q8_0)
+        kt->quantize_row_q8_0(x, dst, n);
+    else if (kt && type == SLM_WEIGHT_Q4_0 && kt->quantize_row_q4_0)
+        kt->quantize_row_q4_0(x, dst, n);
+    else
+        slm_encode_row((slm_weight_type)type, x, dst, n);
 }

@@ -73,6 +73,10 @@ double slm_weight_bits(slm_weight_type t);
 
 /* ------------------------------------------------------- quantization (quant.c) */
 
+/* The f16 bits of a block's scale for max |x| = amax (> 0; else 0) and the
+ * quant range qmax (127 for Q8_0, 8 for Q4_0's magnitude), as quant.c
+ * documents: shared with the ISA quantizers so they give the same bytes. */
+uint16_t slm_quant_scale_f16(float amax, float qmax);
 void slm_quantize_row_q8_0(const float *x, void *dst, int n);
 void slm_quantize_row_q4_0(const float *x, void *dst, int n);
 void slm_dequantize_row(slm_weight_type t, const void *src, float *dst, int n);

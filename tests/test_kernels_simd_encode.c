@@ -3,8 +3,8 @@
  * and Q4_0 quantization round trips (within the bounds documented in
  * kernels/quant.c) and exact values, the x8 and x16 packed layouts of
  * pack.c byte for byte, and, in every table (simd_cases.h), activation
- * quantization and the f16/bf16 row converters bit for bit against the
- * scalar ones.
+ * quantization, the weight quantizers of the tables that have their own and
+ * the f16/bf16 row converters bit for bit against the scalar ones.
  */
 #include <math.h>
 #include <setjmp.h>
@@ -236,6 +236,77 @@ static void test_act_quant(void **state)
     free(x), free(ref), free(got);
 }
 
+/* Weight quantizers of the tables that have their own (quantize_row_q8_0 /
+   _q4_0) write the scalar quantizers' bytes: exact halves of the quant
+   step, values a hair off them, NaN, infinities, signed zeros, zero and
+   subnormal blocks, a block whose largest magnitude appears twice with
+   both signs, and random blocks over 80 binary orders of magnitude. */
+static void test_weight_quant_tables(void **state)
+{
+    (void)state;
+    isa_case cs[8];
+    int nc = isa_cases(cs, 1), tested = 0;
+    rng r = {11};
+    const int n = 32 * 256;
+    float *x = malloc(sizeof(float) * n);
+    for (int b = 0; b < n / 32; b++) {
+        float d = ldexpf(1.0f, b % 30 - 20), *blk = x + 32 * b;
+        int mode = b % 4;
+        for (int i = 0; i < 32; i++) {
+            int k = rand_int(&r, -127, 126);
+            float v = ((float)k + 0.5f) * d;
+            if (mode == 1)
+                v = nextafterf(v, (i & 1) ? INFINITY : -INFINITY);
+            else if (mode == 2)
+                v = (float)(gauss(&r) * ldexp(1.0, rand_int(&r, -60, 20)));
+            else if (mode == 3)
+                v = ((float)rand_int(&r, -8, 7) + 0.5f) * d;
+            blk[i] = v;
+        }
+        if (mode != 2)
+            blk[rand_int(&r, 0, 31)] = (mode == 3 ? -8.0f : 127.0f) * d; /* sets d */
+    }
+    x[3] = NAN, x[40] = INFINITY, x[77] = -INFINITY, x[100] = -0.0f;
+    for (int i = 0; i < 32; i++) {
+        x[32 * 5 + i] = 0.0f;                         /* zero block */
+        x[32 * 9 + i] = i % 2 ? -0.0f : 0.0f;         /* signed zeros */
+        x[32 * 13 + i] = 1e-42f * (float)(i - 16);    /* f32 subnormals */
+        x[32 * 17 + i] = (float)(i - 16) * 0.25f;     /* ... */
+        x[32 * 21 + i] = NAN;                         /* all NaN */
+    }
+    x[32 * 17 + 2] = 4.0f, x[32 * 17 + 30] = -4.0f; /* largest magnitude twice, both signs */
+    for (int t = SLM_WEIGHT_Q8_0; t <= SLM_WEIGHT_Q4_0; t++) {
+        size_t bytes = slm_weight_row_bytes((slm_weight_type)t, n);
+        uint8_t *ref = malloc(bytes), *got = malloc(bytes);
+        slm_encode_row((slm_weight_type)t, x, ref, n);
+        for (int c = 0; c < nc; c++) {
+            void (*q)(const float *, void *, int) = t == SLM_WEIGHT_Q8_0
+                                                        ? cs[c].t->quantize_row_q8_0
+                                                        : cs[c].t->quantize_row_q4_0;
+            if (!q)
+                continue;
+            memset(got, 0x55, bytes);
+            q(x, got, n);
+            size_t bb = t == SLM_WEIGHT_Q8_0 ? SLM_Q8_0_BYTES : SLM_Q4_0_BYTES;
+            for (size_t i = 0; i < bytes; i++)
+                if (got[i] != ref[i])
+                    fail_msg("%s %s: block %zu byte %zu: %#x, scalar %#x", cs[c].label,
+                             slm_weight_type_name((slm_weight_type)t), i / bb, i % bb, got[i],
+                             ref[i]);
+            memset(got, 0x55, bytes); /* and through slm_encode_row_with */
+            slm_encode_row_with(cs[c].t, t, x, got, n);
+            assert_memory_equal(got, ref, bytes);
+            tested++;
+        }
+        free(ref), free(got);
+    }
+    free(x);
+    if (tested == 0)
+        printf("weight quantizers: no table here has its own (the scalar ones are used)\n");
+    else
+        printf("weight quantizers: %d table/format pairs == scalar bytes\n", tested);
+}
+
 /* Every table's f16/bf16 row converters are exact: all 65536 halves. */
 static void test_converters(void **state)
 {
@@ -270,6 +341,7 @@ int main(void)
         cmocka_unit_test(test_quant_exact),
         cmocka_unit_test(test_pack_layout),
         cmocka_unit_test(test_act_quant),
+        cmocka_unit_test(test_weight_quant_tables),
         cmocka_unit_test(test_converters),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
