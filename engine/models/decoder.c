@@ -298,17 +298,20 @@ static void attention_head(const pass *p, const slm_session *s, int l, int row, 
 typedef struct {
     const pass *p;
     const int *rows;
-    int H, l;
+    int H, l, per, total; /* heads per task, of total = sequences x H */
 } heads_job;
 
-/* Task i: head i % H of sequence i / H, when that sequence decodes. */
+/* Task i: heads i·per .. i·per + per - 1 of the (sequence, head) pairs
+   (pair k: head k % H of sequence k / H), those whose sequence decodes. */
 static void head_task(void *ctx, int i, int worker)
 {
     (void)worker;
     const heads_job *j = ctx;
-    int q = i / j->H;
-    if (j->p->seqs[q].n == 1)
-        attention_head(j->p, j->p->seqs[q].s, j->l, j->rows[q], i % j->H);
+    for (int k = i * j->per; k < (i + 1) * j->per && k < j->total; k++) {
+        int q = k / j->H;
+        if (j->p->seqs[q].n == 1)
+            attention_head(j->p, j->p->seqs[q].s, j->l, j->rows[q], k % j->H);
+    }
 }
 
 /* Causal attention of every sequence over its own cache: prompt chunks one
@@ -331,11 +334,20 @@ static void attention(const pass *p, int l)
     }
     if (n_dec == 0)
         return;
-    /* waking the team costs more than a short cache is worth */
+    /* On the team when it is worth it, and also whenever the output
+       product that follows runs on the team: a worker left idle through
+       the caller's attention goes to sleep (team.c SPIN_NS) and the o
+       product then starts without it (TinyLlama q4_0 tg64, Xeon: o at 18
+       GB/s against 25 with the worker kept busy; tg128 43.4-44.2 -> 46.1-
+       47.3 tok/s alternated; with a 1-thread CPU hog, 2 threads still
+       >= 1). A few tasks per thread, several heads each: one head per task
+       measured slower. */
+    double next = (double)H * c->head_dim * c->hidden_size * p->n; /* o's multiply-adds */
     int nt = n_dec > 1 ? p->sc->n_threads_batch : p->sc->n_threads;
-    heads_job j = {p, rows, H, l};
-    slm_team_run(p->sc->mm.team, work >= SLM_TEAM_MIN_WORK ? nt : 1, p->n_seqs * H, head_task,
-                 &j);
+    nt = work >= SLM_TEAM_MIN_WORK || next >= SLM_TEAM_MIN_WORK ? nt : 1;
+    int total = p->n_seqs * H, per = total / (2 * nt) > 1 ? total / (2 * nt) : 1;
+    heads_job j = {p, rows, H, l, per, total};
+    slm_team_run(p->sc->mm.team, nt, (total + per - 1) / per, head_task, &j);
 }
 
 static void mlp(const pass *p, const slm_decoder_layer *L)
