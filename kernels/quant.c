@@ -2,7 +2,7 @@
  * quant.c — encoding rows of f32 into the weight storage types and back
  * (layouts in weight.h). Scalar and plain: the reference for the ISA
  * tables' own weight quantizers (dispatch.h quantize_row_q8_0 / _q4_0,
- * e.g. kernels/x86/avx512_quant.c: the same bytes), which load-time
+ * kernels/x86/avx512_quant.c and avx2_quant.c: the same bytes), which load-time
  * conversion uses through slm_encode_row_with where a table has them.
  *
  * Rounding (documented contract, tested):

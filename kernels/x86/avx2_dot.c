@@ -35,6 +35,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "avx2_quant.h"
 #include "dispatch.h"
 #include "dtype.h"
 #include "weight.h"
@@ -796,6 +797,8 @@ static const slm_kernel_table table = {
     .gemm_f32x16 = slm_gemm_f32x16_ref, /* x16 floats: not preferred here */
     .gemm_f16x16 = slm_gemm_f16x16_ref,
     .gemm_bf16x16 = slm_gemm_bf16x16_ref,
+    .quantize_row_q8_0 = slm_quantize_row_q8_0_avx2,
+    .quantize_row_q4_0 = slm_quantize_row_q4_0_avx2,
     .prefers_x8 = 1,
 };
 
