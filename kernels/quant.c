@@ -2,8 +2,9 @@
  * quant.c — encoding rows of f32 into the weight storage types and back
  * (layouts in weight.h). Scalar and plain: the reference for the ISA
  * tables' own weight quantizers (dispatch.h quantize_row_q8_0 / _q4_0,
- * kernels/x86/avx512_quant.c and avx2_quant.c: the same bytes), which load-time
- * conversion uses through slm_encode_row_with where a table has them.
+ * kernels/x86/avx512_quant.c and avx2_quant.c: the same bytes), which
+ * load-time conversion uses through slm_encode_row_with where a table has
+ * them; slm_quant_block_scale is the part they share.
  *
  * Rounding (documented contract, tested):
  *   - scales are rounded to f16 FIRST and the quants are computed against
@@ -37,7 +38,7 @@
    so the extreme never leaves the quant range. Round to nearest almost always
    satisfies it; when it does not (an f16 subnormal scale, below 2^-14, has few
    bits) the next f16 up does. amax > 0 never gets d = 0. */
-uint16_t slm_quant_scale_f16(float amax, float qmax)
+static uint16_t scale_f16(float amax, float qmax)
 {
     if (!(amax > 0.0f)) /* zero block (or NaN input): d = 0 */
         return 0;
@@ -53,6 +54,18 @@ uint16_t slm_quant_scale_f16(float amax, float qmax)
 
 static void put_f16(uint8_t *p, uint16_t h) { memcpy(p, &h, 2); }
 
+float slm_quant_block_scale(uint8_t *blk, slm_weight_type t, float amax, int negative)
+{
+    int q4 = t == SLM_WEIGHT_Q4_0;
+    /* Q4_0: d = m / -8, the magnitude as above, the sign opposite to m's */
+    uint16_t d16 = (uint16_t)(scale_f16(amax, q4 ? 8.0f : 127.0f) | (negative ? 0x8000 : 0));
+    put_f16(blk, d16);
+    float d = slm_f16_to_f32(d16);
+    if (d == 0.0f) /* quants that decode to 0: Q8_0's 0, Q4_0's nibble 8 */
+        memset(blk + 2, q4 ? 0x88 : 0, q4 ? SLM_QBLOCK / 2 : SLM_QBLOCK);
+    return d;
+}
+
 static float get_f16(const uint8_t *p)
 {
     uint16_t h;
@@ -65,14 +78,12 @@ static void quantize_block_q8_0(const float *x, uint8_t *blk)
     float amax = 0.0f;
     for (int i = 0; i < SLM_QBLOCK; i++)
         amax = fmaxf(amax, fabsf(x[i]));
-    uint16_t d16 = slm_quant_scale_f16(amax, 127.0f);
-    float d = slm_f16_to_f32(d16);
-    put_f16(blk, d16);
+    float d = slm_quant_block_scale(blk, SLM_WEIGHT_Q8_0, amax, 0);
+    if (d == 0.0f)
+        return;
     int8_t *q = (int8_t *)(blk + 2);
-    for (int i = 0; i < SLM_QBLOCK; i++) {
-        float v = d != 0.0f ? roundf(x[i] / d) : 0.0f;
-        q[i] = (int8_t)fminf(127.0f, fmaxf(-127.0f, v));
-    }
+    for (int i = 0; i < SLM_QBLOCK; i++)
+        q[i] = (int8_t)fminf(127.0f, fmaxf(-127.0f, roundf(x[i] / d)));
 }
 
 static void quantize_block_q4_0(const float *x, uint8_t *blk)
@@ -84,15 +95,12 @@ static void quantize_block_q4_0(const float *x, uint8_t *blk)
             m = x[i];
         }
     }
-    /* d = m / -8: the magnitude as above, the sign opposite to m's */
-    uint16_t d16 = (uint16_t)(slm_quant_scale_f16(amax, 8.0f) | (m > 0.0f ? 0x8000 : 0));
-    float d = slm_f16_to_f32(d16);
-    put_f16(blk, d16);
+    float d = slm_quant_block_scale(blk, SLM_WEIGHT_Q4_0, amax, m > 0.0f);
+    if (d == 0.0f)
+        return;
     uint8_t nib[SLM_QBLOCK];
-    for (int i = 0; i < SLM_QBLOCK; i++) {
-        float v = d != 0.0f ? roundf(x[i] / d) + 8.0f : 8.0f;
-        nib[i] = (uint8_t)fminf(15.0f, fmaxf(0.0f, v));
-    }
+    for (int i = 0; i < SLM_QBLOCK; i++)
+        nib[i] = (uint8_t)fminf(15.0f, fmaxf(0.0f, roundf(x[i] / d) + 8.0f));
     for (int i = 0; i < SLM_QBLOCK / 2; i++)
         blk[2 + i] = (uint8_t)(nib[i] | nib[i + SLM_QBLOCK / 2] << 4);
 }

@@ -73,10 +73,12 @@ double slm_weight_bits(slm_weight_type t);
 
 /* ------------------------------------------------------- quantization (quant.c) */
 
-/* The f16 bits of a block's scale for max |x| = amax (> 0; else 0) and the
- * quant range qmax (127 for Q8_0, 8 for Q4_0's magnitude), as quant.c
- * documents: shared with the ISA quantizers so they give the same bytes. */
-uint16_t slm_quant_scale_f16(float amax, float qmax);
+/* Writes a Q8_0 / Q4_0 block's f16 scale for max |x| = amax (sign bit set
+ * when `negative`: Q4_0's largest element is > 0), as quant.c documents,
+ * and returns it as a float; when it is 0 the block's quants (decoding to
+ * 0) are written too and the block is done. Shared with the ISA quantizers
+ * so they give the same bytes. */
+float slm_quant_block_scale(uint8_t *blk, slm_weight_type t, float amax, int negative);
 void slm_quantize_row_q8_0(const float *x, void *dst, int n);
 void slm_quantize_row_q4_0(const float *x, void *dst, int n);
 void slm_dequantize_row(slm_weight_type t, const void *src, float *dst, int n);

@@ -6,7 +6,7 @@
  * Contract: the same bytes as quant.c's scalar quantizers for every input
  * (test_kernels_simd_encode), by the arithmetic avx512_quant.c describes:
  * amax over non-NaN |x| (vmaxps returns its second operand on NaN), the
- * scale from slm_quant_scale_f16, v = x / d clamped with NaN -> the low
+ * scale from slm_quant_block_scale, v = x / d clamped with NaN -> the low
  * end, then rounded half away from zero exactly (trunc, plus sign(v) when
  * |v - trunc v| >= 1/2); Q4_0's m is the first lane of largest magnitude.
  * Why: the scalar loop's branches mispredict on weights (a load-time
@@ -14,10 +14,8 @@
  */
 #include <immintrin.h>
 #include <stdint.h>
-#include <string.h>
 
 #include "avx2_quant.h"
-#include "dtype.h"
 #include "weight.h"
 
 #define INLINE static inline __attribute__((always_inline))
@@ -69,13 +67,9 @@ void slm_quantize_row_q8_0_avx2(const float *x, void *dst, int n)
     for (int b = 0; b < n / SLM_QBLOCK; b++, x += SLM_QBLOCK, p += SLM_Q8_0_BYTES) {
         __m256 v[4];
         load_block(x, v);
-        uint16_t h = slm_quant_scale_f16(block_amax(v), 127.0f);
-        memcpy(p, &h, 2);
-        float d = slm_f16_to_f32(h);
-        if (d == 0.0f) {
-            memset(p + 2, 0, SLM_QBLOCK);
+        float d = slm_quant_block_scale(p, SLM_WEIGHT_Q8_0, block_amax(v), 0);
+        if (d == 0.0f)
             continue;
-        }
         __m256 dv = _mm256_set1_ps(d);
         __m256i q[4];
         for (int i = 0; i < 4; i++)
@@ -99,13 +93,9 @@ void slm_quantize_row_q4_0_avx2(const float *x, void *dst, int n)
                        << (8 * i);
             m = x[__builtin_ctz(hit)];
         }
-        uint16_t h = (uint16_t)(slm_quant_scale_f16(amax, 8.0f) | (m > 0.0f ? 0x8000 : 0));
-        memcpy(p, &h, 2);
-        float d = slm_f16_to_f32(h);
-        if (d == 0.0f) {
-            memset(p + 2, 0x88, SLM_QBLOCK / 2);
+        float d = slm_quant_block_scale(p, SLM_WEIGHT_Q4_0, amax, m > 0.0f);
+        if (d == 0.0f)
             continue;
-        }
         __m256 dv = _mm256_set1_ps(d);
         __m256i q[4], eight = _mm256_set1_epi32(8);
         for (int i = 0; i < 4; i++)

@@ -8,8 +8,8 @@
  *   - amax = max |x| over the non-NaN elements and 0 (fmaxf's rule): vmaxps
  *     returns its second operand when the first is NaN, so max(|x|, 0)
  *     drops NaNs before the lane reduction (exact in any order);
- *   - the f16 scale from slm_quant_scale_f16 (quant.c: one scalar call per
- *     block, the rare next-f16-up case included);
+ *   - the f16 scale from slm_quant_block_scale (quant.c: one scalar call per
+ *     block, the rare next-f16-up case and zero blocks included);
  *   - v = x / d (IEEE division, as the scalar code), clamped to the quant
  *     range with NaN -> its low end (vmaxps again), then rounded half away
  *     from zero exactly: t = trunc(v), plus sign(v) when |v - t| >= 1/2
@@ -22,10 +22,8 @@
  */
 #include <immintrin.h>
 #include <stdint.h>
-#include <string.h>
 
 #include "avx512_quant.h"
-#include "dtype.h"
 #include "weight.h"
 
 #define INLINE static inline __attribute__((always_inline))
@@ -58,13 +56,9 @@ void slm_quantize_row_q8_0_avx512(const float *x, void *dst, int n)
     uint8_t *p = dst;
     for (int b = 0; b < n / SLM_QBLOCK; b++, x += SLM_QBLOCK, p += SLM_Q8_0_BYTES) {
         __m512 x0 = _mm512_loadu_ps(x), x1 = _mm512_loadu_ps(x + 16);
-        uint16_t h = slm_quant_scale_f16(block_amax(x0, x1), 127.0f);
-        memcpy(p, &h, 2);
-        float d = slm_f16_to_f32(h);
-        if (d == 0.0f) {
-            memset(p + 2, 0, SLM_QBLOCK);
+        float d = slm_quant_block_scale(p, SLM_WEIGHT_Q8_0, block_amax(x0, x1), 0);
+        if (d == 0.0f)
             continue;
-        }
         __m512 dv = _mm512_set1_ps(d);
         __m512i q0 = round_clamped(_mm512_div_ps(x0, dv), -127.0f, 127.0f);
         __m512i q1 = round_clamped(_mm512_div_ps(x1, dv), -127.0f, 127.0f);
@@ -85,13 +79,9 @@ void slm_quantize_row_q4_0_avx512(const float *x, void *dst, int n)
                            (uint32_t)_mm512_cmp_ps_mask(abs_ps(x1), a, _CMP_EQ_OQ) << 16;
             m = x[__builtin_ctz(hit)];
         }
-        uint16_t h = (uint16_t)(slm_quant_scale_f16(amax, 8.0f) | (m > 0.0f ? 0x8000 : 0));
-        memcpy(p, &h, 2);
-        float d = slm_f16_to_f32(h);
-        if (d == 0.0f) {
-            memset(p + 2, 0x88, SLM_QBLOCK / 2);
+        float d = slm_quant_block_scale(p, SLM_WEIGHT_Q4_0, amax, m > 0.0f);
+        if (d == 0.0f)
             continue;
-        }
         __m512 dv = _mm512_set1_ps(d);
         __m512i eight = _mm512_set1_epi32(8);
         __m512i n0 = _mm512_add_epi32(round_clamped(_mm512_div_ps(x0, dv), -8.0f, 7.0f), eight);
