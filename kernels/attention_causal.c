@@ -75,9 +75,8 @@ static void softmax_block(float *s, int nk, int k0, int lo, int hi, float *m, fl
     *l += slm_row_sum(s + a, b - a);
 }
 
-/* S (R x nk, row stride KEY_BLOCK) = Q · Kᵀ. The own sgemm cannot fail
-   here for want of memory only if its panel fits: it allocates 32·d floats;
-   on failure BLAS does the block. */
+/* S (R x nk, row stride KEY_BLOCK) = Q · Kᵀ. The own sgemm allocates a
+   32·d-float panel; when that fails, BLAS does the block. */
 static void scores(const slm_kernel_table *kt, float *S, const float *Q, const float *K, int ldk,
                    int R, int nk, int d)
 {

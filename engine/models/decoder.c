@@ -145,15 +145,16 @@ static void rmsnorm_rows(const pass *p, float *out, const float *x, const float 
     for_rows(p, n, D, norm_row, &j);
 }
 
+/* Two matrices of rows of D: x is written, y read. */
 typedef struct {
     float *x;
     const float *y;
     int D;
-} add_job;
+} pair_rows;
 
 static void add_row(const void *job, int t)
 {
-    const add_job *j = job;
+    const pair_rows *j = job;
     float *x = j->x + (size_t)t * j->D;
     const float *y = j->y + (size_t)t * j->D;
     for (int i = 0; i < j->D; i++)
@@ -163,13 +164,14 @@ static void add_row(const void *job, int t)
 /* x += y over n rows of D */
 static void add_rows(const pass *p, float *x, const float *y, int n, int D)
 {
-    add_job j = {x, y, D};
+    pair_rows j = {x, y, D};
     for_rows(p, n, D, add_row, &j);
 }
 
+/* gate (x) = silu(gate) ⊙ up (y) */
 static void silu_row(const void *job, int t)
 {
-    const add_job *j = job; /* gate (x) ⊙= silu, times up (y) */
+    const pair_rows *j = job;
     slm_silu_mul(j->x + (size_t)t * j->D, j->y + (size_t)t * j->D, j->D);
 }
 
@@ -246,8 +248,8 @@ static void prompt_tile_task(void *ctx, int i, int worker)
     size_t at = (size_t)(j->row + t0) * Hd + (size_t)kvh * group * d;
     slm_kv_view k = slm_kv_keys(&j->s->kv, j->l, kvh, 0);
     slm_kv_view v = slm_kv_values(&j->s->kv, j->l, kvh, 0);
-    slm_attention_causal(j->p->sc->mm.kernels, j->p->sc->att + at, j->p->sc->q + at, (size_t)Hd, group, nt,
-                         j->s->n_past + t0, c->sliding_window, &k, &v, d, j->scale,
+    slm_attention_causal(j->p->sc->mm.kernels, j->p->sc->att + at, j->p->sc->q + at, (size_t)Hd,
+                         group, nt, j->s->n_past + t0, c->sliding_window, &k, &v, d, j->scale,
                          j->scratch[worker]);
 }
 
@@ -360,7 +362,7 @@ static void mlp(const pass *p, const slm_decoder_layer *L)
     uint64_t t0 = slm_prof_start(pf);
     matmul_multi(sc, y, sc->xb, w, 2, p->n);
     t0 = slm_prof_product(pf, SLM_PROF_GATE_UP, t0, w, 2, p->n);
-    add_job act = {sc->hb, sc->hb2, F};
+    pair_rows act = {sc->hb, sc->hb2, F};
     for_rows(p, p->n, F, silu_row, &act);
     t0 = slm_prof_lap(pf, SLM_PROF_ACTIVATION, t0);
     matmul(sc, sc->xb, sc->hb, down, p->n);
@@ -406,8 +408,9 @@ static slm_status output_head(const pass *p, const slm_decoder_weights *w, slm_e
     uint64_t t = slm_prof_start(pf);
     for (int i = 0, row = 0; i < p->n_seqs; row += p->seqs[i].n, i++) {
         const slm_seq_step *q = &p->seqs[i];
-        rmsnorm_rows(p, sc->xb + (size_t)rows * D, sc->x + (size_t)(row + q->n - q->n_logits) * D,
-                     w->norm, q->n_logits, D, c->norm_eps);
+        rmsnorm_rows(p, sc->xb + (size_t)rows * D,
+                     sc->x + (size_t)(row + q->n - q->n_logits) * D, w->norm, q->n_logits, D,
+                     c->norm_eps);
         rows += q->n_logits;
     }
     t = slm_prof_lap(pf, SLM_PROF_NORM, t);
