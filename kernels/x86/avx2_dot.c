@@ -13,6 +13,8 @@
  *
  * Prompt-batch tiles keep R rows x T tokens of accumulators in registers;
  * each weight block is loaded (and its sign/abs computed) once per T tokens.
+ * Float batches are also cache-blocked over rows and k (block_f), the
+ * accumulators carried between k parts whole.
  * Ragged edges run smaller tiles (or the row dots) and decode runs 8
  * (quantized) or 4 (float) rows x 1 token: every path computes each output element with the same arithmetic,
  * so products are batch invariant (dispatch.h). Per element:
@@ -391,7 +393,7 @@ INLINE __m256 load_x8_tail(const float *x, int i, int k)
 
 /* One step of 8 elements of an R x T float tile. */
 INLINE void tile_f_step(__m256 acc[MAXR][MAXT], const uint8_t *w, size_t ws, const uint8_t *x,
-                        size_t xs, int i, int k, int kind, int R, int T, int tail)
+                        size_t xs, int i, int k, int kind, int R, int T, int tail, int pf)
 {
     __m256 wv[MAXR];
     for (int r = 0; r < R; r++) {
@@ -402,7 +404,9 @@ INLINE void tile_f_step(__m256 acc[MAXR][MAXT], const uint8_t *w, size_t ws, con
            the same line of the next tile's rows (f32: 1 KiB ahead in the
            row, the next tile only for its first KiB) */
         size_t off = (size_t)i * (kind == K_F32 ? 4 : 2);
-        if (T == 1 && !tail && off % 64 == 0) {
+        if (T > 1 && pf && !tail && off % 64 == 0) {
+            _mm_prefetch((const char *)row + off + R * ws, _MM_HINT_T0);
+        } else if (T == 1 && !tail && off % 64 == 0) {
             if (kind != K_F32) {
                 _mm_prefetch((const char *)row + off + R * ws, _MM_HINT_T0);
             } else {
@@ -424,6 +428,18 @@ INLINE void tile_f_step(__m256 acc[MAXR][MAXT], const uint8_t *w, size_t ws, con
     }
 }
 
+/* Elements [i0, i1) of an R x T float tile into acc (i0 % 8 == 0; only
+   the last part, i1 == k, has the zero-padded tail). */
+INLINE void tile_f_part(__m256 acc[MAXR][MAXT], const uint8_t *w, size_t ws, const uint8_t *x,
+                        size_t xs, int i0, int i1, int k, int kind, int R, int T, int pf)
+{
+    int i = i0;
+    for (; i + 8 <= i1; i += 8)
+        tile_f_step(acc, w, ws, x, xs, i, k, kind, R, T, 0, pf);
+    if (i < i1)
+        tile_f_step(acc, w, ws, x, xs, i, k, kind, R, T, 1, pf);
+}
+
 /* R rows x T tokens of k float elements: y[t * ldy + r]. */
 INLINE void tile_f(float *y, size_t ldy, const uint8_t *w, size_t ws, const uint8_t *x,
                    size_t xs, int k, int kind, int R, int T)
@@ -432,14 +448,58 @@ INLINE void tile_f(float *y, size_t ldy, const uint8_t *w, size_t ws, const uint
     for (int r = 0; r < R; r++)
         for (int t = 0; t < T; t++)
             acc[r][t] = _mm256_setzero_ps();
-    int i = 0;
-    for (; i + 8 <= k; i += 8)
-        tile_f_step(acc, w, ws, x, xs, i, k, kind, R, T, 0);
-    if (i < k)
-        tile_f_step(acc, w, ws, x, xs, i, k, kind, R, T, 1);
+    tile_f_part(acc, w, ws, x, xs, 0, k, k, kind, R, T, 0);
     for (int t = 0; t < T; t++)
         for (int r = 0; r < R; r++)
             y[t * ldy + r] = hsum8(acc[r][t]);
+}
+
+/* Float prompt batches, cache-blocked: rows in blocks of RB_F (whole
+   R_F-row tiles), k in parts of KB_F. For each T_F-token tile the part of
+   its activations (4 x 512 floats, 8 KiB) stays in L1 while every row tile
+   of the block runs over it, the tiles' accumulators carried from one part
+   to the next in `part`, and each tile prefetches the next tile's rows.
+   Unblocked, each 3-row tile streamed the whole activation chunk (64 tokens
+   x cols floats: 0.5 MiB at cols 2048, 1.4 MiB at 5632) through L1, from
+   L2 where it fits and from L3 where it does not (Zen 3's L2 is 512 KiB).
+   bench_kernels 5632 x 2048, n = 512, 1 thread, on the Xeon (2 MiB L2)
+   with batch_rows's chunk raised to 512 tokens (4 MiB) to put it past L2:
+   unblocked 43 GFLOP/s for f32, f16 and bf16, blocked 83-89; at the usual
+   64-token chunk, which fits that L2, f32 76-78 -> 82-85, f16 92-93 ->
+   92-94, bf16 85-87 -> 84-88 (TinyLlama pp512 the same within noise).
+   KB_F 256 was 2-8% slower for f16/bf16 (more part switches). The
+   accumulators are stored and reloaded whole, so each lane's FMA chain
+   (and every output's bits) is the unblocked tile's. */
+#define RB_F 24
+#define KB_F 512
+
+INLINE void block_f(float *y, size_t ldy, const uint8_t *w, size_t ws, const uint8_t *x,
+                    size_t xs, int nr, int nt, int k, int kind)
+{
+    for (int r0 = 0; r0 + R_F <= nr; r0 += RB_F) {
+        int tiles = (nr - r0 < RB_F ? nr - r0 : RB_F) / R_F;
+        for (int t0 = 0; t0 + T_F <= nt; t0 += T_F) {
+            __m256 part[RB_F / R_F][R_F][T_F];
+            for (int i0 = 0; i0 < k; i0 += KB_F) {
+                int i1 = k - i0 < KB_F ? k : i0 + KB_F;
+                for (int g = 0; g < tiles; g++) {
+                    __m256 acc[MAXR][MAXT];
+                    for (int r = 0; r < R_F; r++)
+                        for (int t = 0; t < T_F; t++)
+                            acc[r][t] = i0 ? part[g][r][t] : _mm256_setzero_ps();
+                    tile_f_part(acc, w + (size_t)(r0 + g * R_F) * ws, ws, x + t0 * xs, xs, i0,
+                                i1, k, kind, R_F, T_F, 1);
+                    for (int r = 0; r < R_F; r++)
+                        for (int t = 0; t < T_F; t++)
+                            part[g][r][t] = acc[r][t];
+                }
+            }
+            for (int g = 0; g < tiles; g++)
+                for (int t = 0; t < T_F; t++)
+                    for (int r = 0; r < R_F; r++)
+                        y[(t0 + t) * ldy + r0 + g * R_F + r] = hsum8(part[g][r][t]);
+        }
+    }
 }
 
 /* Q8_0, R x T: dot_q8_0's per-block sequence for each (row, token). */
@@ -557,6 +617,14 @@ INLINE void gemm_grid(float *y, size_t ldy, const uint8_t *w, size_t ws, const u
                 tile(y + r, ldy, w + r * ws, ws, x, xs, k, kind, 1, 1);
         }
         return;
+    }
+    if (!quant) {
+        /* whole tiles blocked, then the ragged tokens of those rows */
+        int nr3 = nr / R * R, nt4 = nt / T * T;
+        block_f(y, ldy, w, ws, x, xs, nr3, nt4, k, kind);
+        for (; r < nr3; r += R)
+            for (int t = nt4; t < nt; t++)
+                tile(y + t * ldy + r, ldy, w + r * ws, ws, x + t * xs, xs, k, kind, R, 1);
     }
     for (; r + R <= nr; r += R)
         grid_tokens(y + r, ldy, w + r * ws, ws, x, xs, nt, k, kind, R, T);
