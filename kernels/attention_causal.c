@@ -12,10 +12,10 @@
  *   O += P · V_block                    sgemm, R x d
  * and out = O / l at the end. Instead of one dot and one axpy per key for
  * every query row, each key feeds R rows through register tiles: the kernel
- * table's own sgemm_nt where it has one (as the encoder's attention: the
- * speed does not hang on OPENBLAS_CORETYPE, and a 64 x 64 x 64 product is
- * too small for OpenBLAS's call and packing costs), with the value block
- * transposed for P·V, else BLAS's sgemm.
+ * table's own sgemm_nt and sgemm_nn where it has them (as the encoder's
+ * attention: the speed does not hang on OPENBLAS_CORETYPE, and a 64 x 64 x
+ * 64 product is too small for OpenBLAS's call and packing costs; sgemm_nn
+ * takes the value block as stored), else BLAS's sgemm.
  * f32 caches are read in place; f16/q8 key blocks are decoded to f32 first.
  */
 #include <cblas.h>
@@ -30,9 +30,8 @@
 size_t slm_attention_causal_scratch(int nh, int nt, int d)
 {
     size_t R = (size_t)nh * nt;
-    /* Q, O, S, m, l, K and V blocks, then the own sgemm's Vᵀ and P·V */
-    return 2 * R * d + R * KEY_BLOCK + 2 * R + 2 * (size_t)KEY_BLOCK * d +
-           (size_t)KEY_BLOCK * d + R * d;
+    /* Q, O, S, m, l, K and V blocks */
+    return 2 * R * d + R * KEY_BLOCK + 2 * R + 2 * (size_t)KEY_BLOCK * d;
 }
 
 /* Positions t0 .. t0+nk-1 of a view as f32 rows: in place for an f32 cache,
@@ -87,22 +86,15 @@ static void scores(const slm_kernel_table *kt, float *S, const float *Q, const f
                 KEY_BLOCK);
 }
 
-/* O (R x d) += P · V_block (P: R x nk in S, V: nk rows of d, stride ldv).
-   The own sgemm takes Vᵀ (d x nk, into tmp) and writes P·V after it
-   (R x d), which is then added. */
+/* O (R x d) += P · V_block (P: R x nk in S, V: nk rows of d, stride ldv):
+   the table's own row-major product where it has one (V as the cache holds
+   it: no transpose, O accumulated in place), else BLAS. */
 static void add_weighted_values(const slm_kernel_table *kt, float *O, const float *P,
-                                const float *V, int ldv, int R, int nk, int d, float *tmp)
+                                const float *V, int ldv, int R, int nk, int d)
 {
-    if (kt && kt->sgemm_nt) {
-        float *vt = tmp, *pv = tmp + (size_t)KEY_BLOCK * d;
-        for (int j = 0; j < nk; j++)
-            for (int i = 0; i < d; i++)
-                vt[(size_t)i * nk + j] = V[(size_t)j * ldv + i];
-        if (kt->sgemm_nt(pv, (size_t)d, P, KEY_BLOCK, vt, (size_t)nk, R, d, nk, NULL) == 0) {
-            for (size_t i = 0; i < (size_t)R * d; i++)
-                O[i] += pv[i];
-            return;
-        }
+    if (kt && kt->sgemm_nn) {
+        kt->sgemm_nn(O, (size_t)d, P, KEY_BLOCK, V, (size_t)ldv, R, d, nk, 1);
+        return;
     }
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, R, d, nk, 1.0f, P, KEY_BLOCK, V, ldv,
                 1.0f, O, d);
@@ -139,7 +131,7 @@ void slm_attention_causal(const slm_kernel_table *kt, float *out, const float *q
             softmax_block(S + (size_t)r * KEY_BLOCK, nk, k0, lo, p, &m[r], &l[r],
                           O + (size_t)r * d, d);
         }
-        add_weighted_values(kt, O, S, V, ldv, R, nk, d, vbuf + (size_t)KEY_BLOCK * d);
+        add_weighted_values(kt, O, S, V, ldv, R, nk, d);
     }
     for (int r = 0; r < R; r++) {
         float *dst = out + (size_t)(r / nh) * q_stride + (size_t)(r % nh) * d;
