@@ -7,9 +7,9 @@
  * and this one's reference in the tests) re-reads all keys and values per
  * token. The (sequence, head) pairs are spread over the thread team (team.h), each
  * worker with its own T x T score buffer and a single-threaded sgemm: the
- * kernel table's sgemm_nt where it has one (as slm_matmul_f32_bias, so the
- * speed does not hang on OPENBLAS_CORETYPE), with V transposed into a d x T
- * buffer for O = P·V, else OpenBLAS's.
+ * kernel table's sgemm_nt and sgemm_nn where it has them (as
+ * slm_matmul_f32_bias, so the speed does not hang on OPENBLAS_CORETYPE;
+ * sgemm_nn reads V in place for O = P·V), else OpenBLAS's.
  */
 #include <cblas.h>
 #include <stdatomic.h>
@@ -28,12 +28,11 @@ static void softmax_row(float *x, int n)
 }
 
 /* One head of one sequence of T tokens; rows of q, k, v, out are ld floats
-   apart, scores holds T x T and vt d x T. Returns 0, or -1 without memory. */
+   apart, scores holds T x T. Returns 0, or -1 without memory. */
 static int head_attention(float *out, const float *q, const float *k, const float *v, int T,
-                          int d, int ld, float scale, float *scores, float *vt,
-                          const slm_kernel_table *kt)
+                          int d, int ld, float scale, float *scores, const slm_kernel_table *kt)
 {
-    if (!kt->sgemm_nt) {
+    if (!kt->sgemm_nt || !kt->sgemm_nn) {
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, d, scale, q, ld, k, ld, 0.0f,
                     scores, T);
         for (int t = 0; t < T; t++)
@@ -50,10 +49,8 @@ static int head_attention(float *out, const float *q, const float *k, const floa
             row[s] *= scale;
         softmax_row(row, T);
     }
-    for (int s = 0; s < T; s++)
-        for (int j = 0; j < d; j++)
-            vt[(size_t)j * T + s] = v[(size_t)s * ld + j];
-    return kt->sgemm_nt(out, (size_t)ld, scores, (size_t)T, vt, (size_t)T, T, d, T, NULL);
+    kt->sgemm_nn(out, (size_t)ld, scores, (size_t)T, v, (size_t)ld, T, d, T, 0);
+    return 0;
 }
 
 typedef struct {
@@ -63,7 +60,7 @@ typedef struct {
     int n_heads, head_dim, ld;
     float scale;
     const slm_kernel_table *kt;
-    float **scores, **vt; /* per worker */
+    float **scores; /* per worker */
     atomic_int failed;
 } encoder_job;
 
@@ -74,7 +71,7 @@ static void head_task(void *ctx, int i, int worker)
     int b = i / j->n_heads, h = i % j->n_heads;
     size_t at = (size_t)j->offsets[b] * j->ld + (size_t)h * j->head_dim;
     if (head_attention(j->out + at, j->q + at, j->k + at, j->v + at, j->lengths[b], j->head_dim,
-                       j->ld, j->scale, j->scores[worker], j->vt[worker], j->kt) != 0)
+                       j->ld, j->scale, j->scores[worker], j->kt) != 0)
         atomic_store_explicit(&j->failed, 1, memory_order_relaxed);
 }
 
@@ -93,21 +90,17 @@ int slm_attention_encoder(float *out, const float *q, const float *k, const floa
     encoder_job j = {.out = out, .q = q, .k = k, .v = v, .offsets = offsets, .lengths = lengths,
                      .n_heads = n_heads, .head_dim = head_dim, .ld = n_heads * head_dim,
                      .scale = scale, .kt = slm_kernels_select()};
-    float *scores[SLM_TEAM_MAX_THREADS] = {0}, *vt[SLM_TEAM_MAX_THREADS] = {0};
+    float *scores[SLM_TEAM_MAX_THREADS] = {0};
     int ok = 1;
     for (int w = 0; w < nt; w++) {
         scores[w] = malloc((size_t)max_len * max_len * sizeof(float) + 1);
-        vt[w] = malloc((size_t)max_len * head_dim * sizeof(float) + 1);
-        ok &= scores[w] && vt[w];
+        ok &= scores[w] != NULL;
     }
     j.scores = scores;
-    j.vt = vt;
     slm_blas_single_threaded(); /* the team below owns the cores (once per process) */
     if (ok)
         slm_team_run(team, nt, tasks, head_task, &j);
-    for (int w = 0; w < nt; w++) {
+    for (int w = 0; w < nt; w++)
         free(scores[w]);
-        free(vt[w]);
-    }
     return ok && !atomic_load(&j.failed) ? 0 : -1;
 }
