@@ -5,17 +5,21 @@
  *
  * One call covers the query rows that share one KV head: nt consecutive
  * tokens x the nh heads of its GQA group, R = nt·nh rows. Every key block is
- * then read once for all R rows:
- *   S = (scale·Q) · K_blockᵀ            sgemm, R x nk
+ * then read once for all R rows, and every quantity is kept transposed (a
+ * row per key or per element, the R query rows along it):
+ *   Sᵀ = K_block · (scale·Q)ᵀ          product, nk x R
  *   mask, online softmax per row        running max m and sum l (FlashAttention's
- *                                       rescaling: O and l shrink by e^(m_old - m_new))
- *   O += P · V_block                    sgemm, R x d
- * and out = O / l at the end. Instead of one dot and one axpy per key for
- * every query row, each key feeds R rows through register tiles: the kernel
- * table's own sgemm_nt and sgemm_nn where it has them (as the encoder's
- * attention: the speed does not hang on OPENBLAS_CORETYPE, and a 64 x 64 x
- * 64 product is too small for OpenBLAS's call and packing costs; sgemm_nn
- * takes the value block as stored), else BLAS's sgemm.
+ *                                       rescaling: O and l shrink by e^(m_old - m_new)),
+ *                                       each step a loop across the R rows
+ *   Oᵀ += V_blockᵀ · Pᵀ                 product, d x R
+ * and out = O / l at the end. Both products take K and V as the cache holds
+ * them (broadcast operands) and Qᵀ, made once per call, or Pᵀ, as it
+ * stands, as the vector operand: nothing is packed or transposed per key
+ * block. Instead of one dot and one axpy per key for every query row, each
+ * key feeds R rows through register tiles: the kernel table's own sgemm_ab
+ * where it has one (as the encoder's attention: the speed does not hang on
+ * OPENBLAS_CORETYPE, and a 64 x 64 x 64 product is too small for OpenBLAS's
+ * call and packing costs), else BLAS's sgemm.
  * f32 caches are read in place; f16/q8 key blocks are decoded to f32 first.
  */
 #include <cblas.h>
@@ -24,14 +28,16 @@
 
 #include "dispatch.h"
 #include "kernels.h"
+#include "vmath.h"
 
 #define KEY_BLOCK 64
 
 size_t slm_attention_causal_scratch(int nh, int nt, int d)
 {
     size_t R = (size_t)nh * nt;
-    /* Q, O, S, m, l, K and V blocks */
-    return 2 * R * d + R * KEY_BLOCK + 2 * R + 2 * (size_t)KEY_BLOCK * d;
+    /* Qᵀ and Oᵀ, Sᵀ, m, l, the rescale factors, each row's first and last
+       visible key (ints), K and V blocks */
+    return 2 * (size_t)d * R + KEY_BLOCK * R + 5 * R + 2 * (size_t)KEY_BLOCK * d;
 }
 
 /* Positions t0 .. t0+nk-1 of a view as f32 rows: in place for an f32 cache,
@@ -49,55 +55,87 @@ static const float *f32_rows(const slm_kv_view *kv, int t0, int nk, int d, float
     return buf;
 }
 
-/* Scores of one row for keys k0 .. k0+nk-1, of which the row sees lo .. hi,
-   become probabilities against the row's running max (unseen keys weigh
-   exactly 0); O's row and l are rescaled when the max grows. */
-static void softmax_block(float *s, int nk, int k0, int lo, int hi, float *m, float *l, float *o,
-                          int d)
+/* The softmax steps below run across the R query rows of one key (a row
+   of Sᵀ), so every loop is over contiguous floats: each is a function of
+   its own, branch-free, which gcc vectorises (inlined into the block loop
+   it stopped, as slm_exp_shifted notes). */
+
+/* bm[r] = the largest score of row r among the block's keys it sees
+   (lo[r] <= key <= hi[r]), -inf when it sees none. */
+static void block_max(float *bm, const float *St, int nk, int k0, int R, const int *lo,
+                      const int *hi)
 {
-    int a = lo - k0 > 0 ? lo - k0 : 0, b = hi - k0 + 1 < nk ? hi - k0 + 1 : nk;
-    if (a >= b) { /* nothing visible in this block */
-        memset(s, 0, sizeof(float) * (size_t)nk);
-        return;
+    for (int r = 0; r < R; r++)
+        bm[r] = -INFINITY;
+    for (int j = 0; j < nk; j++) {
+        const float *s = St + (size_t)j * R;
+        int key = k0 + j;
+        for (int r = 0; r < R; r++) {
+            int seen = (key >= lo[r]) & (key <= hi[r]);
+            bm[r] = seen && s[r] > bm[r] ? s[r] : bm[r];
+        }
     }
-    float bmax = slm_row_max(s + a, b - a);
-    if (bmax > *m) {
-        float c = expf(*m - bmax); /* 0 on the first visible block */
-        *l *= c;
-        for (int i = 0; i < d; i++)
-            o[i] *= c;
-        *m = bmax;
-    }
-    slm_exp_shifted(s + a, b - a, *m);
-    memset(s, 0, sizeof(float) * (size_t)a);
-    memset(s + b, 0, sizeof(float) * (size_t)(nk - b));
-    *l += slm_row_sum(s + a, b - a);
 }
 
-/* S (R x nk, row stride KEY_BLOCK) = Q · Kᵀ. The own sgemm allocates a
-   32·d-float panel; when that fails, BLAS does the block. */
-static void scores(const slm_kernel_table *kt, float *S, const float *Q, const float *K, int ldk,
-                   int R, int nk, int d)
+/* Row r's running max grows to bm[r] where that is larger: c[r] is then
+   e^(m_old - m_new) (0 from -inf: nothing seen before), else 1; l shrinks
+   by it. Returns whether any row's max grew. */
+static int new_max(float *c, float *m, float *l, const float *bm, int R)
 {
-    if (kt && kt->sgemm_nt &&
-        kt->sgemm_nt(S, KEY_BLOCK, Q, (size_t)d, K, (size_t)ldk, R, nk, d, NULL) == 0)
-        return;
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, R, nk, d, 1.0f, Q, d, K, ldk, 0.0f, S,
-                KEY_BLOCK);
+    int grew = 0;
+    for (int r = 0; r < R; r++) {
+        float b = bm[r], f = 1.0f; /* bm may be c itself: read first */
+        if (b > m[r]) {
+            f = expf(m[r] - b);
+            m[r] = b;
+            l[r] *= f;
+            grew = 1;
+        }
+        c[r] = f;
+    }
+    return grew;
 }
 
-/* O (R x d) += P · V_block (P: R x nk in S, V: nk rows of d, stride ldv):
-   the table's own row-major product where it has one (V as the cache holds
-   it: no transpose, O accumulated in place), else BLAS. */
-static void add_weighted_values(const slm_kernel_table *kt, float *O, const float *P,
-                                const float *V, int ldv, int R, int nk, int d)
+/* Oᵀ's columns (rows r) times c[r]. */
+static void rescale(float *Ot, const float *c, int R, int d)
 {
-    if (kt && kt->sgemm_nn) {
-        kt->sgemm_nn(O, (size_t)d, P, KEY_BLOCK, V, (size_t)ldv, R, d, nk, 1);
+    for (int i = 0; i < d; i++) {
+        float *o = Ot + (size_t)i * R;
+        for (int r = 0; r < R; r++)
+            o[r] *= c[r];
+    }
+}
+
+/* Sᵀ's scores become e^(s - m[r]) where row r sees the key, exactly 0
+   where it does not; l[r] gains them. */
+static void exp_block(float *St, int nk, int k0, int R, const int *lo, const int *hi,
+                      const float *m, float *l)
+{
+    for (int j = 0; j < nk; j++) {
+        float *s = St + (size_t)j * R;
+        int key = k0 + j;
+        for (int r = 0; r < R; r++) {
+            int seen = (key >= lo[r]) & (key <= hi[r]);
+            float p = slm_vexpf(s[r] - m[r]);
+            s[r] = seen ? p : 0.0f;
+            l[r] += s[r];
+        }
+    }
+}
+
+/* y (m x n, row stride n) (+)= A · B with A[r][i] = a[r·a_rs + i·a_ks]
+   and B k x n (row stride n): the table's own product where it has one,
+   else BLAS (A as stored or transposed, whichever its strides say). */
+static void product(const slm_kernel_table *kt, float *y, const float *a, size_t a_rs,
+                    size_t a_ks, const float *b, int m, int n, int k, int accumulate)
+{
+    if (kt && kt->sgemm_ab) {
+        kt->sgemm_ab(y, (size_t)n, a, a_rs, a_ks, b, (size_t)n, m, n, k, accumulate);
         return;
     }
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, R, d, nk, 1.0f, P, KEY_BLOCK, V, ldv,
-                1.0f, O, d);
+    int trans = a_rs == 1 && a_ks != 1;
+    cblas_sgemm(CblasRowMajor, trans ? CblasTrans : CblasNoTrans, CblasNoTrans, m, n, k, 1.0f, a,
+                (int)(trans ? a_ks : a_rs), b, n, accumulate ? 1.0f : 0.0f, y, n);
 }
 
 void slm_attention_causal(const slm_kernel_table *kt, float *out, const float *q,
@@ -106,37 +144,39 @@ void slm_attention_causal(const slm_kernel_table *kt, float *out, const float *q
                           float *scratch)
 {
     int R = nh * nt;
-    float *Q = scratch, *O = Q + (size_t)R * d, *S = O + (size_t)R * d;
-    float *m = S + (size_t)R * KEY_BLOCK, *l = m + R, *kbuf = l + R;
-    float *vbuf = kbuf + (size_t)KEY_BLOCK * d;
-    /* row r = token r / nh, head r % nh */
+    float *Qt = scratch, *Ot = Qt + (size_t)d * R, *St = Ot + (size_t)d * R;
+    float *m = St + (size_t)KEY_BLOCK * R, *l = m + R, *c = l + R;
+    int *lo = (int *)(c + R), *hi = lo + R;
+    float *kbuf = (float *)(hi + R), *vbuf = kbuf + (size_t)KEY_BLOCK * d;
+    /* row r = token r / nh, head r % nh; Qᵀ[i][r] its scaled element i */
     for (int r = 0; r < R; r++) {
         const float *src = q + (size_t)(r / nh) * q_stride + (size_t)(r % nh) * d;
         for (int i = 0; i < d; i++)
-            Q[(size_t)r * d + i] = src[i] * scale;
+            Qt[(size_t)i * R + r] = src[i] * scale;
+        int p = pos0 + r / nh; /* the row's position: keys lo .. p */
+        hi[r] = p;
+        lo[r] = window > 0 && p + 1 > window ? p + 1 - window : 0;
         m[r] = -INFINITY;
         l[r] = 0.0f;
     }
-    memset(O, 0, sizeof(float) * (size_t)R * d);
+    memset(Ot, 0, sizeof(float) * (size_t)d * R);
     int last = pos0 + nt - 1;
     int first = window > 0 && pos0 + 1 > window ? pos0 + 1 - window : 0;
     for (int k0 = first; k0 <= last; k0 += KEY_BLOCK) {
         int nk = last + 1 - k0 < KEY_BLOCK ? last + 1 - k0 : KEY_BLOCK, ldk, ldv;
         const float *K = f32_rows(k, k0, nk, d, kbuf, &ldk);
         const float *V = f32_rows(v, k0, nk, d, vbuf, &ldv);
-        scores(kt, S, Q, K, ldk, R, nk, d);
-        for (int r = 0; r < R; r++) {
-            int p = pos0 + r / nh; /* the row's position: keys lo .. p */
-            int lo = window > 0 && p + 1 > window ? p + 1 - window : 0;
-            softmax_block(S + (size_t)r * KEY_BLOCK, nk, k0, lo, p, &m[r], &l[r],
-                          O + (size_t)r * d, d);
-        }
-        add_weighted_values(kt, O, S, V, ldv, R, nk, d);
+        product(kt, St, K, (size_t)ldk, 1, Qt, nk, R, d, 0);   /* Sᵀ = K · Qᵀ */
+        block_max(c, St, nk, k0, R, lo, hi);
+        if (new_max(c, m, l, c, R))
+            rescale(Ot, c, R, d);
+        exp_block(St, nk, k0, R, lo, hi, m, l);
+        product(kt, Ot, V, 1, (size_t)ldv, St, d, R, nk, 1);   /* Oᵀ += Vᵀ · Pᵀ */
     }
     for (int r = 0; r < R; r++) {
         float *dst = out + (size_t)(r / nh) * q_stride + (size_t)(r % nh) * d;
         float inv = l[r] > 0.0f ? 1.0f / l[r] : 0.0f;
         for (int i = 0; i < d; i++)
-            dst[i] = O[(size_t)r * d + i] * inv;
+            dst[i] = Ot[(size_t)i * R + r] * inv;
     }
 }

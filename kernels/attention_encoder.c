@@ -7,9 +7,9 @@
  * and this one's reference in the tests) re-reads all keys and values per
  * token. The (sequence, head) pairs are spread over the thread team (team.h), each
  * worker with its own T x T score buffer and a single-threaded sgemm: the
- * kernel table's sgemm_nt and sgemm_nn where it has them (as
+ * kernel table's sgemm_nt and sgemm_ab where it has them (as
  * slm_matmul_f32_bias, so the speed does not hang on OPENBLAS_CORETYPE;
- * sgemm_nn reads V in place for O = P·V), else OpenBLAS's.
+ * sgemm_ab reads V in place for O = P·V), else OpenBLAS's.
  */
 #include <cblas.h>
 #include <stdatomic.h>
@@ -32,7 +32,7 @@ static void softmax_row(float *x, int n)
 static int head_attention(float *out, const float *q, const float *k, const float *v, int T,
                           int d, int ld, float scale, float *scores, const slm_kernel_table *kt)
 {
-    if (!kt->sgemm_nt || !kt->sgemm_nn) {
+    if (!kt->sgemm_nt || !kt->sgemm_ab) {
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, d, scale, q, ld, k, ld, 0.0f,
                     scores, T);
         for (int t = 0; t < T; t++)
@@ -49,7 +49,7 @@ static int head_attention(float *out, const float *q, const float *k, const floa
             row[s] *= scale;
         softmax_row(row, T);
     }
-    kt->sgemm_nn(out, (size_t)ld, scores, (size_t)T, v, (size_t)ld, T, d, T, 0);
+    kt->sgemm_ab(out, (size_t)ld, scores, (size_t)T, 1, v, (size_t)ld, T, d, T, 0);
     return 0;
 }
 

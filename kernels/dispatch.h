@@ -103,12 +103,13 @@ typedef struct slm_kernel_table {
        or -1 when its scratch could not be allocated. */
     int (*sgemm_nt)(float *y, size_t ldy, const float *x, size_t ldx, const float *w,
                     size_t ldw, int n, int rows, int k, const float *bias);
-    /* y (m x n, row stride ldy) = a · b, or y += a · b when accumulate, in
-       f32, single-threaded, all row-major: a m x k (lda), b k x n (ldb, not
-       transposed). Attention's P·V with V as stored. No scratch, cannot
-       fail; NULL where OpenBLAS's sgemm is the one used. */
-    void (*sgemm_nn)(float *y, size_t ldy, const float *a, size_t lda, const float *b,
-                     size_t ldb, int m, int n, int k, int accumulate);
+    /* y (m x n, row stride ldy) = A · B, or y += A · B when accumulate, in
+       f32, single-threaded: A[r][i] = a[r·a_rs + i·a_ks] (a_ks = 1: A
+       row-major; a_rs = 1: A stored transposed), B k x n row-major (ldb).
+       For attention's products with K and V as the cache holds them. No
+       scratch, cannot fail; NULL where OpenBLAS's sgemm is the one used. */
+    void (*sgemm_ab)(float *y, size_t ldy, const float *a, size_t a_rs, size_t a_ks,
+                     const float *b, size_t ldb, int m, int n, int k, int accumulate);
     /* n f32 values (n % 32 == 0) into Q8_0 / Q4_0 blocks, byte for byte what
        slm_quantize_row_q8_0 / _q4_0 (quant.c) write; NULL: those are used
        (slm_encode_row_with). For weights converted at load time. */

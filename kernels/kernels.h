@@ -158,7 +158,7 @@ void slm_kv_encode(slm_kv_elem type, const float *x, void *dst, float *scale, in
 size_t slm_attention_causal_scratch(int nh, int nt, int d);
 /* BLAS routines run in the calling thread (blas.c): call before a team's BLAS work. */
 void slm_blas_single_threaded(void);
-/* kt: the kernel table whose sgemm_nt does the products (NULL, or a table
+/* kt: the kernel table whose sgemm_ab does the products (NULL, or a table
  * without one: BLAS's sgemm). */
 void slm_attention_causal(const struct slm_kernel_table *kt, float *out, const float *q,
                           size_t q_stride, int nh, int nt, int pos0, int window,

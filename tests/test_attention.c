@@ -7,7 +7,7 @@
  *
  * Bound: each output is a convex combination of value rows, and the two
  * paths differ only in the rounding of the scores (the tile scales q before
- * the dot, BLAS or the table's own sgemm_nt sums in its own order) and of the running sums, so
+ * the dot, BLAS or the table's own sgemm_ab sums in its own order) and of the running sums, so
  * |tile - row| <= 1e-5 · max|v| (f32 rounding of ~d-term sums, a few
  * hundred ulps of slack).
  *
@@ -132,21 +132,21 @@ static void test_causal_tiles(void **state)
         {8, 8, 130, 0, 64, SLM_KV_ELEM_Q8},   {4, 16, 3, 0, 128, SLM_KV_ELEM_Q8},
         {3, 7, 65, 1, 16, SLM_KV_ELEM_F32}, /* window 1: each token sees itself only */
     };
-    /* BLAS's sgemm (kt NULL), then every supported table's own sgemm_nt */
+    /* BLAS's sgemm (kt NULL), then every supported table's own sgemm_ab */
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         check_case(cases[i], NULL);
     int own = 0;
     for (int isa = 0; isa < SLM_ISA_COUNT; isa++) {
         const slm_kernel_table *kt = slm_kernels_for((slm_isa)isa);
-        if (!slm_isa_supported((slm_isa)isa) || kt->isa != (slm_isa)isa || !kt->sgemm_nt)
+        if (!slm_isa_supported((slm_isa)isa) || kt->isa != (slm_isa)isa || !kt->sgemm_ab)
             continue;
         for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
             check_case(cases[i], kt);
-        printf("causal tiles on %s's sgemm_nt: ok\n", kt->name);
+        printf("causal tiles on %s's sgemm_ab: ok\n", kt->name);
         own++;
     }
     if (own == 0)
-        printf("causal tiles: no table here has its own sgemm_nt (BLAS's checked)\n");
+        printf("causal tiles: no table here has its own sgemm_ab (BLAS's checked)\n");
 }
 
 /* Exact attention in double over the cache's decoded rows. */

@@ -1,8 +1,8 @@
 /*
  * test_kernels_sgemm.c — every kernel table's own f32 products (sgemm_nt and
- * sgemm_nn, dispatch.h) against the scalar reference: y = x · wᵀ and x · wᵀ +
- * bias; y = a · b and y += a · b (b not transposed, edges of 1 .. 31
- * columns around its 32-column panels), on
+ * sgemm_ab, dispatch.h) against the scalar reference: y = x · wᵀ and x · wᵀ +
+ * bias; y = A · B and y += A · B (A row-major or stored transposed, B not
+ * transposed, edges of 1 .. 31 columns around its 32-column panels), on
  * shapes across its 32-token panels and 12-row tiles (edges of 1 .. 31
  * tokens and 1 .. 11 rows, k = 0, 1, odd, long), with row strides larger
  * than the rows (a slice of a wider matrix, as slm_matmul_f32_bias's
@@ -108,43 +108,47 @@ static void test_sgemm_nt(void **state)
         printf("[  SKIP    ] no table here has its own sgemm_nt\n");
 }
 
-/* y (+)= a · b on an m x n slice (column 3 of a wider y), a and b in wider
-   rows: against a double sum, nothing outside the slice written. */
-static void check_nn(const slm_kernel_table *t, int m, int n, int k, int accumulate, uint64_t *s)
+/* y (+)= A · B on an m x n slice (column 3 of a wider y), A row-major or
+   stored transposed (k x m) and B in wider rows: against a double sum,
+   nothing outside the slice written. */
+static void check_ab(const slm_kernel_table *t, int m, int n, int k, int accumulate, int trans,
+                     uint64_t *s)
 {
-    int lda = k + 2, ldb = n + 5, ldy = n + 7, col = 3;
-    float *a = malloc(sizeof(float) * (size_t)(m * lda + 1));
+    int lda = (trans ? m : k) + 2, ldb = n + 5, ldy = n + 7, col = 3;
+    size_t a_rs = trans ? 1 : (size_t)lda, a_ks = trans ? (size_t)lda : 1;
+    size_t na = (size_t)(trans ? k : m) * lda + 1;
+    float *a = malloc(sizeof(float) * na);
     float *b = malloc(sizeof(float) * (size_t)(k * ldb + 1));
     float *y = malloc(sizeof(float) * (size_t)(m * ldy));
     float *y0 = malloc(sizeof(float) * (size_t)(m * ldy));
-    for (int i = 0; i < m * lda; i++)
+    for (size_t i = 0; i < na; i++)
         a[i] = uniform(s);
     for (int i = 0; i < k * ldb; i++)
         b[i] = uniform(s);
     for (int i = 0; i < m * ldy; i++)
         y[i] = y0[i] = uniform(s);
-    t->sgemm_nn(y + col, (size_t)ldy, a, (size_t)lda, b, (size_t)ldb, m, n, k, accumulate);
+    t->sgemm_ab(y + col, (size_t)ldy, a, a_rs, a_ks, b, (size_t)ldb, m, n, k, accumulate);
     float bound = (float)(k + 1) * 2.4e-7f + 1e-6f;
     for (int r = 0; r < m; r++)
         for (int c = 0; c < ldy; c++) {
             float got = y[(size_t)r * ldy + c], was = y0[(size_t)r * ldy + c];
             if (c < col || c >= col + n) {
                 if (memcmp(&got, &was, sizeof got) != 0)
-                    fail_msg("%s sgemm_nn m=%d n=%d k=%d: wrote outside its slice (%d, %d)",
+                    fail_msg("%s sgemm_ab m=%d n=%d k=%d: wrote outside its slice (%d, %d)",
                              t->name, m, n, k, r, c);
                 continue;
             }
             double want = accumulate ? was : 0.0;
             for (int i = 0; i < k; i++)
-                want += (double)a[(size_t)r * lda + i] * b[(size_t)i * ldb + c - col];
+                want += (double)a[r * a_rs + i * a_ks] * b[(size_t)i * ldb + c - col];
             if (!(fabs(got - want) <= bound))
-                fail_msg("%s sgemm_nn m=%d n=%d k=%d acc=%d: (%d, %d) %.9g vs %.9g", t->name, m,
-                         n, k, accumulate, r, c - col, got, want);
+                fail_msg("%s sgemm_ab m=%d n=%d k=%d acc=%d trans=%d: (%d, %d) %.9g vs %.9g",
+                         t->name, m, n, k, accumulate, trans, r, c - col, got, want);
         }
     free(a), free(b), free(y), free(y0);
 }
 
-static void test_sgemm_nn(void **state)
+static void test_sgemm_ab(void **state)
 {
     (void)state;
     uint64_t s = 91;
@@ -154,8 +158,8 @@ static void test_sgemm_nn(void **state)
         if (!slm_isa_supported(isa))
             continue; /* reported by test_sgemm_nt */
         const slm_kernel_table *t = slm_kernels_for(isa);
-        if (!t->sgemm_nn) {
-            printf("%s: no sgemm_nn of its own (OpenBLAS's sgemm is used)\n", t->name);
+        if (!t->sgemm_ab) {
+            printf("%s: no sgemm_ab of its own (OpenBLAS's sgemm is used)\n", t->name);
             continue;
         }
         static const int ms[] = {1, 11, 12, 13, 40};
@@ -164,20 +168,22 @@ static void test_sgemm_nn(void **state)
         for (size_t a = 0; a < sizeof ms / sizeof ms[0]; a++)
             for (size_t b = 0; b < sizeof ns / sizeof ns[0]; b++)
                 for (size_t c = 0; c < sizeof ks / sizeof ks[0]; c++)
-                    check_nn(t, ms[a], ns[b], ks[c], (int)((a + b + c) % 2), &s);
-        check_nn(t, 64, 64, 64, 1, &s); /* a prompt attention tile's P·V */
-        printf("sgemm_nn: %s ok\n", t->name);
+                    check_ab(t, ms[a], ns[b], ks[c], (int)((a + b + c) % 2),
+                             (int)((a + 2 * b + c) % 3 == 0), &s);
+        check_ab(t, 64, 64, 64, 0, 0, &s); /* a prompt attention tile's Sᵀ = K·Qᵀ */
+        check_ab(t, 64, 64, 64, 1, 1, &s); /* and its Oᵀ += Vᵀ·Pᵀ */
+        printf("sgemm_ab: %s ok\n", t->name);
         tested++;
     }
     if (!tested)
-        printf("[  SKIP    ] no table here has its own sgemm_nn\n");
+        printf("[  SKIP    ] no table here has its own sgemm_ab\n");
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sgemm_nt),
-        cmocka_unit_test(test_sgemm_nn),
+        cmocka_unit_test(test_sgemm_ab),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

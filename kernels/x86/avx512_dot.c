@@ -703,18 +703,18 @@ static void gemm_q4_0x8(float *y, size_t ldy, const void *w, size_t gs, const vo
     .bf16_to_f32 = bf16_to_f32, .gemm_f32 = gemm_f32, .gemm_f16 = gemm_f16,                 \
     .gemm_bf16 = gemm_bf16, .gemm_q8_0 = gemm_q8_0, .gemm_q4_0 = gemm_q4_0,                \
     .gemm_f32x16 = gemm_f32x16, .gemm_f16x16 = gemm_f16x16, .gemm_bf16x16 = gemm_bf16x16,   \
-    .sgemm_nt = AVX512_SGEMM, .sgemm_nn = AVX512_SGEMM_NN,                                 \
+    .sgemm_nt = AVX512_SGEMM, .sgemm_ab = AVX512_SGEMM_AB,                                 \
     .quantize_row_q8_0 = AVX512_QUANT_Q8_0,                                                 \
     .quantize_row_q4_0 = AVX512_QUANT_Q4_0
 
 #ifdef SLM_AVX512_EMULATED /* the emulated table must not reach native code */
 #define AVX512_SGEMM NULL
-#define AVX512_SGEMM_NN NULL
+#define AVX512_SGEMM_AB NULL
 #define AVX512_QUANT_Q8_0 NULL
 #define AVX512_QUANT_Q4_0 NULL
 #else
 #define AVX512_SGEMM slm_sgemm_nt_avx512
-#define AVX512_SGEMM_NN slm_sgemm_nn_avx512
+#define AVX512_SGEMM_AB slm_sgemm_ab_avx512
 #define AVX512_QUANT_Q8_0 slm_quantize_row_q8_0_avx512
 #define AVX512_QUANT_Q4_0 slm_quantize_row_q4_0_avx512
 #endif

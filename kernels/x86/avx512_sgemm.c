@@ -174,12 +174,13 @@ int slm_sgemm_nt_avx512(float *y, size_t ldy, const float *x, size_t ldx, const 
     return 0;
 }
 
-/* ------------------------------------------------ y (+)= a · b, row-major */
+/* ------------------------------------------------------ y (+)= A · B */
 
-/* R rows of a x the 32 columns of b from b (lo/hi: which of them exist):
-   y[r][0..31] (+)= Σ_i a[r][i] · b[i][0..31]. */
-INLINE void nn_tile(float *y, size_t ldy, const float *a, size_t lda, const float *b,
-                    size_t ldb, int k, int R, __mmask16 lo_m, __mmask16 hi_m, int accumulate)
+/* R rows of A x the 32 columns of B from b (lo/hi: which of them exist):
+   y[r][0..31] (+)= Σ_i A[r][i] · B[i][0..31], A[r][i] = a[r·a_rs + i·a_ks]. */
+INLINE void ab_tile(float *y, size_t ldy, const float *a, size_t a_rs, size_t a_ks,
+                    const float *b, size_t ldb, int k, int R, __mmask16 lo_m, __mmask16 hi_m,
+                    int accumulate)
 {
     __m512 lo[TILE_R], hi[TILE_R];
     for (int r = 0; r < R; r++) {
@@ -191,7 +192,7 @@ INLINE void nn_tile(float *y, size_t ldy, const float *a, size_t lda, const floa
         __m512 bl = _mm512_maskz_loadu_ps(lo_m, b + (size_t)i * ldb);
         __m512 bh = _mm512_maskz_loadu_ps(hi_m, b + (size_t)i * ldb + 16);
         for (int r = 0; r < R; r++) {
-            __m512 av = _mm512_set1_ps(a[(size_t)r * lda + i]);
+            __m512 av = _mm512_set1_ps(a[(size_t)r * a_rs + (size_t)i * a_ks]);
             lo[r] = _mm512_fmadd_ps(bl, av, lo[r]);
             hi[r] = _mm512_fmadd_ps(bh, av, hi[r]);
         }
@@ -204,31 +205,32 @@ INLINE void nn_tile(float *y, size_t ldy, const float *a, size_t lda, const floa
 
 /* One 32-column panel of y, every row: 12-row tiles, then one tile of the
    rest (a constant R per call keeps the accumulators in registers). */
-static void nn_panel(float *y, size_t ldy, const float *a, size_t lda, const float *b,
-                     size_t ldb, int m, int k, __mmask16 lo_m, __mmask16 hi_m, int acc)
+static void ab_panel(float *y, size_t ldy, const float *a, size_t a_rs, size_t a_ks,
+                     const float *b, size_t ldb, int m, int k, __mmask16 lo_m, __mmask16 hi_m,
+                     int acc)
 {
     int r = 0;
     for (; r + TILE_R <= m; r += TILE_R)
-        nn_tile(y + (size_t)r * ldy, ldy, a + (size_t)r * lda, lda, b, ldb, k, TILE_R, lo_m,
-                hi_m, acc);
+        ab_tile(y + (size_t)r * ldy, ldy, a + (size_t)r * a_rs, a_rs, a_ks, b, ldb, k, TILE_R,
+                lo_m, hi_m, acc);
     float *yr = y + (size_t)r * ldy;
-    const float *ar = a + (size_t)r * lda;
+    const float *ar = a + (size_t)r * a_rs;
     switch (m - r) {
-#define NN_CASE(R) case R: nn_tile(yr, ldy, ar, lda, b, ldb, k, R, lo_m, hi_m, acc); break;
-        NN_CASE(11) NN_CASE(10) NN_CASE(9) NN_CASE(8) NN_CASE(7) NN_CASE(6)
-        NN_CASE(5) NN_CASE(4) NN_CASE(3) NN_CASE(2) NN_CASE(1)
-#undef NN_CASE
+#define AB_CASE(R) case R: ab_tile(yr, ldy, ar, a_rs, a_ks, b, ldb, k, R, lo_m, hi_m, acc); break;
+        AB_CASE(11) AB_CASE(10) AB_CASE(9) AB_CASE(8) AB_CASE(7) AB_CASE(6)
+        AB_CASE(5) AB_CASE(4) AB_CASE(3) AB_CASE(2) AB_CASE(1)
+#undef AB_CASE
     default: break;
     }
 }
 
-void slm_sgemm_nn_avx512(float *y, size_t ldy, const float *a, size_t lda, const float *b,
-                         size_t ldb, int m, int n, int k, int accumulate)
+void slm_sgemm_ab_avx512(float *y, size_t ldy, const float *a, size_t a_rs, size_t a_ks,
+                         const float *b, size_t ldb, int m, int n, int k, int accumulate)
 {
     for (int c = 0; c < n; c += PANEL) {
         int w = n - c < PANEL ? n - c : PANEL;
         __mmask16 lo_m = (__mmask16)(w >= 16 ? 0xffffu : (1u << w) - 1);
         __mmask16 hi_m = (__mmask16)(w >= 32 ? 0xffffu : w > 16 ? (1u << (w - 16)) - 1 : 0);
-        nn_panel(y + c, ldy, a, lda, b + c, ldb, m, k, lo_m, hi_m, accumulate);
+        ab_panel(y + c, ldy, a, a_rs, a_ks, b + c, ldb, m, k, lo_m, hi_m, accumulate);
     }
 }
