@@ -210,6 +210,12 @@ static void ab_panel(float *y, size_t ldy, const float *a, size_t a_rs, size_t a
                      int acc)
 {
     int r = 0;
+    if (m % TILE_R != 0 && m % 8 == 0) { /* 64 = 8 x 8, not 5 x 12 + a 4-row tail */
+        for (; r < m; r += 8)
+            ab_tile(y + (size_t)r * ldy, ldy, a + (size_t)r * a_rs, a_rs, a_ks, b, ldb, k, 8,
+                    lo_m, hi_m, acc);
+        return;
+    }
     for (; r + TILE_R <= m; r += TILE_R)
         ab_tile(y + (size_t)r * ldy, ldy, a + (size_t)r * a_rs, a_rs, a_ks, b, ldb, k, TILE_R,
                 lo_m, hi_m, acc);
