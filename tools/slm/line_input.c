@@ -4,10 +4,13 @@
 
 #include <errno.h>
 #include <histedit.h>
+#include <limits.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <wchar.h>
 
 #include "cli.h"
 #include "interrupt.h"
@@ -31,9 +34,53 @@ static char *prompt_text(EditLine *el)
     return (char *)(in && in->prompt ? in->prompt : "");
 }
 
+/* libedit's character reader, with the SIGINT flag checked before each
+   wait and at least every 100 ms during it. With libedit's own reader a
+   Ctrl-C that landed after the prompt was drawn but before its read()
+   began set the flag and was then never seen: read() blocked until the
+   next key (test_cli_tty caught it now and then). Bytes become characters
+   with mbrtowc, as libedit does, which also drops a byte that starts no
+   character in the locale. */
+static int read_char(EditLine *el, wchar_t *wc)
+{
+    (void)el;
+    mbstate_t state;
+    memset(&state, 0, sizeof state);
+    for (;;) {
+        if (cli_interrupted()) {
+            errno = EINTR;
+            return -1;
+        }
+        struct pollfd p = {.fd = STDIN_FILENO, .events = POLLIN};
+        int r = poll(&p, 1, 100);
+        if (r < 0 && errno != EINTR)
+            return -1;
+        if (r <= 0)
+            continue;
+        char byte;
+        ssize_t got = read(STDIN_FILENO, &byte, 1);
+        if (got == 0)
+            return 0; /* end of input */
+        if (got < 0) {
+            if (errno == EINTR || errno == EAGAIN)
+                continue;
+            return -1;
+        }
+        size_t n = mbrtowc(wc, &byte, 1, &state);
+        if (n == (size_t)-2)
+            continue; /* more bytes of this character to come */
+        if (n == (size_t)-1) { /* dropped, as libedit's reader drops it */
+            memset(&state, 0, sizeof state);
+            continue;
+        }
+        return 1;
+    }
+}
+
 /* Editing as in a shell: emacs keys, ~/.editrc honoured, prompt and echo on
    stderr so stdout carries only the replies. libedit's own signal handling
-   stays off: Ctrl-C reaches interrupt.c's handler and ends the read. */
+   stays off: Ctrl-C reaches interrupt.c's handler and ends the read (see
+   read_char). */
 static bool start_editline(cli_line_input *in)
 {
     HistEvent ev;
@@ -47,6 +94,7 @@ static bool start_editline(cli_line_input *in)
     el_set(in->el, EL_PROMPT, prompt_text);
     el_set(in->el, EL_EDITOR, "emacs");
     el_set(in->el, EL_HIST, history, in->hist);
+    el_set(in->el, EL_GETCFN, read_char);
     el_source(in->el, NULL);
     return true;
 }
