@@ -77,21 +77,22 @@ static void block_max(float *bm, const float *St, int nk, int k0, int R, const i
     }
 }
 
-/* Row r's running max grows to bm[r] where that is larger: c[r] is then
-   e^(m_old - m_new) (0 from -inf: nothing seen before), else 1; l shrinks
-   by it. Returns whether any row's max grew. */
-static int new_max(float *c, float *m, float *l, const float *bm, int R)
+/* c[r] holds row r's block max on entry and its rescale factor on return:
+   where the block max is larger the running max grows to it and the factor
+   is e^(m_old - m_new) (0 from -inf: nothing seen before), else 1; l
+   shrinks by it. Returns whether any row's max grew. */
+static int new_max(float *c, float *m, float *l, int R)
 {
     int grew = 0;
     for (int r = 0; r < R; r++) {
-        float b = bm[r], f = 1.0f; /* bm may be c itself: read first */
+        float b = c[r];
+        c[r] = 1.0f;
         if (b > m[r]) {
-            f = expf(m[r] - b);
+            c[r] = expf(m[r] - b);
             m[r] = b;
-            l[r] *= f;
+            l[r] *= c[r];
             grew = 1;
         }
-        c[r] = f;
     }
     return grew;
 }
@@ -168,7 +169,7 @@ void slm_attention_causal(const slm_kernel_table *kt, float *out, const float *q
         const float *V = f32_rows(v, k0, nk, d, vbuf, &ldv);
         product(kt, St, K, (size_t)ldk, 1, Qt, nk, R, d, 0);   /* Sᵀ = K · Qᵀ */
         block_max(c, St, nk, k0, R, lo, hi);
-        if (new_max(c, m, l, c, R))
+        if (new_max(c, m, l, R))
             rescale(Ot, c, R, d);
         exp_block(St, nk, k0, R, lo, hi, m, l);
         product(kt, Ot, V, 1, (size_t)ldv, St, d, R, nk, 1);   /* Oᵀ += Vᵀ · Pᵀ */

@@ -399,22 +399,18 @@ INLINE void tile_f_step(__m256 acc[MAXR][MAXT], const uint8_t *w, size_t ws, con
     for (int r = 0; r < R; r++) {
         const uint8_t *row = w + r * ws;
         wv[r] = tail ? load_w8_tail(row, i, k, kind) : load_w8(row, i, kind);
-        /* decode: one prefetch per line, as in avx512_dot.c: R short row
-           streams side by side, too short for the hardware prefetcher, so
-           the same line of the next tile's rows (f32: 1 KiB ahead in the
-           row, the next tile only for its first KiB) */
+        /* decode and block_f's tiles (pf): one prefetch per line, as in
+           avx512_dot.c: R short row streams side by side, too short for
+           the hardware prefetcher, so the same line of the next tile's
+           rows (f32 decode: 1 KiB ahead in the row, the next tile only for
+           its first KiB) */
         size_t off = (size_t)i * (kind == K_F32 ? 4 : 2);
-        if (T > 1 && pf && !tail && off % 64 == 0) {
+        if (tail || off % 64 != 0 || !(pf || T == 1))
+            continue;
+        if (pf || kind != K_F32 || off < PREFETCH_BYTES)
             _mm_prefetch((const char *)row + off + R * ws, _MM_HINT_T0);
-        } else if (T == 1 && !tail && off % 64 == 0) {
-            if (kind != K_F32) {
-                _mm_prefetch((const char *)row + off + R * ws, _MM_HINT_T0);
-            } else {
-                PREFETCH(row + off);
-                if (off < PREFETCH_BYTES)
-                    _mm_prefetch((const char *)row + off + R * ws, _MM_HINT_T0);
-            }
-        }
+        if (!pf && kind == K_F32)
+            PREFETCH(row + off);
     }
     for (int t = 0; t < T; t++) {
         const float *xt = (const float *)(x + t * xs);
