@@ -64,9 +64,9 @@ static void matvec_f32(float *y, const float *x, const float *w, int rows, int c
     slm_team_run(team, n_threads, j.tasks, matvec_task, &j);
 }
 
-/* The own sgemm (avx512_sgemm.c) works in panels of 32 tokens; row slices
-   in multiples of 16 rows of W keep its (and OpenBLAS's) tiles whole. */
-enum { sgemm_panel = 32, row_grain = 16 };
+/* The own sgemm (avx512_sgemm.c) works in panels of 64 tokens; row slices
+   in multiples of 16 rows of W keep OpenBLAS's tiles whole. */
+enum { sgemm_panel = 64, row_grain = 16 };
 
 /* Splitting tokens pays when the panels divide evenly between the threads,
    or are many enough that one panel more is a small imbalance. */
@@ -110,7 +110,7 @@ static int slice_product(float *y, const float *x, const float *w, const float *
 static int token_chunks(float *y, const float *x, const float *w, const float *bias, slm_act act,
                         int rows, int cols, int t0, int t1, const slm_kernel_table *k)
 {
-    enum { chunk = 2 * sgemm_panel };
+    enum { chunk = sgemm_panel }; /* 2 panels per call measured slower at k = 3072 */
     for (int t = t0; t < t1; t += chunk) {
         int m = t1 - t < chunk ? t1 - t : chunk;
         if (slice_product(y + (size_t)t * rows, x + (size_t)t * cols, w, bias, act, m, rows, cols,
@@ -153,7 +153,7 @@ int slm_matmul_f32_bias(float *y, const float *x, const float *w, const float *b
     }
     product_job j = {.y = y, .x = x, .w = w, .bias = bias, .act = act, .n = n, .rows = rows,
                      .cols = cols, .k = slm_kernels_select()};
-    /* The table's own sgemm packs x into 32-token panels: with a panel or
+    /* The table's own sgemm packs x into 64-token panels: with a panel or
        more per thread, splitting tokens makes each task pack only its own
        (split rows, every task would pack all of x); both read all of W
        once per panel either way. OpenBLAS keeps the row split, one slice

@@ -3,8 +3,9 @@
  * sgemm_ab, dispatch.h) against the scalar reference: y = x · wᵀ and x · wᵀ +
  * bias; y = A · B and y += A · B (A row-major or stored transposed, B not
  * transposed, edges of 1 .. 31 columns around its 32-column panels), on
- * shapes across its 32-token panels and 12-row tiles (edges of 1 .. 31
- * tokens and 1 .. 11 rows, k = 0, 1, odd, long), with row strides larger
+ * shapes across sgemm_nt's 64-token panels of 6-row tiles and its last
+ * panels of 32 tokens or fewer in 12-row tiles (edges of 1 .. 63 tokens and
+ * 1 .. 11 rows, k = 0, 1, odd, long), with row strides larger
  * than the rows (a slice of a wider matrix, as slm_matmul_f32_bias's
  * threads pass), and nothing outside the slice written. Tolerance: the
  * terms are at most 1 in magnitude, so summation order moves a result by at
@@ -93,8 +94,8 @@ static void test_sgemm_nt(void **state)
             printf("%s: no sgemm_nt of its own (OpenBLAS's sgemm is used)\n", t->name);
             continue;
         }
-        static const int ns[] = {1, 2, 31, 32, 33, 70};
-        static const int rs[] = {1, 11, 12, 13, 40};
+        static const int ns[] = {1, 2, 31, 32, 33, 63, 64, 65, 97, 130};
+        static const int rs[] = {1, 5, 6, 7, 11, 12, 13, 40};
         static const int ks[] = {0, 1, 17, 300};
         for (size_t a = 0; a < sizeof ns / sizeof ns[0]; a++)
             for (size_t b = 0; b < sizeof rs / sizeof rs[0]; b++)
