@@ -2,7 +2,8 @@
  * test_kernels_sgemm.c — every kernel table's own f32 products (sgemm_nt and
  * sgemm_ab, dispatch.h) against the scalar reference: y = x · wᵀ and x · wᵀ +
  * bias; y = A · B and y += A · B (A row-major or stored transposed, B not
- * transposed, edges of 1 .. 31 columns around its 32-column panels), on
+ * transposed, edges of 1 .. 63 columns around its 64-column panels of 6-row
+ * tiles and last panels of 32 columns or fewer), on
  * shapes across sgemm_nt's 64-token panels of 6-row tiles and its last
  * panels of 32 tokens or fewer in 12-row tiles (edges of 1 .. 63 tokens and
  * 1 .. 11 rows, k = 0, 1, odd, long), with row strides larger
@@ -163,8 +164,8 @@ static void test_sgemm_ab(void **state)
             printf("%s: no sgemm_ab of its own (OpenBLAS's sgemm is used)\n", t->name);
             continue;
         }
-        static const int ms[] = {1, 11, 12, 13, 40};
-        static const int ns[] = {1, 15, 16, 17, 31, 32, 33, 64, 70};
+        static const int ms[] = {1, 5, 6, 7, 11, 12, 13, 40};
+        static const int ns[] = {1, 15, 16, 17, 31, 32, 33, 47, 48, 49, 63, 64, 65, 97, 130};
         static const int ks[] = {0, 1, 17, 64, 300};
         for (size_t a = 0; a < sizeof ms / sizeof ms[0]; a++)
             for (size_t b = 0; b < sizeof ns / sizeof ns[0]; b++)

@@ -41,9 +41,11 @@
 #define TILE_MAX_R 12
 _Static_assert(WIDE_R * WIDE == NARROW_R * NARROW, "one out buffer for both tiles");
 
-/* A · B: panels of 32 columns, tiles of 12 rows. */
-#define PANEL 32
-#define TILE_R 12
+#ifndef AB_WIDE
+#define AB_WIDE 64
+#define AB_WIDE_R 6
+#endif
+#define AB_NARROW 32
 
 /* r[j] = column j of the 16 x 16 matrix whose rows are r[0..15]: 32-bit
    then 64-bit interleaves within 128-bit lanes (4 x 4 blocks transposed in
@@ -191,53 +193,46 @@ int slm_sgemm_nt_avx512(float *y, size_t ldy, const float *x, size_t ldx, const 
 
 /* ------------------------------------------------------ y (+)= A · B */
 
-/* R rows of A x the 32 columns of B from b (lo/hi: which of them exist):
-   y[r][0..31] (+)= Σ_i A[r][i] · B[i][0..31], A[r][i] = a[r·a_rs + i·a_ks]. */
+/* R rows of A x 16·V columns of B from b (m[v]: which of column block v's
+   16 exist): y[r][..] (+)= Σ_i A[r][i] · B[i][..], A[r][i] = a[r·a_rs + i·a_ks]. */
 INLINE void ab_tile(float *y, size_t ldy, const float *a, size_t a_rs, size_t a_ks,
-                    const float *b, size_t ldb, int k, int R, __mmask16 lo_m, __mmask16 hi_m,
+                    const float *b, size_t ldb, int k, int R, int V, const __mmask16 *mk,
                     int accumulate)
 {
-    __m512 lo[TILE_R], hi[TILE_R];
-    for (int r = 0; r < R; r++) {
-        lo[r] = accumulate ? _mm512_maskz_loadu_ps(lo_m, y + (size_t)r * ldy) : _mm512_setzero_ps();
-        hi[r] = accumulate ? _mm512_maskz_loadu_ps(hi_m, y + (size_t)r * ldy + 16)
-                           : _mm512_setzero_ps();
-    }
+    __m512 acc[TILE_MAX_R][4];
+    for (int r = 0; r < R; r++)
+        for (int v = 0; v < V; v++)
+            acc[r][v] = accumulate ? _mm512_maskz_loadu_ps(mk[v], y + (size_t)r * ldy + 16 * v)
+                                   : _mm512_setzero_ps();
     for (int i = 0; i < k; i++) {
-        __m512 bl = _mm512_maskz_loadu_ps(lo_m, b + (size_t)i * ldb);
-        __m512 bh = _mm512_maskz_loadu_ps(hi_m, b + (size_t)i * ldb + 16);
+        __m512 bv[4];
+        for (int v = 0; v < V; v++)
+            bv[v] = _mm512_maskz_loadu_ps(mk[v], b + (size_t)i * ldb + 16 * v);
         for (int r = 0; r < R; r++) {
             __m512 av = _mm512_set1_ps(a[(size_t)r * a_rs + (size_t)i * a_ks]);
-            lo[r] = _mm512_fmadd_ps(bl, av, lo[r]);
-            hi[r] = _mm512_fmadd_ps(bh, av, hi[r]);
+            for (int v = 0; v < V; v++)
+                acc[r][v] = _mm512_fmadd_ps(bv[v], av, acc[r][v]);
         }
     }
-    for (int r = 0; r < R; r++) {
-        _mm512_mask_storeu_ps(y + (size_t)r * ldy, lo_m, lo[r]);
-        _mm512_mask_storeu_ps(y + (size_t)r * ldy + 16, hi_m, hi[r]);
-    }
+    for (int r = 0; r < R; r++)
+        for (int v = 0; v < V; v++)
+            _mm512_mask_storeu_ps(y + (size_t)r * ldy + 16 * v, mk[v], acc[r][v]);
 }
 
-/* One 32-column panel of y, every row: 12-row tiles, then one tile of the
-   rest (a constant R per call keeps the accumulators in registers). */
-static void ab_panel(float *y, size_t ldy, const float *a, size_t a_rs, size_t a_ks,
-                     const float *b, size_t ldb, int m, int k, __mmask16 lo_m, __mmask16 hi_m,
-                     int acc)
+/* One panel of 16·V columns of y, every row: R0-row tiles, then one tile of
+   the rest (a constant R per call keeps the accumulators in registers). */
+INLINE void ab_panel(float *y, size_t ldy, const float *a, size_t a_rs, size_t a_ks,
+                     const float *b, size_t ldb, int m, int k, int R0, int V,
+                     const __mmask16 *mk, int acc)
 {
     int r = 0;
-    if (m % TILE_R != 0 && m % 8 == 0) { /* 64 = 8 x 8, not 5 x 12 + a 4-row tail */
-        for (; r < m; r += 8)
-            ab_tile(y + (size_t)r * ldy, ldy, a + (size_t)r * a_rs, a_rs, a_ks, b, ldb, k, 8,
-                    lo_m, hi_m, acc);
-        return;
-    }
-    for (; r + TILE_R <= m; r += TILE_R)
-        ab_tile(y + (size_t)r * ldy, ldy, a + (size_t)r * a_rs, a_rs, a_ks, b, ldb, k, TILE_R,
-                lo_m, hi_m, acc);
+    for (; r + R0 <= m; r += R0)
+        ab_tile(y + (size_t)r * ldy, ldy, a + (size_t)r * a_rs, a_rs, a_ks, b, ldb, k, R0, V, mk,
+                acc);
     float *yr = y + (size_t)r * ldy;
     const float *ar = a + (size_t)r * a_rs;
-    switch (m - r) {
-#define AB_CASE(R) case R: ab_tile(yr, ldy, ar, a_rs, a_ks, b, ldb, k, R, lo_m, hi_m, acc); break;
+    switch (m - r) { /* cases from R0 up never occur */
+#define AB_CASE(R) case R: if (R < R0) ab_tile(yr, ldy, ar, a_rs, a_ks, b, ldb, k, R, V, mk, acc); break;
         AB_CASE(11) AB_CASE(10) AB_CASE(9) AB_CASE(8) AB_CASE(7) AB_CASE(6)
         AB_CASE(5) AB_CASE(4) AB_CASE(3) AB_CASE(2) AB_CASE(1)
 #undef AB_CASE
@@ -248,10 +243,20 @@ static void ab_panel(float *y, size_t ldy, const float *a, size_t a_rs, size_t a
 void slm_sgemm_ab_avx512(float *y, size_t ldy, const float *a, size_t a_rs, size_t a_ks,
                          const float *b, size_t ldb, int m, int n, int k, int accumulate)
 {
-    for (int c = 0; c < n; c += PANEL) {
-        int w = n - c < PANEL ? n - c : PANEL;
-        __mmask16 lo_m = (__mmask16)(w >= 16 ? 0xffffu : (1u << w) - 1);
-        __mmask16 hi_m = (__mmask16)(w >= 32 ? 0xffffu : w > 16 ? (1u << (w - 16)) - 1 : 0);
-        ab_panel(y + c, ldy, a, a_rs, a_ks, b + c, ldb, m, k, lo_m, hi_m, accumulate);
+    for (int c = 0; c < n;) {
+        int w = n - c > AB_NARROW ? (n - c < AB_WIDE ? n - c : AB_WIDE) : n - c;
+        __mmask16 mk[4];
+        for (int v = 0; v < 4; v++) {
+            int left = w - 16 * v;
+            mk[v] = (__mmask16)(left >= 16 ? 0xffffu : left > 0 ? (1u << left) - 1 : 0);
+        }
+        if (w > AB_NARROW)
+            ab_panel(y + c, ldy, a, a_rs, a_ks, b + c, ldb, m, k, AB_WIDE_R, AB_WIDE / 16, mk,
+                     accumulate);
+        else if (m % 8 == 0 && m % 12 != 0) /* 64 = 8 x 8, not 5 x 12 + a 4-row tail */
+            ab_panel(y + c, ldy, a, a_rs, a_ks, b + c, ldb, m, k, 8, 2, mk, accumulate);
+        else
+            ab_panel(y + c, ldy, a, a_rs, a_ks, b + c, ldb, m, k, 12, 2, mk, accumulate);
+        c += w;
     }
 }
