@@ -1,7 +1,7 @@
 /*
  * bench_kernels.c — micro-benchmark of the typed products (not a test).
  *
- * For every weight type (quantized ones also x8-packed, pack.c) and every
+ * For every weight type (also packed, pack.c: quantized x8, floats x16) and every
  * ISA table the CPU supports:
  *   decode  n = 1 matvec, rows x cols = 5632 x 2048 (TinyLlama's MLP) and
  *           2048 x 2048, at 1 and 2 threads: GB/s of weight bytes read, and
@@ -139,10 +139,11 @@ static int selected(const char *list, const char *label)
     return 0;
 }
 
-/* "q4_0" or "q4_0x8" */
+/* "q4_0", "q4_0x8" or "f16x16" */
 static const char *type_label(slm_weight_type t, int packed, char *buf, size_t cap)
 {
-    snprintf(buf, cap, "%s%s", slm_weight_type_name(t), packed ? "x8" : "");
+    snprintf(buf, cap, "%s%s", slm_weight_type_name(t),
+             !packed ? "" : t >= SLM_WEIGHT_Q8_0 ? "x8" : "x16");
     return buf;
 }
 
@@ -196,7 +197,7 @@ static void bench_prefill(const slm_kernel_table *k, slm_weight_type t, int pack
         printf("  %dT %8.2f ms %7.1f GFLOP/s", th, s * 1e3, flop / s * 1e-9);
         slm_matmul_ctx_free(&ctx);
     }
-    if (t == SLM_WEIGHT_F32) { /* the sgemm the typed products replaced */
+    if (t == SLM_WEIGHT_F32 && !packed) { /* the sgemm the typed products replaced */
         printf("  | sgemm");
         for (int th = 1; th <= 2; th++) {
             double best = 1e30, t_end = now() + budget;
@@ -210,7 +211,7 @@ static void bench_prefill(const slm_kernel_table *k, slm_weight_type t, int pack
         }
         printf(" GFLOP/s");
     }
-    if (t == SLM_WEIGHT_F16 || t == SLM_WEIGHT_BF16) {
+    if ((t == SLM_WEIGHT_F16 || t == SLM_WEIGHT_BF16) && !packed) {
         /* the alternative slm_matmul does not take: convert W to f32 with
            the table's converter and run sgemm (2 threads), conversion timed */
         size_t count = (size_t)rows * cols;
@@ -266,7 +267,7 @@ int main(int argc, char **argv)
         double b = isa == SLM_ISA_SCALAR ? budget / 4 : budget;
         char label[16];
         for (int t = 0; t < SLM_WEIGHT_TYPE_COUNT && strcmp(mode, "prefill") != 0; t++)
-            for (int packed = 0; packed <= (t >= SLM_WEIGHT_Q8_0); packed++) {
+            for (int packed = 0; packed <= 1; packed++) {
                 if (!selected(types, type_label((slm_weight_type)t, packed, label, sizeof label)))
                     continue;
                 bench_decode(k, (slm_weight_type)t, packed, 5632, 2048, b);
@@ -274,7 +275,7 @@ int main(int argc, char **argv)
             }
         for (int j = 0; j < nn && strcmp(mode, "decode") != 0; j++)
             for (int t = 0; t < SLM_WEIGHT_TYPE_COUNT; t++)
-                for (int packed = 0; packed <= (t >= SLM_WEIGHT_Q8_0); packed++)
+                for (int packed = 0; packed <= 1; packed++)
                     if ((isa != SLM_ISA_SCALAR || t == SLM_WEIGHT_F32) &&
                         selected(types, type_label((slm_weight_type)t, packed, label, sizeof label)))
                         bench_prefill(k, (slm_weight_type)t, packed, 5632, 2048, ns[j], b);
