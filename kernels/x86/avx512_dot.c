@@ -380,11 +380,17 @@ GEMM_ENTRY(gemm_q4_0, K_Q4)
    lane j of the accumulator takes fma(w[j][i], x[i], acc) for i = 0 .. k-1
    in order, from zero, and is stored as is (no horizontal sum): exactly
    the scalar reference's fmaf chain, bit for bit. Tiles are G groups x T
-   tokens of accumulators (batches 2 x 12: 24 registers, each weight vector
-   used by 12 tokens and each broadcast token element by 2 groups; decode
-   4 x 1: four streams and four independent chains). */
-#define XF_G 2  /* batch tiles: groups */
-#define XF_T 12 /* batch tiles: tokens */
+   tokens of accumulators (batches 3 x 8 or 2 x 12, below: 24 registers;
+   decode 4 x 1: four streams and four independent chains). */
+/* batch tiles: groups x tokens per kind (f32 3 x 8: each broadcast token
+   element feeds 3 groups; f16/bf16 2 x 12: each converted weight vector
+   feeds 12 tokens, the conversions sharing the FMA ports). Measured
+   (bench_kernels 5632 x 2048, n = 64, 1/2 threads, GFLOP/s): f32 2 x 12
+   202/401, 3 x 8 215/427, 4 x 6 206/411; f16 2 x 12 190/374, 3 x 8
+   185/363, 4 x 6 173/345 (bf16 alike). */
+#define XF_MAX_T 12
+INLINE int xf_groups(int kind) { return kind == K_F32 ? 3 : 2; }
+INLINE int xf_tokens_per_tile(int kind) { return kind == K_F32 ? 8 : 12; }
 #define XF_DG 4 /* decode tiles: groups */
 #define XF_PREFETCH 1024 /* decode: bytes ahead in each group's stream */
 
@@ -395,11 +401,15 @@ INLINE __m512 load_xf(const uint8_t *p, int kind)
     return kind == K_F16 ? load_f16x16((const uint16_t *)p) : load_bf16x16((const uint16_t *)p);
 }
 
+/* pf: where this tile's share of the next groups' bytes starts (NULL: no
+   next groups), span its length: a batch tile prefetches it into L2 evenly
+   over its k steps (see xf_tokens). */
 INLINE void xf_tile(float *y, size_t ldy, const uint8_t *p, size_t gs, const uint8_t *x,
-                    size_t xs, int k, int kind, int G, int T)
+                    size_t xs, int k, int kind, int G, int T, const uint8_t *pf, size_t span)
 {
     size_t vb = 16 * (size_t)(kind == K_F32 ? 4 : 2); /* bytes of one vector */
-    __m512 acc[XF_DG][XF_T];
+    size_t step = k > 0 ? (span << 8) / (size_t)k : 0; /* bytes per k step, x 256 */
+    __m512 acc[XF_DG][XF_MAX_T];
     for (int g = 0; g < G; g++)
         for (int t = 0; t < T; t++)
             acc[g][t] = _mm512_setzero_ps();
@@ -411,6 +421,8 @@ INLINE void xf_tile(float *y, size_t ldy, const uint8_t *p, size_t gs, const uin
                 DECODE_PREFETCH(pg, XF_PREFETCH);
             w[g] = load_xf(pg, kind);
         }
+        if (T > 1 && pf)
+            _mm_prefetch((const char *)pf + (((size_t)i * step) >> 8), _MM_HINT_T1);
         for (int t = 0; t < T; t++) {
             __m512 xv = _mm512_set1_ps(((const float *)(x + t * xs))[i]);
             for (int g = 0; g < G; g++)
@@ -422,17 +434,27 @@ INLINE void xf_tile(float *y, size_t ldy, const uint8_t *p, size_t gs, const uin
             _mm512_storeu_ps(y + t * ldy + 16 * g, acc[g][t]);
 }
 
-/* Tokens of G groups: XF_T at a time, then one smaller constant tile. */
+/* Tokens of G groups: T at a time, then one smaller constant tile. The
+   first tile reads the groups from memory and the later ones from L2; left
+   alone, that first tile would wait on DRAM at ~40 GB/s of demand while
+   the others wait on nothing. So each tile also prefetches its share of
+   the next groups (next, G·gs bytes; NULL for the last), spreading that
+   stream over the whole batch. */
 INLINE void xf_tokens(float *y, size_t ldy, const uint8_t *p, size_t gs, const uint8_t *x,
-                      size_t xs, int nt, int k, int kind, int G)
+                      size_t xs, int nt, int k, int kind, int G, const uint8_t *next)
 {
+    const int T = xf_tokens_per_tile(kind);
+    int tiles = (nt + T - 1) / T, j = 0;
+    size_t span = (size_t)G * gs / (size_t)tiles;
     int t = 0;
-    for (; t + XF_T <= nt; t += XF_T)
-        xf_tile(y + t * ldy, ldy, p, gs, x + t * xs, xs, k, kind, G, XF_T);
+    for (; t + T <= nt; t += T, j++)
+        xf_tile(y + t * ldy, ldy, p, gs, x + t * xs, xs, k, kind, G, T,
+                next ? next + (size_t)j * span : NULL, span);
     y += t * ldy;
     x += t * xs;
-    switch (nt - t) {
-#define XF_CASE(n) case n: xf_tile(y, ldy, p, gs, x, xs, k, kind, G, n); break;
+    const uint8_t *pf = next ? next + (size_t)j * span : NULL;
+    switch (nt - t) { /* cases from T up never occur */
+#define XF_CASE(n) case n: if (n < T) xf_tile(y, ldy, p, gs, x, xs, k, kind, G, n, pf, span); break;
         XF_CASE(11) XF_CASE(10) XF_CASE(9) XF_CASE(8) XF_CASE(7) XF_CASE(6)
         XF_CASE(5) XF_CASE(4) XF_CASE(3) XF_CASE(2) XF_CASE(1)
 #undef XF_CASE
@@ -446,15 +468,19 @@ INLINE void gemm_xf_grid(float *y, size_t ldy, const uint8_t *w, size_t gs, cons
     int ng = nr / 16, g = 0;
     if (nt == 1) {
         for (; g + XF_DG <= ng; g += XF_DG)
-            xf_tile(y + 16 * g, ldy, w + g * gs, gs, x, xs, k, kind, XF_DG, 1);
+            xf_tile(y + 16 * g, ldy, w + g * gs, gs, x, xs, k, kind, XF_DG, 1, NULL, 0);
         for (; g < ng; g++)
-            xf_tile(y + 16 * g, ldy, w + g * gs, gs, x, xs, k, kind, 1, 1);
+            xf_tile(y + 16 * g, ldy, w + g * gs, gs, x, xs, k, kind, 1, 1, NULL, 0);
         return;
     }
-    for (; g + XF_G <= ng; g += XF_G)
-        xf_tokens(y + 16 * g, ldy, w + g * gs, gs, x, xs, nt, k, kind, XF_G);
-    for (; g < ng; g++)
-        xf_tokens(y + 16 * g, ldy, w + g * gs, gs, x, xs, nt, k, kind, 1);
+    const int G = xf_groups(kind);
+    for (; g + G <= ng; g += G)
+        xf_tokens(y + 16 * g, ldy, w + g * gs, gs, x, xs, nt, k, kind, G,
+                  g + G < ng ? w + (g + G) * gs : NULL);
+    if (ng - g == 2) /* the rest: 2 groups, or 1 */
+        xf_tokens(y + 16 * g, ldy, w + g * gs, gs, x, xs, nt, k, kind, 2, NULL);
+    else if (ng - g == 1)
+        xf_tokens(y + 16 * g, ldy, w + g * gs, gs, x, xs, nt, k, kind, 1, NULL);
 }
 
 #define XF_ENTRY(name, kind)                                                                \
