@@ -13,13 +13,17 @@
  * y is n x rows (ldy); all row-major, as the model stores them.
  *
  * Method (one thread; callers split rows or tokens between threads): tokens in
- * panels of 32, packed k-major (xp[i][0..31] = token 0..31's element i,
- * zero for missing tokens), so one k step of a panel is two zmm loads.
- * Output tiles are 12 rows x 32 tokens: 24 accumulators, tokens in the
- * lanes; each k step is 2 loads of xp and 12 FMAs with w[r][i] broadcast
- * from memory per row: 24 FMAs per 14 loads, no horizontal sums (each lane
+ * panels of 64, packed k-major (xp[i][0..63] = token 0..63's element i,
+ * zero for missing tokens), so one k step of a panel is four zmm loads.
+ * Output tiles are 6 rows x 64 tokens: 24 accumulators, tokens in the
+ * lanes; each k step is 4 loads of xp and 24 FMAs with w[r][i] broadcast
+ * from memory per row: 24 FMAs per 10 loads, no horizontal sums (each lane
  * holds one output's whole sum, in k order, started from the bias). The
- * 12 x 32 result is transposed in registers (16 x 16 blocks) into y.
+ * result is transposed in registers (16 x 16 blocks) into y. A last panel
+ * of 32 tokens or fewer runs as 12 rows x 32 tokens (2 zmm) instead.
+ *
+ * y (+)= A · B (sgemm_ab, for attention) is the same tile with B's rows as
+ * the loaded vectors (64 or 32 columns) and A broadcast, stored as is.
  */
 #include <immintrin.h>
 #include <stdlib.h>
@@ -41,10 +45,12 @@
 #define TILE_MAX_R 12
 _Static_assert(WIDE_R * WIDE == NARROW_R * NARROW, "one out buffer for both tiles");
 
-#ifndef AB_WIDE
+/* A · B: 64 columns x 6 rows the same way (attention's 64 x 64 x 64
+   products 4-10% faster than 32 x 12; 48 x 8 slower at 64 columns), a
+   last panel of <= 32 columns as 32 x 12, or 32 x 8 when the rows are a
+   multiple of 8 but not of 12 (64 = 8 x 8, not 5 x 12 + a 4-row tail). */
 #define AB_WIDE 64
 #define AB_WIDE_R 6
-#endif
 #define AB_NARROW 32
 
 /* r[j] = column j of the 16 x 16 matrix whose rows are r[0..15]: 32-bit
