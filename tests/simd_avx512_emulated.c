@@ -99,5 +99,13 @@ static int emu_reduce_add_epi32(simde__m512i v)
 #define _mm512_shuffle_i64x2(a, b, imm) simde_mm512_shuffle_i64x2(a, b, imm)
 
 #define SLM_AVX512_EMULATED 1
+#define SLM_AVX512_EMULATED_SGEMM 1 /* tests/simd_avx512_sgemm_emulated.c */
+#include <stddef.h>
+int slm_test_sgemm_nt_avx512_emulated(float *y, size_t ldy, const float *x, size_t ldx,
+                                      const float *w, size_t ldw, int n, int rows, int k,
+                                      const float *bias);
+void slm_test_sgemm_ab_avx512_emulated(float *y, size_t ldy, const float *a, size_t a_rs,
+                                       size_t a_ks, const float *b, size_t ldb, int m, int n,
+                                       int k, int accumulate);
 #define slm_kernels_avx512 slm_test_kernels_avx512_emulated
 #include "x86/avx512_dot.c"

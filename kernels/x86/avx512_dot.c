@@ -734,8 +734,13 @@ static void gemm_q4_0x8(float *y, size_t ldy, const void *w, size_t gs, const vo
     .quantize_row_q4_0 = AVX512_QUANT_Q4_0
 
 #ifdef SLM_AVX512_EMULATED /* the emulated table must not reach native code */
+#ifdef SLM_AVX512_EMULATED_SGEMM /* the tests' SIMDe build of avx512_sgemm.c */
+#define AVX512_SGEMM slm_test_sgemm_nt_avx512_emulated
+#define AVX512_SGEMM_AB slm_test_sgemm_ab_avx512_emulated
+#else
 #define AVX512_SGEMM NULL
 #define AVX512_SGEMM_AB NULL
+#endif
 #define AVX512_QUANT_Q8_0 NULL
 #define AVX512_QUANT_Q4_0 NULL
 #else

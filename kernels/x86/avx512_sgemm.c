@@ -25,7 +25,9 @@
  * y (+)= A · B (sgemm_ab, for attention) is the same tile with B's rows as
  * the loaded vectors (64 or 32 columns) and A broadcast, stored as is.
  */
+#ifndef SLM_AVX512_EMULATED /* the tests may compile this file over SIMDe */
 #include <immintrin.h>
+#endif
 #include <stdlib.h>
 #include <string.h>
 
