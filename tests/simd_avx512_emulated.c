@@ -6,6 +6,7 @@
  * once, with AVX2 flags (SIMDe builds the 512-bit operations from AVX2 ones),
  * when it finds SIMDe; the tests call into it only when the CPU has AVX2.
  */
+#include <math.h>
 #include <stdint.h>
 #include <string.h>
 #define SIMDE_ENABLE_NATIVE_ALIASES
@@ -80,6 +81,35 @@ static int emu_reduce_add_epi32(simde__m512i v)
         s += a[i];
     return s;
 }
+static simde__m128i emu_cvtepi32_epi8(simde__m512i v) /* truncating, as vpmovdb */
+{
+    LANES(int32_t, a, v);
+    int8_t o[16];
+    for (int i = 0; i < 16; i++)
+        o[i] = (int8_t)(uint8_t)(uint32_t)a[i];
+    simde__m128i r_;
+    memcpy(&r_, o, 16);
+    return r_;
+}
+/* SIMDe 0.7.4's portable roundscale ignores the rounding mode (-126.4
+   "truncated" to -126.375): lane by lane, M = imm[7:4] fraction bits kept,
+   imm[1:0] the mode (nearest even, down, up, toward zero) */
+static simde__m512 emu_roundscale_ps(simde__m512 v, int imm)
+{
+    LANES(float, a, v);
+    float o[16], scale = ldexpf(1.0f, (imm >> 4) & 15);
+    for (int i = 0; i < 16; i++) {
+        float x = a[i] * scale;
+        x = (imm & 3) == 0 ? nearbyintf(x) : (imm & 3) == 1 ? floorf(x)
+            : (imm & 3) == 2 ? ceilf(x) : truncf(x);
+        o[i] = x / scale;
+    }
+    RET512(simde__m512, o);
+}
+#undef _mm512_cvtepi32_epi8
+#define _mm512_cvtepi32_epi8 emu_cvtepi32_epi8
+#undef _mm512_roundscale_ps
+#define _mm512_roundscale_ps emu_roundscale_ps
 #undef _mm512_cvtph_ps
 #undef _mm512_cvtepu16_epi32
 #undef _mm512_cvtepi32_ps
@@ -99,6 +129,11 @@ static int emu_reduce_add_epi32(simde__m512i v)
 #define _mm512_shuffle_i64x2(a, b, imm) simde_mm512_shuffle_i64x2(a, b, imm)
 
 #define SLM_AVX512_EMULATED 1
+/* the table's weight quantizers too, renamed (no native code reachable) */
+#define slm_quantize_row_q8_0_avx512 slm_test_quantize_row_q8_0_avx512_emulated
+#define slm_quantize_row_q4_0_avx512 slm_test_quantize_row_q4_0_avx512_emulated
+#include "x86/avx512_quant.c"
+#define SLM_AVX512_EMULATED_QUANT 1
 #define SLM_AVX512_EMULATED_SGEMM 1 /* tests/simd_avx512_sgemm_emulated.c */
 #include <stddef.h>
 int slm_test_sgemm_nt_avx512_emulated(float *y, size_t ldy, const float *x, size_t ldx,

@@ -240,12 +240,13 @@ static void test_act_quant(void **state)
    _q4_0) write the scalar quantizers' bytes: exact halves of the quant
    step, values a hair off them, NaN, infinities, signed zeros, zero and
    subnormal blocks, a block whose largest magnitude appears twice with
-   both signs, and random blocks over 80 binary orders of magnitude. */
+   both signs, and random blocks over 80 binary orders of magnitude. The
+   invariance set of tables: the AVX-512 quantizers also over SIMDe. */
 static void test_weight_quant_tables(void **state)
 {
     (void)state;
     isa_case cs[8];
-    int nc = isa_cases(cs, 1), tested = 0;
+    int nc = invariance_cases(cs), tested = 0;
     rng r = {11};
     const int n = 32 * 256;
     float *x = malloc(sizeof(float) * n);

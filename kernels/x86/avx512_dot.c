@@ -741,8 +741,13 @@ static void gemm_q4_0x8(float *y, size_t ldy, const void *w, size_t gs, const vo
 #define AVX512_SGEMM NULL
 #define AVX512_SGEMM_AB NULL
 #endif
+#ifdef SLM_AVX512_EMULATED_QUANT /* avx512_quant.c in the same test unit */
+#define AVX512_QUANT_Q8_0 slm_test_quantize_row_q8_0_avx512_emulated
+#define AVX512_QUANT_Q4_0 slm_test_quantize_row_q4_0_avx512_emulated
+#else
 #define AVX512_QUANT_Q8_0 NULL
 #define AVX512_QUANT_Q4_0 NULL
+#endif
 #else
 #define AVX512_SGEMM slm_sgemm_nt_avx512
 #define AVX512_SGEMM_AB slm_sgemm_ab_avx512

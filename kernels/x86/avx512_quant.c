@@ -20,7 +20,9 @@
  * Why: the scalar loop's data-dependent branches mispredict on weights;
  * quantizing TinyLlama-1.1B at load spent ~70% of a 10 s load there.
  */
+#ifndef SLM_AVX512_EMULATED /* the tests may compile this file over SIMDe */
 #include <immintrin.h>
+#endif
 #include <stdint.h>
 
 #include "avx512_quant.h"
