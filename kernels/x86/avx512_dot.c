@@ -613,8 +613,10 @@ INLINE __m512i load_pair256(const uint8_t *p0, const uint8_t *p1)
 }
 
 INLINE void x16_tile(float *y, size_t ldy, const uint8_t *p0, const uint8_t *p1,
-                     const uint8_t *x, size_t xs, int nb, int T, int q4)
+                     const uint8_t *x, size_t xs, int nb, int T, int q4, const uint8_t *pf,
+                     size_t span)
 {
+    size_t step = nb > 0 ? (span << 8) / (size_t)nb : 0; /* prefetch bytes per block, x 256 */
     const __m512i m = _mm512_set1_epi8(15), flip = _mm512_set1_epi8((char)0x80);
     int chunks = q4 ? 4 : 8, off = q4 ? 8 : 128;
     size_t gb = 8 * (q4 ? SLM_Q4_0_BYTES : SLM_Q8_0_BYTES);
@@ -622,6 +624,8 @@ INLINE void x16_tile(float *y, size_t ldy, const uint8_t *p0, const uint8_t *p1,
     for (int t = 0; t < T; t++)
         acc[t] = _mm512_setzero_ps();
     for (int b = 0; b < nb; b++, p0 += gb, p1 += gb) {
+        if (pf)
+            _mm_prefetch((const char *)pf + (((size_t)b * step) >> 8), _MM_HINT_T1);
         __m512i u[8];
         for (int c = 0; c < chunks; c++) {
             __m512i v = load_pair256(p0 + 16 + 32 * c, p1 + 16 + 32 * c);
@@ -659,25 +663,33 @@ INLINE void x16_tile(float *y, size_t ldy, const uint8_t *p0, const uint8_t *p1,
 }
 
 /* Tokens of one 16-row pair of groups, X16_T at a time, then one smaller
-   constant tile for the rest. */
+   constant tile for the rest. The first tile reads the pair from memory,
+   the others from cache: each tile also prefetches its share of the next
+   pair's bytes (next, 2 groups of gs bytes; NULL for the last pair), as
+   the x16 float tiles and amx_gemm.c do. */
 INLINE void x16_tokens(float *y, size_t ldy, const uint8_t *p0, const uint8_t *p1,
-                       const uint8_t *x, size_t xs, int nb, int nt, int q4)
+                       const uint8_t *x, size_t xs, int nb, int nt, int q4,
+                       const uint8_t *next, size_t gs)
 {
+    int tiles = (nt + X16_T - 1) / X16_T, j = 0;
+    size_t span = 2 * gs / (size_t)tiles;
+#define X16_PF(j) (next ? next + (size_t)(j) * span : NULL), span
     int t = 0;
-    for (; t + X16_T <= nt; t += X16_T)
-        x16_tile(y + t * ldy, ldy, p0, p1, x + t * xs, xs, nb, X16_T, q4);
+    for (; t + X16_T <= nt; t += X16_T, j++)
+        x16_tile(y + t * ldy, ldy, p0, p1, x + t * xs, xs, nb, X16_T, q4, X16_PF(j));
     y += t * ldy;
     x += t * xs;
     switch (nt - t) {
-    case 7: x16_tile(y, ldy, p0, p1, x, xs, nb, 7, q4); break;
-    case 6: x16_tile(y, ldy, p0, p1, x, xs, nb, 6, q4); break;
-    case 5: x16_tile(y, ldy, p0, p1, x, xs, nb, 5, q4); break;
-    case 4: x16_tile(y, ldy, p0, p1, x, xs, nb, 4, q4); break;
-    case 3: x16_tile(y, ldy, p0, p1, x, xs, nb, 3, q4); break;
-    case 2: x16_tile(y, ldy, p0, p1, x, xs, nb, 2, q4); break;
-    case 1: x16_tile(y, ldy, p0, p1, x, xs, nb, 1, q4); break;
+    case 7: x16_tile(y, ldy, p0, p1, x, xs, nb, 7, q4, X16_PF(j)); break;
+    case 6: x16_tile(y, ldy, p0, p1, x, xs, nb, 6, q4, X16_PF(j)); break;
+    case 5: x16_tile(y, ldy, p0, p1, x, xs, nb, 5, q4, X16_PF(j)); break;
+    case 4: x16_tile(y, ldy, p0, p1, x, xs, nb, 4, q4, X16_PF(j)); break;
+    case 3: x16_tile(y, ldy, p0, p1, x, xs, nb, 3, q4, X16_PF(j)); break;
+    case 2: x16_tile(y, ldy, p0, p1, x, xs, nb, 2, q4, X16_PF(j)); break;
+    case 1: x16_tile(y, ldy, p0, p1, x, xs, nb, 1, q4, X16_PF(j)); break;
     default: break;
     }
+#undef X16_PF
 }
 
 /* Every group: decode (one token) group by group in x8_gemv (one 8-row
@@ -695,7 +707,8 @@ INLINE void gemm_x8_grid(float *y, size_t ldy, const uint8_t *w, size_t gs, cons
         return;
     }
     for (; nt > 1 && g + 2 <= ng; g += 2)
-        x16_tokens(y + 8 * g, ldy, w + g * gs, w + (g + 1) * gs, x, xs, nb, nt, q4);
+        x16_tokens(y + 8 * g, ldy, w + g * gs, w + (g + 1) * gs, x, xs, nb, nt, q4,
+                   g + 4 <= ng ? w + (g + 2) * gs : NULL, gs);
     for (; g < ng; g++) {
         const uint8_t *p = w + g * gs;
         float *yg = y + 8 * g;
