@@ -55,6 +55,7 @@
 #include <string.h>
 
 #include "amx_gemm.h"
+#include "prefetch_share.h"
 #include "weight.h"
 
 #define INLINE static inline __attribute__((always_inline))
@@ -184,22 +185,20 @@ INLINE void block_fma(__m512 acc[AMX_T], const int32_t *c, const uint8_t *pb, co
 /* 16 tokens x 16 rows of a packed pair (pk: nb blocks) with the tokens'
    packed quants (aq) and scales (dx): y[t * ldy + i], i < 16. The
    accumulators stay in registers over all blocks. pf: this tile's share
-   (span bytes) of the next pair's x8 groups, prefetched into L2 evenly over
-   its blocks (NULL: none), see pairs_tiles. */
+   of the next pair's x8 groups, one step per block (see pairs_tiles). */
 static void pair_tile16(float *y, size_t ldy, const uint8_t *pk, const int8_t *aq,
-                        const float *dx, int nb, const uint8_t *pf, size_t span)
+                        const float *dx, int nb, slm_pf_share pf)
 {
-    size_t step = nb > 0 ? (span << 8) / (size_t)nb : 0;
     _Alignas(64) int32_t ring[RING][AMX_T * 16];
     __m512 acc[AMX_T];
     for (int t = 0; t < AMX_T; t++)
         acc[t] = _mm512_setzero_ps();
     for (int i = 0; i < nb + LAG; i++) {
-        if (pf && i < nb)
-            _mm_prefetch((const char *)pf + (((size_t)i * step) >> 8), _MM_HINT_T1);
-        if (i < nb)
+        if (i < nb) {
+            slm_pf_share_step(pf, i);
             tile_block(ring[i % RING], (const uint8_t *)aq + (size_t)i * AMX_T * SLM_QBLOCK,
                        SLM_QBLOCK, pk + (size_t)i * PAIR_BLOCK_BYTES, i & 1);
+        }
         if (i >= LAG) {
             int b = i - LAG;
             block_fma(acc, ring[b % RING], pk + (size_t)b * PAIR_BLOCK_BYTES,
@@ -241,11 +240,10 @@ static void pairs_tiles(float *y, size_t ldy, const uint8_t *w, size_t gs, const
     for (int g = 0; g < 2 * pairs; g += 2) {
         (q4 ? q4_pair_pack : q8_pair_pack)(pk, w + g * gs, w + (g + 1) * gs, nb);
         const uint8_t *next = g + 2 < 2 * pairs ? w + (g + 2) * gs : NULL;
-        size_t span = 2 * gs / (size_t)tiles;
         for (int tt = 0; tt < tiles; tt++)
             pair_tile16(y + 8 * g + (size_t)tt * AMX_T * ldy, ldy, pk,
                         aq + (size_t)tt * nb * AMX_T * SLM_QBLOCK, dx + (size_t)tt * nb * AMX_T,
-                        nb, next ? next + (size_t)tt * span : NULL, span);
+                        nb, slm_pf_share_of(next, 2 * gs, tiles, tt, nb));
     }
 }
 

@@ -44,6 +44,7 @@
 #include "avx512_sgemm.h"
 #include "dispatch.h"
 #include "dtype.h"
+#include "prefetch_share.h"
 #include "weight.h"
 
 #define INLINE static inline __attribute__((always_inline))
@@ -401,14 +402,12 @@ INLINE __m512 load_xf(const uint8_t *p, int kind)
     return kind == K_F16 ? load_f16x16((const uint16_t *)p) : load_bf16x16((const uint16_t *)p);
 }
 
-/* pf: where this tile's share of the next groups' bytes starts (NULL: no
-   next groups), span its length: a batch tile prefetches it into L2 evenly
-   over its k steps (see xf_tokens). */
+/* pf: a batch tile's share of the next groups (prefetch_share.h), one
+   step per k element; decode tiles get none. */
 INLINE void xf_tile(float *y, size_t ldy, const uint8_t *p, size_t gs, const uint8_t *x,
-                    size_t xs, int k, int kind, int G, int T, const uint8_t *pf, size_t span)
+                    size_t xs, int k, int kind, int G, int T, slm_pf_share pf)
 {
     size_t vb = 16 * (size_t)(kind == K_F32 ? 4 : 2); /* bytes of one vector */
-    size_t step = k > 0 ? (span << 8) / (size_t)k : 0; /* bytes per k step, x 256 */
     __m512 acc[XF_DG][XF_MAX_T];
     for (int g = 0; g < G; g++)
         for (int t = 0; t < T; t++)
@@ -421,8 +420,7 @@ INLINE void xf_tile(float *y, size_t ldy, const uint8_t *p, size_t gs, const uin
                 DECODE_PREFETCH(pg, XF_PREFETCH);
             w[g] = load_xf(pg, kind);
         }
-        if (T > 1 && pf)
-            _mm_prefetch((const char *)pf + (((size_t)i * step) >> 8), _MM_HINT_T1);
+        slm_pf_share_step(pf, i);
         for (int t = 0; t < T; t++) {
             __m512 xv = _mm512_set1_ps(((const float *)(x + t * xs))[i]);
             for (int g = 0; g < G; g++)
@@ -434,27 +432,25 @@ INLINE void xf_tile(float *y, size_t ldy, const uint8_t *p, size_t gs, const uin
             _mm512_storeu_ps(y + t * ldy + 16 * g, acc[g][t]);
 }
 
-/* Tokens of G groups: T at a time, then one smaller constant tile. The
-   first tile reads the groups from memory and the later ones from L2; left
-   alone, that first tile would wait on DRAM at ~40 GB/s of demand while
-   the others wait on nothing. So each tile also prefetches its share of
-   the next groups (next, G·gs bytes; NULL for the last), spreading that
-   stream over the whole batch. */
+/* Tokens of G groups: T at a time, then one smaller constant tile. Each
+   tile prefetches its share of the next groups (next, G·gs bytes; NULL for
+   the last: prefetch_share.h; the first tile's wait on DRAM measured at
+   ~40 GB/s of demand). */
 INLINE void xf_tokens(float *y, size_t ldy, const uint8_t *p, size_t gs, const uint8_t *x,
                       size_t xs, int nt, int k, int kind, int G, const uint8_t *next)
 {
     const int T = xf_tokens_per_tile(kind);
     int tiles = (nt + T - 1) / T, j = 0;
-    size_t span = (size_t)G * gs / (size_t)tiles;
+    size_t bytes = (size_t)G * gs;
     int t = 0;
     for (; t + T <= nt; t += T, j++)
         xf_tile(y + t * ldy, ldy, p, gs, x + t * xs, xs, k, kind, G, T,
-                next ? next + (size_t)j * span : NULL, span);
+                slm_pf_share_of(next, bytes, tiles, j, k));
     y += t * ldy;
     x += t * xs;
-    const uint8_t *pf = next ? next + (size_t)j * span : NULL;
+    slm_pf_share pf = slm_pf_share_of(next, bytes, tiles, j, k);
     switch (nt - t) { /* cases from T up never occur */
-#define XF_CASE(n) case n: if (n < T) xf_tile(y, ldy, p, gs, x, xs, k, kind, G, n, pf, span); break;
+#define XF_CASE(n) case n: if (n < T) xf_tile(y, ldy, p, gs, x, xs, k, kind, G, n, pf); break;
         XF_CASE(11) XF_CASE(10) XF_CASE(9) XF_CASE(8) XF_CASE(7) XF_CASE(6)
         XF_CASE(5) XF_CASE(4) XF_CASE(3) XF_CASE(2) XF_CASE(1)
 #undef XF_CASE
@@ -467,10 +463,11 @@ INLINE void gemm_xf_grid(float *y, size_t ldy, const uint8_t *w, size_t gs, cons
 {
     int ng = nr / 16, g = 0;
     if (nt == 1) {
+        const slm_pf_share no_pf = {NULL, 0};
         for (; g + XF_DG <= ng; g += XF_DG)
-            xf_tile(y + 16 * g, ldy, w + g * gs, gs, x, xs, k, kind, XF_DG, 1, NULL, 0);
+            xf_tile(y + 16 * g, ldy, w + g * gs, gs, x, xs, k, kind, XF_DG, 1, no_pf);
         for (; g < ng; g++)
-            xf_tile(y + 16 * g, ldy, w + g * gs, gs, x, xs, k, kind, 1, 1, NULL, 0);
+            xf_tile(y + 16 * g, ldy, w + g * gs, gs, x, xs, k, kind, 1, 1, no_pf);
         return;
     }
     const int G = xf_groups(kind);
@@ -613,10 +610,8 @@ INLINE __m512i load_pair256(const uint8_t *p0, const uint8_t *p1)
 }
 
 INLINE void x16_tile(float *y, size_t ldy, const uint8_t *p0, const uint8_t *p1,
-                     const uint8_t *x, size_t xs, int nb, int T, int q4, const uint8_t *pf,
-                     size_t span)
+                     const uint8_t *x, size_t xs, int nb, int T, int q4, slm_pf_share pf)
 {
-    size_t step = nb > 0 ? (span << 8) / (size_t)nb : 0; /* prefetch bytes per block, x 256 */
     const __m512i m = _mm512_set1_epi8(15), flip = _mm512_set1_epi8((char)0x80);
     int chunks = q4 ? 4 : 8, off = q4 ? 8 : 128;
     size_t gb = 8 * (q4 ? SLM_Q4_0_BYTES : SLM_Q8_0_BYTES);
@@ -624,8 +619,7 @@ INLINE void x16_tile(float *y, size_t ldy, const uint8_t *p0, const uint8_t *p1,
     for (int t = 0; t < T; t++)
         acc[t] = _mm512_setzero_ps();
     for (int b = 0; b < nb; b++, p0 += gb, p1 += gb) {
-        if (pf)
-            _mm_prefetch((const char *)pf + (((size_t)b * step) >> 8), _MM_HINT_T1);
+        slm_pf_share_step(pf, b);
         __m512i u[8];
         for (int c = 0; c < chunks; c++) {
             __m512i v = load_pair256(p0 + 16 + 32 * c, p1 + 16 + 32 * c);
@@ -663,17 +657,14 @@ INLINE void x16_tile(float *y, size_t ldy, const uint8_t *p0, const uint8_t *p1,
 }
 
 /* Tokens of one 16-row pair of groups, X16_T at a time, then one smaller
-   constant tile for the rest. The first tile reads the pair from memory,
-   the others from cache: each tile also prefetches its share of the next
-   pair's bytes (next, 2 groups of gs bytes; NULL for the last pair), as
-   the x16 float tiles and amx_gemm.c do. */
+   constant tile for the rest, each prefetching its share of the next
+   pair (next, 2 groups of gs bytes; NULL for the last: prefetch_share.h). */
 INLINE void x16_tokens(float *y, size_t ldy, const uint8_t *p0, const uint8_t *p1,
                        const uint8_t *x, size_t xs, int nb, int nt, int q4,
                        const uint8_t *next, size_t gs)
 {
     int tiles = (nt + X16_T - 1) / X16_T, j = 0;
-    size_t span = 2 * gs / (size_t)tiles;
-#define X16_PF(j) (next ? next + (size_t)(j) * span : NULL), span
+#define X16_PF(j) slm_pf_share_of(next, 2 * gs, tiles, j, nb)
     int t = 0;
     for (; t + X16_T <= nt; t += X16_T, j++)
         x16_tile(y + t * ldy, ldy, p0, p1, x + t * xs, xs, nb, X16_T, q4, X16_PF(j));
