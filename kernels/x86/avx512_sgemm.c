@@ -109,30 +109,46 @@ static void pack_panel(float *xp, int width, const float *x, size_t ldx, int nt,
     }
 }
 
-/* R rows of w (from w, stride ldw) x a panel of 16·V tokens: out[r][t]
-   (row stride 16·V), each sum started from bias[r] (0 without a bias: no
-   pass over y to add it). R and V are constants at every call, so the R·V
+/* The register tile of both products: R rows x V vectors of y (16 lanes
+   each; mk[v]: which lanes of vector v exist),
+     y[r][..] (+)= Σ_i A[r][i] · B[i][..],  A[r][i] = a[r·a_rs + i·a_ks],
+   A broadcast, B's row i (ldb floats from the last) loaded, each sum in
+   one lane in i order, started from bias[r] (bias non-NULL), from y
+   (accumulate) or from 0. R and V are constants at every call, so the R·V
    accumulators stay in registers. */
-INLINE void tile(float *out, const float *xp, const float *w, size_t ldw, int k,
-                 const float *bias, int R, int V)
+INLINE void reg_tile(float *y, size_t ldy, const float *a, size_t a_rs, size_t a_ks,
+                     const float *b, size_t ldb, int k, int R, int V, const __mmask16 *mk,
+                     const float *bias, int accumulate)
 {
     __m512 acc[TILE_MAX_R][4];
     for (int r = 0; r < R; r++)
         for (int v = 0; v < V; v++)
-            acc[r][v] = bias ? _mm512_set1_ps(bias[r]) : _mm512_setzero_ps();
+            acc[r][v] = bias         ? _mm512_set1_ps(bias[r])
+                        : accumulate ? _mm512_maskz_loadu_ps(mk[v], y + (size_t)r * ldy + 16 * v)
+                                     : _mm512_setzero_ps();
     for (int i = 0; i < k; i++) {
-        __m512 a[4];
+        __m512 bv[4];
         for (int v = 0; v < V; v++)
-            a[v] = _mm512_load_ps(xp + (size_t)i * 16 * V + 16 * v);
+            bv[v] = _mm512_maskz_loadu_ps(mk[v], b + (size_t)i * ldb + 16 * v);
         for (int r = 0; r < R; r++) {
-            __m512 wv = _mm512_set1_ps(w[(size_t)r * ldw + i]);
+            __m512 av = _mm512_set1_ps(a[(size_t)r * a_rs + (size_t)i * a_ks]);
             for (int v = 0; v < V; v++)
-                acc[r][v] = _mm512_fmadd_ps(a[v], wv, acc[r][v]);
+                acc[r][v] = _mm512_fmadd_ps(bv[v], av, acc[r][v]);
         }
     }
     for (int r = 0; r < R; r++)
         for (int v = 0; v < V; v++)
-            _mm512_storeu_ps(out + r * 16 * V + 16 * v, acc[r][v]);
+            _mm512_mask_storeu_ps(y + (size_t)r * ldy + 16 * v, mk[v], acc[r][v]);
+}
+
+/* R rows of w (stride ldw) x a packed panel of 16·V tokens into out[r][t]
+   (row stride 16·V), each sum started from bias[r] (0 without a bias: no
+   pass over y to add it). */
+INLINE void tile(float *out, const float *xp, const float *w, size_t ldw, int k,
+                 const float *bias, int R, int V)
+{
+    static const __mmask16 all[4] = {0xffff, 0xffff, 0xffff, 0xffff};
+    reg_tile(out, (size_t)16 * V, w, ldw, 1, xp, (size_t)16 * V, k, R, V, all, bias, 0);
 }
 
 /* out (R rows x width tokens, row stride width) into y's rows r0.. for
@@ -201,30 +217,13 @@ int slm_sgemm_nt_avx512(float *y, size_t ldy, const float *x, size_t ldx, const 
 
 /* ------------------------------------------------------ y (+)= A · B */
 
-/* R rows of A x 16·V columns of B from b (m[v]: which of column block v's
-   16 exist): y[r][..] (+)= Σ_i A[r][i] · B[i][..], A[r][i] = a[r·a_rs + i·a_ks]. */
+/* R rows of A x 16·V columns of B (mk[v]: which of column block v's 16
+   exist): y[r][..] (+)= Σ_i A[r][i] · B[i][..]. */
 INLINE void ab_tile(float *y, size_t ldy, const float *a, size_t a_rs, size_t a_ks,
                     const float *b, size_t ldb, int k, int R, int V, const __mmask16 *mk,
                     int accumulate)
 {
-    __m512 acc[TILE_MAX_R][4];
-    for (int r = 0; r < R; r++)
-        for (int v = 0; v < V; v++)
-            acc[r][v] = accumulate ? _mm512_maskz_loadu_ps(mk[v], y + (size_t)r * ldy + 16 * v)
-                                   : _mm512_setzero_ps();
-    for (int i = 0; i < k; i++) {
-        __m512 bv[4];
-        for (int v = 0; v < V; v++)
-            bv[v] = _mm512_maskz_loadu_ps(mk[v], b + (size_t)i * ldb + 16 * v);
-        for (int r = 0; r < R; r++) {
-            __m512 av = _mm512_set1_ps(a[(size_t)r * a_rs + (size_t)i * a_ks]);
-            for (int v = 0; v < V; v++)
-                acc[r][v] = _mm512_fmadd_ps(bv[v], av, acc[r][v]);
-        }
-    }
-    for (int r = 0; r < R; r++)
-        for (int v = 0; v < V; v++)
-            _mm512_mask_storeu_ps(y + (size_t)r * ldy + 16 * v, mk[v], acc[r][v]);
+    reg_tile(y, ldy, a, a_rs, a_ks, b, ldb, k, R, V, mk, NULL, accumulate);
 }
 
 /* One panel of 16·V columns of y, every row: R0-row tiles, then one tile of
