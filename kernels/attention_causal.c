@@ -161,9 +161,8 @@ void slm_attention_causal(const slm_kernel_table *kt, float *out, const float *q
         l[r] = 0.0f;
     }
     memset(Ot, 0, sizeof(float) * (size_t)d * R);
-    int last = pos0 + nt - 1;
-    int first = window > 0 && pos0 + 1 > window ? pos0 + 1 - window : 0;
-    for (int k0 = first; k0 <= last; k0 += KEY_BLOCK) {
+    int last = pos0 + nt - 1; /* keys lo[0] (the first row's) .. last are seen by some row */
+    for (int k0 = lo[0]; k0 <= last; k0 += KEY_BLOCK) {
         int nk = last + 1 - k0 < KEY_BLOCK ? last + 1 - k0 : KEY_BLOCK, ldk, ldv;
         const float *K = f32_rows(k, k0, nk, d, kbuf, &ldk);
         const float *V = f32_rows(v, k0, nk, d, vbuf, &ldv);
