@@ -129,18 +129,11 @@ static simde__m512 emu_roundscale_ps(simde__m512 v, int imm)
 #define _mm512_shuffle_i64x2(a, b, imm) simde_mm512_shuffle_i64x2(a, b, imm)
 
 #define SLM_AVX512_EMULATED 1
-/* the table's weight quantizers too, renamed (no native code reachable) */
-#define slm_quantize_row_q8_0_avx512 slm_test_quantize_row_q8_0_avx512_emulated
-#define slm_quantize_row_q4_0_avx512 slm_test_quantize_row_q4_0_avx512_emulated
+#include "simd_avx512_names.h" /* every public name renamed: no native code reachable */
+/* the table's weight quantizers too, in this unit */
 #include "x86/avx512_quant.c"
 #define SLM_AVX512_EMULATED_QUANT 1
-#define SLM_AVX512_EMULATED_SGEMM 1 /* tests/simd_avx512_sgemm_emulated.c */
-#include <stddef.h>
-int slm_test_sgemm_nt_avx512_emulated(float *y, size_t ldy, const float *x, size_t ldx,
-                                      const float *w, size_t ldw, int n, int rows, int k,
-                                      const float *bias);
-void slm_test_sgemm_ab_avx512_emulated(float *y, size_t ldy, const float *a, size_t a_rs,
-                                       size_t a_ks, const float *b, size_t ldb, int m, int n,
-                                       int k, int accumulate);
-#define slm_kernels_avx512 slm_test_kernels_avx512_emulated
+/* its sgemm entries: tests/simd_avx512_sgemm_emulated.c (declared, renamed,
+   by avx512_sgemm.h, which avx512_dot.c includes) */
+#define SLM_AVX512_EMULATED_SGEMM 1
 #include "x86/avx512_dot.c"

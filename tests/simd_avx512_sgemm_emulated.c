@@ -41,6 +41,5 @@ static void emu_mask_storeu_ps(void *p, simde__mmask16 k, simde__m512 v)
 #define _mm512_mask_storeu_ps emu_mask_storeu_ps
 
 #define SLM_AVX512_EMULATED 1
-#define slm_sgemm_nt_avx512 slm_test_sgemm_nt_avx512_emulated
-#define slm_sgemm_ab_avx512 slm_test_sgemm_ab_avx512_emulated
+#include "simd_avx512_names.h"
 #include "x86/avx512_sgemm.c"
